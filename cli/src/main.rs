@@ -1,0 +1,81 @@
+//! `switchboard`: the one binary of the mesh. `serve` runs one or more service roles in this
+//! process, `migrate` applies their database migrations.
+
+mod config;
+mod roles;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard: callbacks and tickets for a contact center, as a mesh of gRPC services",
+    long_about = "Switchboard: callbacks and tickets for a contact center, as a mesh of gRPC services.\n\n\
+        Configuration comes from SWITCHBOARD_* environment variables (`__` between nested names, \
+        e.g. SWITCHBOARD_DATABASE__URL) and an optional TOML file named by SWITCHBOARD_CONFIG. \
+        With none set, the local PostgreSQL, Redis and RabbitMQ of a development machine are used, \
+        and a warning says so."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run service roles in this process: `serve callback reporting`, or `serve all`.
+    Serve {
+        /// Roles to run (`all` for every role built into this binary).
+        #[arg(required = true, value_name = "SERVICE")]
+        services: Vec<String>,
+    },
+    /// Apply the database migrations of the named roles (all by default), then exit.
+    Migrate {
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+    },
+    /// List the service roles, where each listens, and whether this binary has it yet.
+    Services,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("switchboard: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("switchboard: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Services => {
+            let (config, _) = config::load()?;
+            roles::print_roles(&config);
+            Ok(())
+        }
+        Command::Serve { services } => {
+            let roles = roles::resolve(&services)?;
+            let (config, defaulted) = config::load()?;
+            roles::serve(&roles, config, &defaulted).await
+        }
+        Command::Migrate { services } => {
+            let roles = roles::resolve(&services)?;
+            let (config, defaulted) = config::load()?;
+            roles::migrate(&roles, &config, &defaulted).await
+        }
+    }
+}

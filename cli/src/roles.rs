@@ -1,0 +1,186 @@
+//! The service roles this binary can run, and running them side by side in one process.
+
+use std::fmt;
+
+use anyhow::bail;
+use switchboard_platform::{Shutdown, telemetry};
+use tokio::task::JoinSet;
+
+use crate::config::{self, Config};
+
+/// A service role of the mesh (DESIGN §1). Each runs as its own process in production
+/// (`switchboard serve callback`) or all together for development (`switchboard serve all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Gateway,
+    Callback,
+    Ticket,
+    TriggerEngine,
+    MailIngest,
+    Reporting,
+}
+
+const ROLES: [Role; 6] = [
+    Role::Gateway,
+    Role::Callback,
+    Role::Ticket,
+    Role::TriggerEngine,
+    Role::MailIngest,
+    Role::Reporting,
+];
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Gateway => "gateway",
+            Role::Callback => "callback",
+            Role::Ticket => "ticket",
+            Role::TriggerEngine => "trigger-engine",
+            Role::MailIngest => "mail-ingest",
+            Role::Reporting => "reporting",
+        }
+    }
+
+    /// Whether this binary has the role's implementation yet. Roles arrive issue by issue.
+    pub fn is_built(self) -> bool {
+        false
+    }
+
+    /// Runs the role until `shutdown`.
+    async fn run(self, _config: Config, _shutdown: Shutdown) -> anyhow::Result<()> {
+        bail!("the {self} service is not built into this binary yet")
+    }
+
+    /// Applies the role's migrations.
+    async fn migrate(self, _config: &Config) -> anyhow::Result<()> {
+        bail!("the {self} service is not built into this binary yet")
+    }
+
+    /// Where the role listens.
+    pub fn listen(self, config: &Config) -> std::net::SocketAddr {
+        let role = match self {
+            Role::Gateway => &config.gateway,
+            Role::Callback => &config.callback,
+            Role::Ticket => &config.ticket,
+            Role::TriggerEngine => &config.trigger_engine,
+            Role::MailIngest => &config.mail_ingest,
+            Role::Reporting => &config.reporting,
+        };
+        role.listen
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The roles named on the command line; `all` (or nothing, for `migrate`) means every built one.
+pub fn resolve(names: &[String]) -> anyhow::Result<Vec<Role>> {
+    let known = || ROLES.map(Role::name).join(", ");
+    let mut roles = Vec::new();
+    if names.is_empty() || names.iter().any(|n| n == "all") {
+        roles.extend(ROLES.into_iter().filter(|r| r.is_built()));
+        if roles.is_empty() {
+            bail!(
+                "no service is built into this binary yet (known roles: {})",
+                known()
+            );
+        }
+        return Ok(roles);
+    }
+    for name in names {
+        let Some(role) = ROLES.into_iter().find(|r| r.name() == name) else {
+            bail!(
+                "unknown service {name:?}; known services: {}, or all",
+                known()
+            );
+        };
+        if !role.is_built() {
+            bail!("the {role} service is not built into this binary yet");
+        }
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    Ok(roles)
+}
+
+/// Prints every role, where it would listen, and whether this binary has it.
+#[allow(clippy::print_stdout)] // this command's output is its purpose
+pub fn print_roles(config: &Config) {
+    for role in ROLES {
+        let state = if role.is_built() {
+            "built"
+        } else {
+            "not built yet"
+        };
+        let listen = role.listen(config).to_string();
+        println!("{:<16}{listen:<22}{state}", role.name());
+    }
+}
+
+/// Runs `roles` in this process until SIGTERM or SIGINT, then stops them all gracefully.
+pub async fn serve(
+    roles: &[Role],
+    config: Config,
+    defaulted: &[&'static str],
+) -> anyhow::Result<()> {
+    let names: Vec<_> = roles.iter().map(|r| r.name()).collect();
+    let guard = telemetry::init(&names.join("+"), &config.platform.telemetry)?;
+    config::warn_defaults(defaulted);
+    let shutdown = Shutdown::on_signals()?;
+    let mut running = JoinSet::new();
+    for role in roles {
+        let (role, config, shutdown) = (*role, config.clone(), shutdown.clone());
+        running.spawn(async move { (role, role.run(config, shutdown).await) });
+    }
+    let mut failed = None;
+    while let Some(joined) = running.join_next().await {
+        match joined {
+            Ok((role, Ok(()))) => tracing::info!(%role, "stopped"),
+            Ok((role, Err(error))) => {
+                tracing::error!(%role, error = format!("{error:#}"), "failed");
+                failed.get_or_insert(error.context(format!("{role} failed")));
+            }
+            Err(error) => {
+                failed.get_or_insert(anyhow::anyhow!("a service task panicked: {error}"));
+            }
+        }
+    }
+    guard.shutdown();
+    failed.map_or(Ok(()), Err)
+}
+
+/// Applies the migrations of `roles`, one after another.
+pub async fn migrate(
+    roles: &[Role],
+    config: &Config,
+    defaulted: &[&'static str],
+) -> anyhow::Result<()> {
+    let guard = telemetry::init("migrate", &config.platform.telemetry)?;
+    config::warn_defaults(defaulted);
+    let mut result = Ok(());
+    for role in roles {
+        result = role.migrate(config).await;
+        if result.is_err() {
+            break;
+        }
+        tracing::info!(%role, "migrated");
+    }
+    guard.shutdown();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_services_are_named_in_the_error() {
+        let error = resolve(&["billing".into()]).unwrap_err().to_string();
+        assert!(error.contains("unknown service \"billing\""), "{error}");
+        assert!(error.contains("callback"), "{error}");
+    }
+}

@@ -1,0 +1,95 @@
+//! Writing events: in the same transaction as the change they announce.
+
+use prost::Message;
+use sqlx::PgConnection;
+use switchboard_proto::{common::v1::Actor, events::v1::EventEnvelope};
+use uuid::Uuid;
+
+use crate::telemetry::current_trace_context;
+
+/// An event about to be written to the outbox.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `<aggregate>.<event>`, also the routing key, e.g. `callback.assigned`.
+    pub event_type: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The aggregate's version after this event (1 for its first event).
+    pub aggregate_version: i64,
+    pub actor: Option<Actor>,
+    pub correlation_id: String,
+    pub causation_id: String,
+    pub payload: prost_types::Any,
+}
+
+impl NewEvent {
+    /// An event with `payload` (any message of `switchboard.events.v1`) packed as `Any`.
+    pub fn new<M: prost::Name>(
+        event_type: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        aggregate_version: i64,
+        payload: &M,
+    ) -> Result<Self, prost::EncodeError> {
+        Ok(Self {
+            event_type: event_type.to_owned(),
+            aggregate_type: aggregate_type.to_owned(),
+            aggregate_id: aggregate_id.to_owned(),
+            aggregate_version,
+            actor: None,
+            correlation_id: String::new(),
+            causation_id: String::new(),
+            payload: prost_types::Any::from_msg(payload)?,
+        })
+    }
+
+    pub fn with_actor(mut self, actor: Actor) -> Self {
+        self.actor = Some(actor);
+        self
+    }
+
+    pub fn with_correlation(mut self, correlation_id: &str, causation_id: &str) -> Self {
+        self.correlation_id = correlation_id.to_owned();
+        self.causation_id = causation_id.to_owned();
+        self
+    }
+}
+
+/// Writes `event` to the outbox inside the caller's transaction, stamped with a UUIDv7 id, the
+/// current time and the current span's trace context. `source` names the writing service.
+/// Returns the event id.
+pub async fn enqueue(
+    tx: &mut PgConnection,
+    source: &str,
+    event: NewEvent,
+) -> Result<Uuid, sqlx::Error> {
+    let event_id = Uuid::now_v7();
+    let (traceparent, tracestate) = current_trace_context();
+    let envelope = EventEnvelope {
+        event_id: event_id.to_string(),
+        event_type: event.event_type.clone(),
+        occur_time: Some(prost_types::Timestamp::from(std::time::SystemTime::now())),
+        aggregate_type: event.aggregate_type,
+        aggregate_id: event.aggregate_id,
+        aggregate_version: event.aggregate_version,
+        actor: event.actor,
+        correlation_id: event.correlation_id,
+        causation_id: event.causation_id,
+        traceparent: traceparent.clone(),
+        tracestate: tracestate.clone(),
+        payload: Some(event.payload),
+        source: source.to_owned(),
+    };
+    sqlx::query(
+        "INSERT INTO outbox (event_id, routing_key, envelope, traceparent, tracestate)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(event_id)
+    .bind(&event.event_type)
+    .bind(envelope.encode_to_vec())
+    .bind(traceparent)
+    .bind(tracestate)
+    .execute(tx)
+    .await?;
+    Ok(event_id)
+}

@@ -1,0 +1,246 @@
+//! The outbox relay: publishes outbox rows to the events exchange with publisher confirms and
+//! deletes them once the broker confirmed. Replicas share the work with `FOR UPDATE SKIP
+//! LOCKED`; a crash between publish and delete republishes, which consumers' inboxes absorb.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use lapin::{
+    BasicProperties, Channel, Connection,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
+    types::{FieldTable, ShortString},
+};
+use sqlx::{PgPool, Row, postgres::PgListener};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use super::{Backoff, amqp};
+use crate::{config::AmqpConfig, shutdown::Shutdown};
+
+/// How one relay works.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// The schema whose outbox this relay drains.
+    pub schema: String,
+    /// Most events published per transaction.
+    pub batch_size: i64,
+    /// How often to look for events when no notification arrives.
+    pub poll_interval: Duration,
+    /// The RabbitMQ connection's name, as the broker lists it.
+    pub connection_name: String,
+}
+
+impl RelayConfig {
+    pub fn new(schema: &str) -> Self {
+        Self {
+            schema: schema.to_owned(),
+            batch_size: 500,
+            poll_interval: Duration::from_secs(1),
+            connection_name: format!("{schema}.outbox-relay"),
+        }
+    }
+}
+
+/// What a relay has done, for metrics and tests.
+#[derive(Debug, Default)]
+pub struct RelayStats {
+    pub published: AtomicU64,
+    pub batches: AtomicU64,
+    pub reconnects: AtomicU64,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error("rabbitmq: {0}")]
+    Amqp(#[from] lapin::Error),
+    #[error("the broker refused event {0}")]
+    Nacked(Uuid),
+    #[error("postgres: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+pub struct OutboxRelay {
+    pool: PgPool,
+    amqp: AmqpConfig,
+    config: RelayConfig,
+    stats: Arc<RelayStats>,
+}
+
+struct Publisher {
+    connection: Connection,
+    channel: Channel,
+}
+
+impl OutboxRelay {
+    pub fn new(pool: PgPool, amqp: AmqpConfig, config: RelayConfig) -> Self {
+        Self {
+            pool,
+            amqp,
+            config,
+            stats: Arc::default(),
+        }
+    }
+
+    pub fn stats(&self) -> Arc<RelayStats> {
+        Arc::clone(&self.stats)
+    }
+
+    /// Publishes until `shutdown`; reconnects to RabbitMQ and PostgreSQL with backoff.
+    pub async fn run(self, mut shutdown: Shutdown) {
+        let span = tracing::info_span!("outbox_relay", schema = %self.config.schema);
+        async move {
+            let mut backoff = Backoff::default();
+            let mut listener = None;
+            while !shutdown.is_triggered() {
+                let publisher = match self.open().await {
+                    Ok(publisher) => publisher,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot open a rabbitmq channel; retrying");
+                        sleep_or_shutdown(backoff.next_delay(), &mut shutdown).await;
+                        continue;
+                    }
+                };
+                loop {
+                    if shutdown.is_triggered() {
+                        break;
+                    }
+                    match self.publish_batch(&publisher.channel).await {
+                        Ok(0) => {
+                            backoff.reset();
+                            self.wait_for_events(&mut listener, &mut shutdown).await;
+                        }
+                        Ok(_) => backoff.reset(),
+                        Err(RelayError::Db(error)) => {
+                            tracing::warn!(%error, "outbox batch failed; retrying");
+                            sleep_or_shutdown(backoff.next_delay(), &mut shutdown).await;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "publishing failed; reconnecting");
+                            self.stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                            sleep_or_shutdown(backoff.next_delay(), &mut shutdown).await;
+                            break;
+                        }
+                    }
+                }
+                let _ = publisher
+                    .connection
+                    .close(200, "relay stopping".into())
+                    .await;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn open(&self) -> Result<Publisher, lapin::Error> {
+        let connection = amqp::connect(&self.amqp, &self.config.connection_name).await?;
+        let channel = connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        amqp::declare_exchanges(&channel, &self.amqp).await?;
+        Ok(Publisher {
+            connection,
+            channel,
+        })
+    }
+
+    /// Publishes one batch and deletes it; returns how many events went out.
+    async fn publish_batch(&self, channel: &Channel) -> Result<usize, RelayError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT seq, event_id, routing_key, envelope, traceparent, tracestate
+             FROM outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.config.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut confirms = Vec::with_capacity(rows.len());
+        let mut published = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let event_id: Uuid = row.get("event_id");
+            let routing_key: &str = row.get("routing_key");
+            let envelope: &[u8] = row.get("envelope");
+            let mut headers = FieldTable::default();
+            crate::telemetry::inject_into_amqp(
+                &mut headers,
+                row.get("traceparent"),
+                row.get("tracestate"),
+            );
+            let properties = BasicProperties::default()
+                .with_delivery_mode(2)
+                .with_content_type(ShortString::from("application/x-protobuf"))
+                .with_message_id(ShortString::from(event_id.to_string()))
+                .with_type(ShortString::from(routing_key))
+                .with_headers(headers);
+            let confirm = channel
+                .basic_publish(
+                    ShortString::from(self.amqp.exchange.as_str()),
+                    ShortString::from(routing_key),
+                    BasicPublishOptions::default(),
+                    envelope,
+                    properties,
+                )
+                .await?;
+            confirms.push((event_id, confirm));
+            published.push(row.get::<i64, _>("seq"));
+        }
+        for (event_id, confirm) in confirms {
+            if confirm.await?.is_nack() {
+                return Err(RelayError::Nacked(event_id));
+            }
+        }
+        sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
+            .bind(&published)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.stats
+            .published
+            .fetch_add(published.len() as u64, Ordering::Relaxed);
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        Ok(published.len())
+    }
+
+    /// Waits for a notification that events were written, the poll interval, or shutdown.
+    async fn wait_for_events(&self, listener: &mut Option<PgListener>, shutdown: &mut Shutdown) {
+        if listener.is_none() {
+            *listener = self.listen().await.ok();
+        }
+        let poll = tokio::time::sleep(self.config.poll_interval);
+        match listener {
+            Some(active) => tokio::select! {
+                notified = active.recv() => if notified.is_err() { *listener = None },
+                _ = poll => {},
+                _ = shutdown.wait() => {},
+            },
+            None => tokio::select! {
+                _ = poll => {},
+                _ = shutdown.wait() => {},
+            },
+        }
+    }
+
+    async fn listen(&self) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener
+            .listen(&format!("switchboard_outbox_{}", self.config.schema))
+            .await?;
+        Ok(listener)
+    }
+}
+
+async fn sleep_or_shutdown(delay: Duration, shutdown: &mut Shutdown) {
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => {},
+        _ = shutdown.wait() => {},
+    }
+}

@@ -1,0 +1,16 @@
+//! The one gRPC server every service runs, and the layers it puts in front of handlers.
+
+mod client;
+mod drain;
+mod server;
+mod verify;
+
+pub use client::MeshInterceptor;
+pub use drain::DrainLayer;
+pub use server::{GrpcServer, RunningServer, grpc_span};
+pub use verify::VerifyPrincipalLayer;
+
+/// Paths that stay open without a principal and during drain: health and reflection.
+pub(crate) fn is_infrastructure_path(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
+}

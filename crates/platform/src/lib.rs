@@ -1,0 +1,16 @@
+//! What every Switchboard service shares: configuration, telemetry, the gRPC server builder,
+//! errors as statuses, principal verification, PostgreSQL with embedded migrations, the
+//! transactional outbox with its relay, and the event consumer with its inbox.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod principal;
+pub mod shutdown;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use shutdown::{Shutdown, ShutdownTrigger};

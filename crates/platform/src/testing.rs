@@ -1,0 +1,123 @@
+//! Helpers for integration tests against the real servers: a fresh schema per test, isolated
+//! RabbitMQ exchanges, cutting connections from the broker side, and the probe service.
+//! A test that cannot reach a server fails with a message saying how to start it.
+
+use std::{process::Command, time::Duration};
+
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+use crate::config::{AmqpConfig, DEV_AMQP_URL, DEV_DATABASE_URL, DatabaseConfig, PrincipalConfig};
+
+#[path = "testing/probe.rs"]
+mod probe;
+
+pub use probe::{Probe, probe_server};
+
+const START_POSTGRES: &str =
+    "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+const START_RABBITMQ: &str = "start it with: rabbitmq-server -detached";
+
+/// A short random id for names that must not clash between tests running at once.
+pub fn unique_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// The database the tests use: `SWITCHBOARD_DATABASE__URL`, or the local development server.
+pub fn database_config() -> DatabaseConfig {
+    DatabaseConfig {
+        url: SecretString::from(
+            std::env::var("SWITCHBOARD_DATABASE__URL").unwrap_or_else(|_| DEV_DATABASE_URL.into()),
+        ),
+        ..DatabaseConfig::default()
+    }
+}
+
+/// A fresh schema named `t_<prefix>_<id>` with the platform's tables, and a pool that uses it.
+pub async fn fresh_schema(prefix: &str) -> (PgPool, String) {
+    let schema = format!("t_{prefix}_{}", unique_id());
+    let pool = crate::db::connect(&database_config(), &schema)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is needed for this test: {e}; {START_POSTGRES}"));
+    crate::db::migrate(&pool, &schema, None)
+        .await
+        .expect("platform migrations apply to a fresh schema");
+    (pool, schema)
+}
+
+/// RabbitMQ settings in a virtual host of this test's own (`test-<test>`), created now: the
+/// test's exchanges and queues cannot meet another test's, and its connections can be cut alone.
+pub fn amqp_config(test: &str) -> AmqpConfig {
+    let vhost = format!("test-{test}");
+    rabbitmqctl(&["add_vhost", &vhost]);
+    rabbitmqctl(&["set_permissions", "-p", &vhost, "guest", ".*", ".*", ".*"]);
+    let base = std::env::var("SWITCHBOARD_AMQP__URL").unwrap_or_else(|_| DEV_AMQP_URL.into());
+    let server = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(server, _)| server);
+    AmqpConfig {
+        url: SecretString::from(format!("{server}/{vhost}")),
+        ..AmqpConfig::default()
+    }
+}
+
+/// Fails the test with instructions when RabbitMQ is not reachable.
+pub async fn require_rabbitmq(config: &AmqpConfig) {
+    if let Err(e) = crate::events::amqp::connect(config, "test.probe").await {
+        panic!("RabbitMQ is needed for this test: {e}; {START_RABBITMQ}");
+    }
+}
+
+/// Deletes the test's virtual host with everything in it.
+pub fn delete_amqp(test: &str) {
+    rabbitmqctl(&["delete_vhost", &format!("test-{test}")]);
+}
+
+/// Closes, from the broker's side, every client connection of the test's virtual host (as an
+/// operator or a failing node would).
+pub fn close_broker_connections(test: &str) {
+    rabbitmqctl(&[
+        "close_all_connections",
+        "-p",
+        &format!("test-{test}"),
+        "closed by a test",
+    ]);
+}
+
+fn rabbitmqctl(args: &[&str]) {
+    let output = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("rabbitmqctl is needed for this test ({e}); {START_RABBITMQ}"));
+    assert!(
+        output.status.success(),
+        "rabbitmqctl {args:?} failed: {}; {START_RABBITMQ}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A principal configuration with a key of the tests' own.
+pub fn principal_config() -> PrincipalConfig {
+    PrincipalConfig {
+        key: SecretString::from("switchboard-test-principal-key-0123456789"),
+        max_lifetime_s: 300,
+    }
+}
+
+/// Polls `check` every 50 ms until it holds or `timeout` passes; returns whether it held.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,121 @@
+//! SIGTERM: health turns NOT_SERVING at once, new calls are refused, the call in flight completes,
+//! then the server stops. (Its own test binary: it signals its own process.)
+
+use std::{process::Command, time::Duration};
+
+use switchboard_platform::{
+    Shutdown,
+    config::GrpcConfig,
+    grpc::{GrpcServer, MeshInterceptor},
+    principal::PrincipalKey,
+    testing::{self, Probe, probe_server},
+};
+use switchboard_proto::{
+    common::v1::{Principal, PrincipalKind},
+    testing::v1::{EchoRequest, probe_service_client::ProbeServiceClient},
+};
+use tonic::{Code, transport::Channel};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
+    let key = PrincipalKey::from_config(&testing::principal_config()).unwrap();
+    let server = GrpcServer::new("probe", GrpcConfig::default())
+        .verify_principals(key.clone())
+        .add_service(probe_server(Probe::default(), 1 << 20))
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = server.local_addr();
+    let shutdown = Shutdown::on_signals().unwrap();
+    let serving = tokio::spawn(server.run_until_stopped(shutdown));
+
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let principal = Principal {
+        subject: "lee.admin".into(),
+        kind: PrincipalKind::Admin.into(),
+        ..Default::default()
+    };
+    let client = ProbeServiceClient::with_interceptor(
+        channel.clone(),
+        MeshInterceptor::with_principal(key, principal, Duration::from_secs(60)),
+    );
+    let mut slow_client = client.clone();
+    let in_flight = tokio::spawn(async move {
+        slow_client
+            .echo(EchoRequest {
+                message: "slow".into(),
+                delay_ms: 2_000,
+                ..Default::default()
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let pid = std::process::id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    let mut health = HealthClient::new(channel);
+    let not_serving = testing::eventually(Duration::from_millis(500), || {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest::default())
+                .await
+                .is_ok_and(|r| r.into_inner().status == ServingStatus::NotServing as i32)
+        }
+    })
+    .await;
+    assert!(
+        not_serving,
+        "health reports NOT_SERVING right after SIGTERM"
+    );
+    assert!(!in_flight.is_finished(), "the slow call is still in flight");
+    let specific = health
+        .check(HealthCheckRequest {
+            service: "switchboard.testing.v1.ProbeService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(specific.status, ServingStatus::NotServing as i32);
+
+    let refused = client
+        .clone()
+        .echo(EchoRequest {
+            message: "late".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable);
+
+    let finished = in_flight
+        .await
+        .unwrap()
+        .expect("the call in flight completes");
+    assert_eq!(finished.into_inner().message, "slow");
+    tokio::time::timeout(Duration::from_secs(5), serving)
+        .await
+        .expect("the server stops once drained")
+        .unwrap()
+        .unwrap();
+    let after = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(1))
+        .connect()
+        .await;
+    assert!(after.is_err(), "nothing listens after the stop");
+}
