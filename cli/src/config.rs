@@ -20,16 +20,15 @@ pub struct Config {
     pub reporting: RoleConfig,
 }
 
-/// Where one role listens.
-#[derive(Debug, Clone, Deserialize)]
+/// Where one role listens, and where the others reach it. Unset fields take the role's
+/// defaults (`127.0.0.1:<its port>`), so one field can be set alone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RoleConfig {
-    pub listen: SocketAddr,
-}
-
-fn listen(port: u16) -> RoleConfig {
-    RoleConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], port)),
-    }
+    pub listen: Option<SocketAddr>,
+    /// How other processes reach the role (e.g. `http://callback:50061` on Kubernetes);
+    /// `http://<listen>` when not set.
+    pub url: Option<String>,
 }
 
 impl Default for Config {
@@ -37,12 +36,12 @@ impl Default for Config {
         Self {
             platform: PlatformConfig::default(),
             time_zone: "Asia/Seoul".into(),
-            gateway: listen(50051),
-            callback: listen(50061),
-            ticket: listen(50062),
-            trigger_engine: listen(50063),
-            mail_ingest: listen(50064),
-            reporting: listen(50065),
+            gateway: RoleConfig::default(),
+            callback: RoleConfig::default(),
+            ticket: RoleConfig::default(),
+            trigger_engine: RoleConfig::default(),
+            mail_ingest: RoleConfig::default(),
+            reporting: RoleConfig::default(),
         }
     }
 }

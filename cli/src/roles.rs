@@ -1,12 +1,13 @@
 //! The service roles this binary can run, and running them side by side in one process.
 
-use std::fmt;
+use std::{fmt, net::SocketAddr};
 
 use anyhow::bail;
+use switchboard_gateway::{GatewayConfig, Upstream};
 use switchboard_platform::{Shutdown, telemetry};
 use tokio::task::JoinSet;
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, RoleConfig};
 
 /// A service role of the mesh (DESIGN §1). Each runs as its own process in production
 /// (`switchboard serve callback`) or all together for development (`switchboard serve all`).
@@ -43,30 +44,90 @@ impl Role {
 
     /// Whether this binary has the role's implementation yet. Roles arrive issue by issue.
     pub fn is_built(self) -> bool {
-        false
+        matches!(self, Role::Gateway)
     }
 
     /// Runs the role until `shutdown`.
-    async fn run(self, _config: Config, _shutdown: Shutdown) -> anyhow::Result<()> {
-        bail!("the {self} service is not built into this binary yet")
+    async fn run(self, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+        match self {
+            Role::Gateway => {
+                let upstreams = ROLES
+                    .into_iter()
+                    .filter(|role| *role != Role::Gateway)
+                    .map(|role| Upstream {
+                        package: role.package().to_owned(),
+                        service: role.name().to_owned(),
+                        url: role.url(&config),
+                    })
+                    .collect();
+                let gateway = switchboard_gateway::build(GatewayConfig {
+                    listen: self.listen(&config),
+                    grpc: config.platform.grpc.clone(),
+                    upstreams,
+                })
+                .await?;
+                gateway.run_until_stopped(shutdown).await
+            }
+            _ => bail!("the {self} service is not built into this binary yet"),
+        }
     }
 
     /// Applies the role's migrations.
     async fn migrate(self, _config: &Config) -> anyhow::Result<()> {
-        bail!("the {self} service is not built into this binary yet")
+        match self {
+            // The gateway keeps no tables until the directory arrives (issue #3).
+            Role::Gateway => Ok(()),
+            _ => bail!("the {self} service is not built into this binary yet"),
+        }
     }
 
-    /// Where the role listens.
-    pub fn listen(self, config: &Config) -> std::net::SocketAddr {
-        let role = match self {
+    fn settings(self, config: &Config) -> &RoleConfig {
+        match self {
             Role::Gateway => &config.gateway,
             Role::Callback => &config.callback,
             Role::Ticket => &config.ticket,
             Role::TriggerEngine => &config.trigger_engine,
             Role::MailIngest => &config.mail_ingest,
             Role::Reporting => &config.reporting,
-        };
-        role.listen
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Role::Gateway => 50051,
+            Role::Callback => 50061,
+            Role::Ticket => 50062,
+            Role::TriggerEngine => 50063,
+            Role::MailIngest => 50064,
+            Role::Reporting => 50065,
+        }
+    }
+
+    /// Where the role listens.
+    pub fn listen(self, config: &Config) -> SocketAddr {
+        self.settings(config)
+            .listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], self.default_port())))
+    }
+
+    /// How other roles reach this one.
+    pub fn url(self, config: &Config) -> String {
+        self.settings(config)
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen(config)))
+    }
+
+    /// The API package the role owns, which the gateway routes to it.
+    fn package(self) -> &'static str {
+        match self {
+            Role::Gateway => "switchboard.gateway.v1",
+            Role::Callback => "switchboard.callback.v1",
+            Role::Ticket => "switchboard.ticket.v1",
+            Role::TriggerEngine => "switchboard.trigger.v1",
+            Role::MailIngest => "switchboard.inbound.v1",
+            Role::Reporting => "switchboard.reporting.v1",
+        }
     }
 }
 

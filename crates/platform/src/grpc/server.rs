@@ -18,6 +18,10 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use super::{DrainLayer, VerifyPrincipalLayer};
 use crate::{config::GrpcConfig, principal::PrincipalKey, shutdown::Shutdown};
 
+/// A service that answers every call no registered service owns (the gateway's proxy).
+pub type FallbackService =
+    tower::util::BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Infallible>;
+
 /// Collects a process's gRPC services before it binds.
 pub struct GrpcServer {
     name: String,
@@ -25,6 +29,7 @@ pub struct GrpcServer {
     routes: RoutesBuilder,
     services: Vec<&'static str>,
     verify: VerifyPrincipalLayer,
+    fallback: Option<FallbackService>,
 }
 
 impl GrpcServer {
@@ -36,7 +41,14 @@ impl GrpcServer {
             routes: Routes::builder(),
             services: Vec::new(),
             verify: VerifyPrincipalLayer::default(),
+            fallback: None,
         }
+    }
+
+    /// Sends every call that no added service owns to `service` (instead of `UNIMPLEMENTED`).
+    pub fn fallback(mut self, service: FallbackService) -> Self {
+        self.fallback = Some(service);
+        self
     }
 
     /// Requires a valid signed principal on every call but health and reflection.
@@ -92,13 +104,22 @@ impl GrpcServer {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
 
+        let mut routes = self.routes.routes();
+        if let Some(fallback) = self.fallback {
+            let fallback = tower::ServiceExt::map_request(
+                fallback,
+                |request: http::Request<axum::body::Body>| request.map(Body::new),
+            );
+            routes = Routes::from(routes.into_axum_router().fallback_service(fallback));
+        }
+
         tracing::info!(server = %self.name, %local_addr, services = ?self.services, "grpc server listening");
         Ok(RunningServer {
             name: self.name,
             config: self.config,
             local_addr,
             listener,
-            routes: self.routes.routes(),
+            routes,
             services: self.services,
             verify: self.verify,
             health,

@@ -10,7 +10,7 @@ use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::Subscribe
 
 pub use propagation::{
     current_trace_context, extract_from_amqp, extract_from_http, inject_into_amqp,
-    inject_into_metadata, span_trace_id,
+    inject_into_http, inject_into_metadata, span_trace_id,
 };
 
 use crate::config::{LogFormat, TelemetryConfig};

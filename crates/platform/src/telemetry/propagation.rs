@@ -18,6 +18,25 @@ pub fn inject_into_metadata(context: &Context, metadata: &mut tonic::metadata::M
     });
 }
 
+/// Puts `context` into HTTP headers, replacing any trace context already there (the gateway's
+/// span becomes the parent of the call it forwards).
+pub fn inject_into_http(context: &Context, headers: &mut http::HeaderMap) {
+    struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+    impl Injector for HeaderInjector<'_> {
+        fn set(&mut self, key: &str, value: String) {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(key.as_bytes()),
+                http::HeaderValue::from_str(&value),
+            ) {
+                self.0.insert(name, value);
+            }
+        }
+    }
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(context, &mut HeaderInjector(headers))
+    });
+}
+
 struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
 
 impl Injector for MetadataInjector<'_> {
