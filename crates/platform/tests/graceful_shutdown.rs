@@ -22,7 +22,11 @@ use tonic_health::pb::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
     let key = PrincipalKey::from_config(&testing::principal_config()).unwrap();
-    let server = GrpcServer::new("probe", GrpcConfig::default())
+    let config = GrpcConfig {
+        drain_timeout_ms: 1_000,
+        ..GrpcConfig::default()
+    };
+    let server = GrpcServer::new("probe", config)
         .verify_principals(key.clone())
         .add_service(probe_server(Probe::default(), 1 << 20))
         .bind("127.0.0.1:0".parse().unwrap())
@@ -56,6 +60,16 @@ async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
             })
             .await
     });
+    // A stream that never ends by itself must not hold the stop open.
+    let mut watch = HealthClient::new(channel.clone())
+        .watch(HealthCheckRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        watch.message().await.unwrap().unwrap().status,
+        ServingStatus::Serving as i32
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let pid = std::process::id().to_string();
@@ -109,7 +123,7 @@ async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
     assert_eq!(finished.into_inner().message, "slow");
     tokio::time::timeout(Duration::from_secs(5), serving)
         .await
-        .expect("the server stops once drained")
+        .expect("the server stops once drained, open health watch or not")
         .unwrap()
         .unwrap();
     let after = Channel::from_shared(format!("http://{addr}"))
@@ -118,4 +132,5 @@ async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
         .connect()
         .await;
     assert!(after.is_err(), "nothing listens after the stop");
+    drop(watch);
 }

@@ -153,12 +153,12 @@ impl RunningServer {
     /// the server stops.
     pub async fn run_until_stopped(self, mut shutdown: Shutdown) -> anyhow::Result<()> {
         let drain = DrainLayer::default();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let timeout = self.config.drain_timeout();
         let drainer = {
             let drain = drain.clone();
             let health = self.health.clone();
             let services = self.services.clone();
-            let timeout = self.config.drain_timeout();
             let name = self.name.clone();
             tokio::spawn(async move {
                 shutdown.wait().await;
@@ -175,8 +175,11 @@ impl RunningServer {
                 if !drain.wait_idle(timeout).await {
                     tracing::warn!(server = %name, in_flight = drain.in_flight(), "drain timed out");
                 }
-                let _ = stop.send(());
+                let _ = stop.send(true);
             })
+        };
+        let stop_requested = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
         };
         let incoming = TcpIncoming::from(self.listener).with_nodelay(Some(true));
         let served = tonic::transport::Server::builder()
@@ -185,10 +188,19 @@ impl RunningServer {
             .layer(drain)
             .layer(self.verify)
             .add_routes(self.routes)
-            .serve_with_incoming_shutdown(incoming, async {
-                let _ = stopped.await;
-            })
-            .await;
+            .serve_with_incoming_shutdown(incoming, stop_requested(stopped.clone()));
+        // Streams that never end (a health `Watch`) would hold the graceful stop open forever:
+        // once drained, connections get one more drain timeout to close, then are dropped.
+        let served = tokio::select! {
+            served = served => served,
+            _ = async {
+                stop_requested(stopped).await;
+                tokio::time::sleep(timeout).await;
+            } => {
+                tracing::warn!(server = %self.name, "connections still open after the drain; closing them");
+                Ok(())
+            }
+        };
         drainer.abort();
         tracing::info!(server = %self.name, "grpc server stopped");
         Ok(served?)
