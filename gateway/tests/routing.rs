@@ -7,9 +7,9 @@ use switchboard_gateway::{GatewayConfig, Upstream};
 use switchboard_platform::{
     Shutdown, ShutdownTrigger,
     config::GrpcConfig,
-    grpc::{GrpcServer, MeshInterceptor},
+    grpc::MeshInterceptor,
     principal::PrincipalKey,
-    testing::{self, Probe, probe_server},
+    testing::{self, Probe},
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
@@ -19,20 +19,11 @@ use tonic::{Code, transport::Channel};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 fn key() -> PrincipalKey {
-    PrincipalKey::from_config(&testing::principal_config()).unwrap()
+    testing::principal_key()
 }
 
 async fn start_probe() -> (SocketAddr, ShutdownTrigger) {
-    let server = GrpcServer::new("probe", GrpcConfig::default())
-        .verify_principals(key())
-        .add_service(probe_server(Probe::default(), 1 << 20))
-        .bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let addr = server.local_addr();
-    let (stop, shutdown) = Shutdown::new();
-    tokio::spawn(server.run_until_stopped(shutdown));
-    (addr, stop)
+    testing::serve_probe(Probe::default(), GrpcConfig::default()).await
 }
 
 async fn start_gateway(probe_url: String) -> (SocketAddr, ShutdownTrigger) {
@@ -54,11 +45,7 @@ async fn start_gateway(probe_url: String) -> (SocketAddr, ShutdownTrigger) {
 }
 
 async fn channel(addr: SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap()
+    testing::connect(addr).await
 }
 
 /// A client that attaches a principal validly signed with the mesh key — what a caller who

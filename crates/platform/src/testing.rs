@@ -7,7 +7,18 @@ use std::{process::Command, time::Duration};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
-use crate::config::{AmqpConfig, DEV_AMQP_URL, DEV_DATABASE_URL, DatabaseConfig, PrincipalConfig};
+use std::net::SocketAddr;
+
+use tonic::transport::Channel;
+
+use crate::{
+    Shutdown, ShutdownTrigger,
+    config::{
+        AmqpConfig, DEV_AMQP_URL, DEV_DATABASE_URL, DatabaseConfig, GrpcConfig, PrincipalConfig,
+    },
+    grpc::GrpcServer,
+    principal::PrincipalKey,
+};
 
 #[path = "testing/probe.rs"]
 mod probe;
@@ -94,6 +105,37 @@ fn rabbitmqctl(args: &[&str]) {
         "rabbitmqctl {args:?} failed: {}; {START_RABBITMQ}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The mesh key the tests sign and verify principals with.
+pub fn principal_key() -> PrincipalKey {
+    PrincipalKey::from_config(&principal_config()).expect("the test key is long enough")
+}
+
+/// Serves `probe` on a free loopback port, verifying principals with [`principal_key`], until
+/// the returned trigger fires (or the test ends).
+pub async fn serve_probe(probe: Probe, config: GrpcConfig) -> (SocketAddr, ShutdownTrigger) {
+    let max = config.max_message_bytes;
+    let server = GrpcServer::new("probe", config)
+        .verify_principals(principal_key())
+        .add_service(probe_server(probe, max))
+        .bind("127.0.0.1:0".parse().expect("a socket address"))
+        .await
+        .expect("a free loopback port");
+    let addr = server.local_addr();
+    let (stop, shutdown) = Shutdown::new();
+    tokio::spawn(server.run_until_stopped(shutdown));
+    (addr, stop)
+}
+
+/// A channel to a server of this test.
+pub async fn connect(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("a valid URL")
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"))
 }
 
 /// A principal configuration with a key of the tests' own.

@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use switchboard_platform::{
-    Shutdown,
     config::GrpcConfig,
     error::violated_fields,
-    grpc::{GrpcServer, MeshInterceptor},
+    grpc::MeshInterceptor,
     principal::{PRINCIPAL_METADATA_KEY, PrincipalKey},
-    testing::{self, Probe, probe_server},
+    testing::{self, Probe},
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
@@ -25,27 +24,12 @@ async fn start() -> (
     PrincipalKey,
     switchboard_platform::ShutdownTrigger,
 ) {
-    let key = PrincipalKey::from_config(&testing::principal_config()).unwrap();
-    let config = GrpcConfig::default();
-    let server = GrpcServer::new("probe", config.clone())
-        .verify_principals(key.clone())
-        .add_service(probe_server(Probe::default(), config.max_message_bytes))
-        .bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let addr = server.local_addr();
-    let (stop, shutdown) = Shutdown::new();
-    tokio::spawn(server.run_until_stopped(shutdown));
-    (addr, key, stop)
+    let (addr, stop) = testing::serve_probe(Probe::default(), GrpcConfig::default()).await;
+    (addr, testing::principal_key(), stop)
 }
 
 async fn channel(addr: std::net::SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(5))
-        .connect()
-        .await
-        .unwrap()
+    testing::connect(addr).await
 }
 
 fn agent() -> Principal {

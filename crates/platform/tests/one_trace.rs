@@ -11,10 +11,9 @@ use switchboard_platform::{
     Shutdown,
     config::{GrpcConfig, LogFormat, TelemetryConfig},
     events::{ConsumerConfig, EventConsumer, EventHandler, HandlerError, OutboxRelay, RelayConfig},
-    grpc::{GrpcServer, MeshInterceptor},
-    principal::PrincipalKey,
+    grpc::MeshInterceptor,
     telemetry,
-    testing::{self, Probe, probe_server},
+    testing::{self, Probe},
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
@@ -81,21 +80,15 @@ async fn a_client_span_continues_in_the_server_and_across_amqp_in_the_consumer()
     );
     consumer.declare().await.unwrap();
 
-    let key = PrincipalKey::from_config(&testing::principal_config()).unwrap();
-    let server = GrpcServer::new("probe", GrpcConfig::default())
-        .verify_principals(key.clone())
-        .add_service(probe_server(
-            Probe {
-                pool: Some(pool.clone()),
-            },
-            1 << 20,
-        ))
-        .bind("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let addr = server.local_addr();
-    let (stop, shutdown) = Shutdown::new();
-    tokio::spawn(server.run_until_stopped(shutdown.clone()));
+    let key = testing::principal_key();
+    let (addr, stop) = testing::serve_probe(
+        Probe {
+            pool: Some(pool.clone()),
+        },
+        GrpcConfig::default(),
+    )
+    .await;
+    let (stop_events, shutdown) = Shutdown::new();
     let relay = tokio::spawn(
         OutboxRelay::new(pool.clone(), amqp.clone(), RelayConfig::new(&schema))
             .run(shutdown.clone()),
@@ -138,6 +131,7 @@ async fn a_client_span_continues_in_the_server_and_across_amqp_in_the_consumer()
     })
     .await;
     stop.trigger();
+    stop_events.trigger();
     relay.await.unwrap();
     consuming.await.unwrap();
     testing::delete_amqp(&id);
