@@ -1,5 +1,6 @@
 //! 10,000 events written by concurrent transactions reach the consumer and are applied exactly
-//! once, while the relay is stopped, crashed and restarted, and the broker cuts its connection.
+//! once, while two relays share the outbox, one of them is stopped, crashed and restarted, and the
+//! broker cuts their connections.
 
 use std::{sync::atomic::Ordering, time::Duration};
 
@@ -139,6 +140,9 @@ async fn every_event_is_applied_exactly_once_across_relay_restarts_and_a_cut_con
             .await
             .unwrap();
 
+    // A second relay drains the same outbox the whole time: replicas share it (SKIP LOCKED).
+    let (stop_companion, companion) = start_relay();
+
     // Three graceful stops and restarts, one crash (the task aborted mid-work), one cut connection.
     let mut restarts = 0;
     let mut cut = false;
@@ -194,6 +198,8 @@ async fn every_event_is_applied_exactly_once_across_relay_restarts_and_a_cut_con
     .await;
     stop.trigger();
     relay.await.unwrap();
+    stop_companion.trigger();
+    companion.await.unwrap();
     stop_consumer.trigger();
     consumer_task.await.unwrap();
     testing::delete_amqp(&id);
