@@ -56,6 +56,17 @@ pub async fn fresh_schema(prefix: &str) -> (PgPool, String) {
     (pool, schema)
 }
 
+/// Drops a schema made by [`fresh_schema`] once its test is done with it.
+pub async fn drop_schema(pool: &PgPool, schema: &str) {
+    crate::db::check_schema_name(schema).expect("a schema made by fresh_schema");
+    let sql = format!("DROP SCHEMA {schema} CASCADE");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(pool)
+        .await
+        .expect("the test schema can be dropped");
+    pool.close().await;
+}
+
 /// RabbitMQ settings in a virtual host of this test's own (`test-<test>`), created now: the
 /// test's exchanges and queues cannot meet another test's, and its connections can be cut alone.
 pub fn amqp_config(test: &str) -> AmqpConfig {

@@ -158,4 +158,5 @@ async fn a_poison_event_is_dead_lettered_after_its_attempts_without_blocking_the
         poison_in_inbox, 0,
         "a dead-lettered event is not marked applied"
     );
+    testing::drop_schema(&pool, &schema).await;
 }

@@ -161,4 +161,5 @@ async fn a_client_span_continues_in_the_server_and_across_amqp_in_the_consumer()
         server_span.span_context.span_id()
     );
     assert_eq!(response.trace_id, trace_id.to_string());
+    testing::drop_schema(&pool, &schema).await;
 }

@@ -230,4 +230,5 @@ async fn every_event_is_applied_exactly_once_across_relay_restarts_and_a_cut_con
         stats.duplicates.load(Ordering::Relaxed) >= 100,
         "the 100 replayed events were recognised as duplicates"
     );
+    testing::drop_schema(&pool, &schema).await;
 }
