@@ -6,6 +6,7 @@ use std::{
     time::Duration,
 };
 
+use switchboard_platform::testing;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
@@ -67,14 +68,7 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
         .into_inner();
     assert_eq!(status.status, 1, "SERVING");
 
-    let pid = serving.id().unwrap().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    testing::send_sigterm(serving.id().expect("the binary is running"));
     let exit = tokio::time::timeout(Duration::from_secs(10), serving.wait())
         .await
         .expect("the binary stops after SIGTERM")

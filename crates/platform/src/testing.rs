@@ -2,12 +2,10 @@
 //! RabbitMQ exchanges, cutting connections from the broker side, and the probe service.
 //! A test that cannot reach a server fails with a message saying how to start it.
 
-use std::{process::Command, time::Duration};
+use std::{net::SocketAddr, process::Command, time::Duration};
 
 use secrecy::SecretString;
 use sqlx::PgPool;
-
-use std::net::SocketAddr;
 
 use tonic::transport::Channel;
 
@@ -116,6 +114,16 @@ fn rabbitmqctl(args: &[&str]) {
         "rabbitmqctl {args:?} failed: {}; {START_RABBITMQ}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Sends SIGTERM to process `pid` (a test's own process, or a binary it started), as
+/// Kubernetes does when it stops a pod.
+pub fn send_sigterm(pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "SIGTERM reaches process {pid}");
 }
 
 /// The mesh key the tests sign and verify principals with.

@@ -1,7 +1,7 @@
 //! SIGTERM: health turns NOT_SERVING at once, new calls are refused, the call in flight completes,
 //! then the server stops. (Its own test binary: it signals its own process.)
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
 use switchboard_platform::{
     Shutdown,
@@ -72,14 +72,7 @@ async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let pid = std::process::id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    testing::send_sigterm(std::process::id());
 
     let mut health = HealthClient::new(channel);
     let not_serving = testing::eventually(Duration::from_millis(500), || {
