@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use serde::Deserialize;
+use switchboard_gateway::GatewaySettings;
 use switchboard_platform::config::{self, DEV_DEFAULT_KEYS, PlatformConfig};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -12,12 +13,22 @@ pub struct Config {
     pub platform: PlatformConfig,
     /// The contact center's time zone, for local days and months (IANA name).
     pub time_zone: String,
-    pub gateway: RoleConfig,
+    pub gateway: GatewayRole,
     pub callback: RoleConfig,
     pub ticket: RoleConfig,
     pub trigger_engine: RoleConfig,
     pub mail_ingest: RoleConfig,
     pub reporting: RoleConfig,
+}
+
+/// The gateway's section: where it listens, and its authentication, limits and presence.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GatewayRole {
+    #[serde(flatten)]
+    pub role: RoleConfig,
+    #[serde(flatten)]
+    pub settings: GatewaySettings,
 }
 
 /// Where one role listens, and where the others reach it. Unset fields take the role's
@@ -36,7 +47,7 @@ impl Default for Config {
         Self {
             platform: PlatformConfig::default(),
             time_zone: "Asia/Seoul".into(),
-            gateway: RoleConfig::default(),
+            gateway: GatewayRole::default(),
             callback: RoleConfig::default(),
             ticket: RoleConfig::default(),
             trigger_engine: RoleConfig::default(),
@@ -48,7 +59,12 @@ impl Default for Config {
 
 /// Loads the configuration; also returns the keys still at their development defaults.
 pub fn load() -> anyhow::Result<(Config, Vec<&'static str>)> {
-    let loaded = config::load::<Config>(DEV_DEFAULT_KEYS)?;
+    let watched: Vec<&'static str> = DEV_DEFAULT_KEYS
+        .iter()
+        .chain(switchboard_gateway::config::DEV_DEFAULT_KEYS)
+        .copied()
+        .collect();
+    let loaded = config::load::<Config>(&watched)?;
     Ok((loaded.config, loaded.defaulted))
 }
 

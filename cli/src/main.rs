@@ -1,6 +1,8 @@
 //! `switchboard`: the one binary of the mesh. `serve` runs one or more service roles in this
-//! process, `migrate` applies their database migrations.
+//! process, `migrate` applies their database migrations, `directory create-admin` and `token`
+//! let a fresh install sign in.
 
+mod admin;
 mod config;
 mod roles;
 
@@ -37,6 +39,38 @@ enum Command {
     },
     /// List the service roles, where each listens, and whether this binary has it yet.
     Services,
+    /// Print a token the gateway accepts, signed with its own secret, for an agent of the
+    /// directory (for local use and sites without an identity provider).
+    Token {
+        /// The agent's login.
+        #[arg(long)]
+        agent: String,
+        /// Lifetime in minutes (default `gateway.auth.local_token.default_ttl_s`, capped by
+        /// `max_ttl_s`).
+        #[arg(long, value_name = "MINUTES")]
+        ttl: Option<u64>,
+    },
+    /// Directory tools that need no running gateway.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Create an admin (the first one of a fresh install); an existing login is left unchanged.
+    CreateAdmin {
+        /// Login, 1 to 64 characters of a-z, 0-9, '.', '_', '-', '@'.
+        #[arg(long)]
+        login: String,
+        /// Name shown to people.
+        #[arg(long)]
+        name: String,
+        /// E-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -71,6 +105,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let roles = roles::resolve(&services)?;
             let (config, defaulted) = config::load()?;
             roles::serve(&roles, config, &defaulted).await
+        }
+        Command::Token { agent, ttl } => {
+            let (config, _) = config::load()?;
+            admin::print_token(&config, &agent, ttl)
+        }
+        Command::Directory {
+            command: DirectoryCommand::CreateAdmin { login, name, email },
+        } => {
+            let (config, defaulted) = config::load()?;
+            admin::create_admin(&config, &defaulted, &login, &name, &email).await
         }
         Command::Migrate { services } => {
             let roles = roles::resolve(&services)?;

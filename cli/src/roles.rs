@@ -3,7 +3,7 @@
 use std::{fmt, net::SocketAddr};
 
 use anyhow::bail;
-use switchboard_gateway::{GatewayConfig, Upstream};
+use switchboard_gateway::{Gateway, GatewayConfig, Upstream};
 use switchboard_platform::{Shutdown, telemetry};
 use tokio::task::JoinSet;
 
@@ -53,17 +53,24 @@ impl Role {
             Role::Gateway => {
                 let upstreams = ROLES
                     .into_iter()
-                    .filter(|role| *role != Role::Gateway)
+                    .filter(|role| *role != Role::Gateway && role.is_built())
                     .map(|role| Upstream {
                         package: role.package().to_owned(),
                         service: role.name().to_owned(),
                         url: role.url(&config),
                     })
                     .collect();
-                let gateway = switchboard_gateway::build(GatewayConfig {
+                let platform = &config.platform;
+                let gateway = Gateway::build(GatewayConfig {
                     listen: self.listen(&config),
-                    grpc: config.platform.grpc.clone(),
+                    grpc: platform.grpc.clone(),
                     upstreams,
+                    settings: config.gateway.settings.clone(),
+                    database: platform.database.clone(),
+                    amqp: platform.amqp.clone(),
+                    redis: platform.redis.clone(),
+                    principal: platform.principal.clone(),
+                    schema: switchboard_gateway::SCHEMA.into(),
                 })
                 .await?;
                 gateway.run_until_stopped(shutdown).await
@@ -73,17 +80,19 @@ impl Role {
     }
 
     /// Applies the role's migrations.
-    async fn migrate(self, _config: &Config) -> anyhow::Result<()> {
+    async fn migrate(self, config: &Config) -> anyhow::Result<()> {
         match self {
-            // The gateway keeps no tables until the directory arrives (issue #3).
-            Role::Gateway => Ok(()),
+            Role::Gateway => {
+                switchboard_gateway::migrate(&config.platform.database, switchboard_gateway::SCHEMA)
+                    .await
+            }
             _ => bail!("the {self} service is not built into this binary yet"),
         }
     }
 
     fn settings(self, config: &Config) -> &RoleConfig {
         match self {
-            Role::Gateway => &config.gateway,
+            Role::Gateway => &config.gateway.role,
             Role::Callback => &config.callback,
             Role::Ticket => &config.ticket,
             Role::TriggerEngine => &config.trigger_engine,

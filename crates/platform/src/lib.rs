@@ -7,7 +7,9 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod paging;
 pub mod principal;
+pub mod request_id;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use prost::Message;
 use secrecy::ExposeSecret;
 use sha2::Sha256;
-use switchboard_proto::common::v1::{Principal, PrincipalKind, SignedPrincipal};
+use switchboard_proto::common::v1::{Actor, Principal, PrincipalKind, SignedPrincipal};
 
 use crate::config::PrincipalConfig;
 
@@ -102,6 +102,19 @@ impl PrincipalKey {
     }
 }
 
+/// The signed principal bytes of a call (a `-bin` header: base64, padded or not), if any.
+pub fn signed_principal(headers: &http::HeaderMap) -> Option<Vec<u8>> {
+    // Only the one header is copied: tonic decodes `-bin` values through a metadata map.
+    let mut only = http::HeaderMap::with_capacity(1);
+    only.insert(
+        PRINCIPAL_METADATA_KEY,
+        headers.get(PRINCIPAL_METADATA_KEY)?.clone(),
+    );
+    let metadata = tonic::metadata::MetadataMap::from_headers(only);
+    let bytes = metadata.get_bin(PRINCIPAL_METADATA_KEY)?.to_bytes().ok()?;
+    Some(bytes.to_vec())
+}
+
 /// The verified principal, put into request extensions by the verify layer.
 #[derive(Debug, Clone)]
 pub struct VerifiedPrincipal(pub Principal);
@@ -126,6 +139,8 @@ pub trait PrincipalExt {
     fn is_admin(&self) -> bool;
     fn has_permission(&self, permission: &str) -> bool;
     fn has_scope(&self, scope: &str) -> bool;
+    /// The principal as the actor of a change, for histories and events.
+    fn actor(&self) -> Actor;
     /// `PERMISSION_DENIED` unless the principal is an admin.
     fn require_admin(&self) -> Result<(), tonic::Status>;
 }
@@ -141,6 +156,20 @@ impl PrincipalExt for Principal {
 
     fn has_scope(&self, scope: &str) -> bool {
         self.kind() == PrincipalKind::Service && self.scopes.iter().any(|s| s == scope)
+    }
+
+    fn actor(&self) -> Actor {
+        let kind = match self.kind() {
+            PrincipalKind::Agent => "agent",
+            PrincipalKind::Admin => "admin",
+            PrincipalKind::Service => "service",
+            PrincipalKind::Unspecified => "system",
+        };
+        Actor {
+            subject: self.subject.clone(),
+            kind: kind.to_owned(),
+            display_name: self.display_name.clone(),
+        }
     }
 
     fn require_admin(&self) -> Result<(), tonic::Status> {

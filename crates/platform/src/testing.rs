@@ -65,6 +65,16 @@ pub async fn drop_schema(pool: &PgPool, schema: &str) {
     pool.close().await;
 }
 
+/// The Redis the tests use: `SWITCHBOARD_REDIS__URL`, or the local development server.
+pub fn redis_config() -> crate::config::RedisConfig {
+    crate::config::RedisConfig {
+        url: SecretString::from(
+            std::env::var("SWITCHBOARD_REDIS__URL")
+                .unwrap_or_else(|_| crate::config::DEV_REDIS_URL.into()),
+        ),
+    }
+}
+
 /// RabbitMQ settings in a virtual host of this test's own (`test-<test>`), created now: the
 /// test's exchanges and queues cannot meet another test's, and its connections can be cut alone.
 pub fn amqp_config(test: &str) -> AmqpConfig {

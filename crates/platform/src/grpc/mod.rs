@@ -1,10 +1,12 @@
 //! The one gRPC server every service runs, and the layers it puts in front of handlers.
 
+mod admission;
 mod client;
 mod drain;
 mod server;
 mod verify;
 
+pub use admission::{Admission, AdmissionGuard, AdmissionLayer};
 pub use client::MeshInterceptor;
 pub use drain::DrainLayer;
 pub use server::{FallbackService, GrpcServer, RunningServer, grpc_span};

@@ -15,7 +15,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use tower_service::Service;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{DrainLayer, VerifyPrincipalLayer};
+use super::{Admission, AdmissionLayer, DrainLayer, VerifyPrincipalLayer};
 use crate::{config::GrpcConfig, principal::PrincipalKey, shutdown::Shutdown};
 
 /// A service that answers every call no registered service owns (the gateway's proxy).
@@ -29,6 +29,7 @@ pub struct GrpcServer {
     routes: RoutesBuilder,
     services: Vec<&'static str>,
     verify: VerifyPrincipalLayer,
+    admission: AdmissionLayer,
     fallback: Option<FallbackService>,
 }
 
@@ -41,6 +42,7 @@ impl GrpcServer {
             routes: Routes::builder(),
             services: Vec::new(),
             verify: VerifyPrincipalLayer::default(),
+            admission: AdmissionLayer::default(),
             fallback: None,
         }
     }
@@ -54,6 +56,13 @@ impl GrpcServer {
     /// Requires a valid signed principal on every call but health and reflection.
     pub fn verify_principals(mut self, key: PrincipalKey) -> Self {
         self.verify = VerifyPrincipalLayer::new(Some(key));
+        self
+    }
+
+    /// Runs `admission` before principal verification on every call but health and reflection
+    /// (the gateway's authentication, authorization and limits).
+    pub fn admission(mut self, admission: std::sync::Arc<dyn Admission>) -> Self {
+        self.admission = AdmissionLayer::new(Some(admission));
         self
     }
 
@@ -122,6 +131,7 @@ impl GrpcServer {
             routes,
             services: self.services,
             verify: self.verify,
+            admission: self.admission,
             health,
         })
     }
@@ -136,6 +146,7 @@ pub struct RunningServer {
     routes: Routes,
     services: Vec<&'static str>,
     verify: VerifyPrincipalLayer,
+    admission: AdmissionLayer,
     health: HealthReporter,
 }
 
@@ -146,6 +157,12 @@ impl RunningServer {
 
     pub fn port(&self) -> u16 {
         self.local_addr.port()
+    }
+
+    /// The server's health reporter, for statuses it learns later (the gateway reports the
+    /// health of the services it routes to).
+    pub fn health(&self) -> HealthReporter {
+        self.health.clone()
     }
 
     /// Serves until `shutdown`, then drains: health turns NOT_SERVING and new calls get
@@ -186,6 +203,7 @@ impl RunningServer {
             .max_concurrent_streams(self.config.max_concurrent_streams)
             .trace_fn(grpc_span)
             .layer(drain)
+            .layer(self.admission)
             .layer(self.verify)
             .add_routes(self.routes)
             .serve_with_incoming_shutdown(incoming, stop_requested(stopped.clone()));

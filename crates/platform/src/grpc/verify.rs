@@ -12,7 +12,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::is_infrastructure_path;
-use crate::principal::{PRINCIPAL_METADATA_KEY, PrincipalKey, VerifiedPrincipal};
+use crate::principal::{PrincipalKey, VerifiedPrincipal};
 
 /// Verifies principals with `key`; `None` turns verification off (for the gateway, which
 /// authenticates callers itself).
@@ -68,7 +68,7 @@ where
         if is_infrastructure_path(request.uri().path()) {
             return Box::pin(self.inner.call(request));
         }
-        let verified = signed_principal(request.headers())
+        let verified = crate::principal::signed_principal(request.headers())
             .ok_or(crate::principal::PrincipalError::Missing)
             .and_then(|signed| key.verify(&signed));
         match verified {
@@ -86,17 +86,4 @@ where
             }
         }
     }
-}
-
-/// The signed principal bytes from a `-bin` metadata header (base64, padded or not).
-fn signed_principal(headers: &http::HeaderMap) -> Option<Vec<u8>> {
-    // Only the one header is copied: tonic decodes `-bin` values through a metadata map.
-    let mut only = http::HeaderMap::with_capacity(1);
-    only.insert(
-        PRINCIPAL_METADATA_KEY,
-        headers.get(PRINCIPAL_METADATA_KEY)?.clone(),
-    );
-    let metadata = tonic::metadata::MetadataMap::from_headers(only);
-    let bytes = metadata.get_bin(PRINCIPAL_METADATA_KEY)?.to_bytes().ok()?;
-    Some(bytes.to_vec())
 }

@@ -1,0 +1,46 @@
+//! Admin tools that work without a running mesh: the first admin, and local tokens.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use switchboard_gateway::{Bootstrapped, SCHEMA};
+
+use crate::config::{self, Config};
+
+/// `switchboard directory create-admin`: creates the first admin of a fresh install.
+#[allow(clippy::print_stdout)] // the command's answer
+pub async fn create_admin(
+    config: &Config,
+    defaulted: &[&'static str],
+    login: &str,
+    name: &str,
+    email: &str,
+) -> anyhow::Result<()> {
+    let guard = switchboard_platform::telemetry::init("directory", &config.platform.telemetry)?;
+    config::warn_defaults(defaulted);
+    let result =
+        switchboard_gateway::create_admin(&config.platform.database, SCHEMA, login, name, email)
+            .await;
+    guard.shutdown();
+    match result? {
+        Bootstrapped::Created(agent) => println!("created admin {}", agent.login),
+        Bootstrapped::Exists => println!("{login} exists already; nothing changed"),
+    }
+    Ok(())
+}
+
+/// `switchboard token`: prints a token of the gateway's own for an agent.
+#[allow(clippy::print_stdout)] // the token is the command's output
+pub fn print_token(config: &Config, login: &str, ttl_minutes: Option<u64>) -> anyhow::Result<()> {
+    let ttl = ttl_minutes.map(|m| Duration::from_secs(m * 60));
+    let (token, expires) =
+        switchboard_gateway::issue_local_token(&config.gateway.settings, login, ttl)?;
+    let expires = expires
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    eprintln!(
+        "token for {login}, valid until {expires} (Unix time); send it as `authorization: Bearer <token>`"
+    );
+    println!("{token}");
+    Ok(())
+}

@@ -1,0 +1,586 @@
+//! `switchboard.gateway.v1.DirectoryService`: admins change agents and groups; agents read
+//! themselves, their colleagues and the groups; services with `directory:read` read everything.
+//! Every change is published through the outbox in the same transaction.
+
+use sqlx::{PgConnection, PgPool};
+use switchboard_platform::{
+    error::{FieldViolations, SqlErrorKind, classify_sql, invalid_field, sql_status},
+    events::{NewEvent, enqueue},
+    paging::Page,
+    principal::{PrincipalExt, RequestPrincipal},
+    request_id::RequestId,
+};
+use switchboard_proto::{
+    common::v1::{Principal, PrincipalKind},
+    events::v1::{AgentChanged, AgentDeleted, GroupChanged, GroupDeleted, PresenceChangeReason},
+    gateway::v1::{directory_service_server::DirectoryService, *},
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::{
+    store::{self, AgentFilter, AgentRow},
+    validate::{self, AGENT_FIELDS, GROUP_FIELDS},
+};
+use crate::{auth::AgentCache, presence::PresenceStore};
+
+/// The `source` of the events the gateway writes.
+pub const SOURCE: &str = "gateway";
+
+#[derive(Clone)]
+pub struct DirectoryApi {
+    pool: PgPool,
+    agents: AgentCache,
+    presence: PresenceStore,
+}
+
+impl DirectoryApi {
+    pub fn new(pool: PgPool, agents: AgentCache, presence: PresenceStore) -> Self {
+        Self {
+            pool,
+            agents,
+            presence,
+        }
+    }
+
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Status> {
+        self.pool.begin().await.map_err(|e| sql_status("begin", &e))
+    }
+
+    /// After a change to `agent` commits: forget cached copies, and end the CTI session of an
+    /// agent who can no longer work.
+    async fn after_agent_change(&self, login: &str, active: bool) {
+        self.agents.forget(login);
+        if !active {
+            self.presence
+                .end_session(login, PresenceChangeReason::AgentDisabled)
+                .await;
+        }
+    }
+}
+
+fn login_field(login: &str, field: &str) -> Result<String, Status> {
+    validate::normalize_login(login).ok_or_else(|| {
+        invalid_field(
+            field,
+            "must be 1 to 64 characters of a-z, 0-9, '.', '_', '-', '@'",
+        )
+    })
+}
+
+fn group_id_field(id: &str, field: &str) -> Result<Uuid, Status> {
+    Uuid::parse_str(id).map_err(|_| invalid_field(field, "must be a group id (UUID)"))
+}
+
+fn group_uuids(agent: &Agent) -> Vec<Uuid> {
+    agent
+        .group_ids
+        .iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect()
+}
+
+async fn check_groups_exist(conn: &mut PgConnection, agent: &Agent) -> Result<(), Status> {
+    let missing = store::missing_groups(conn, &group_uuids(agent))
+        .await
+        .map_err(|e| sql_status("check groups", &e))?;
+    let mut violations = FieldViolations::new();
+    for (i, id) in agent.group_ids.iter().enumerate() {
+        if missing.iter().any(|m| m.to_string() == *id) {
+            violations.add(format!("agent.group_ids[{i}]"), "no such group");
+        }
+    }
+    violations.into_result()
+}
+
+async fn load_agent(conn: &mut PgConnection, login: &str) -> Result<AgentRow, Status> {
+    store::get_agent(conn, login)
+        .await
+        .map_err(|e| sql_status("get agent", &e))?
+        .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))
+}
+
+async fn publish_agent(
+    conn: &mut PgConnection,
+    row: &AgentRow,
+    created: bool,
+    by: &Principal,
+) -> Result<(), Status> {
+    let payload = AgentChanged {
+        agent: Some(row.to_proto()),
+        created,
+    };
+    let event = NewEvent::new(
+        "directory.agent_changed",
+        "agent",
+        &row.login,
+        row.version,
+        &payload,
+    )
+    .map_err(|e| switchboard_platform::error::internal("encode event", &e))?
+    .with_actor(by.actor());
+    enqueue(conn, SOURCE, event)
+        .await
+        .map_err(|e| sql_status("enqueue event", &e))?;
+    Ok(())
+}
+
+async fn publish_group(
+    conn: &mut PgConnection,
+    event_type: &str,
+    id: Uuid,
+    version: i64,
+    payload: &impl prost::Name,
+    by: &Principal,
+) -> Result<(), Status> {
+    let event = NewEvent::new(event_type, "group", &id.to_string(), version, payload)
+        .map_err(|e| switchboard_platform::error::internal("encode event", &e))?
+        .with_actor(by.actor());
+    enqueue(conn, SOURCE, event)
+        .await
+        .map_err(|e| sql_status("enqueue event", &e))?;
+    Ok(())
+}
+
+/// Refuses a change that would leave no active admin (`login` would stop being one).
+async fn keep_an_admin(conn: &mut PgConnection, login: &str) -> Result<(), Status> {
+    let admins = store::lock_active_admins(conn)
+        .await
+        .map_err(|e| sql_status("lock admins", &e))?;
+    if admins.iter().all(|admin| admin == login) && admins.iter().any(|a| a == login) {
+        return Err(Status::failed_precondition(format!(
+            "{login} is the last active admin; make another admin first"
+        )));
+    }
+    Ok(())
+}
+
+#[tonic::async_trait]
+impl DirectoryService for DirectoryApi {
+    async fn create_agent(
+        &self,
+        request: Request<CreateAgentRequest>,
+    ) -> Result<Response<CreateAgentResponse>, Status> {
+        let by = request.principal()?.clone();
+        let body = request.into_inner();
+        let request_id = RequestId::parse("CreateAgent", &body.request_id, &body)?;
+        let mut agent = body.agent.unwrap_or_default();
+        let mut violations = FieldViolations::new();
+        match validate::normalize_login(&agent.login) {
+            Some(login) => agent.login = login,
+            None => {
+                violations.add(
+                    "agent.login",
+                    "must be 1 to 64 characters of a-z, 0-9, '.', '_', '-', '@'",
+                );
+            }
+        }
+        validate::check_agent(&agent, AGENT_FIELDS, &mut violations);
+        violations.into_result()?;
+
+        let mut tx = self.begin().await?;
+        if let Some(id) = &request_id
+            && let Some(replayed) = id.replay::<CreateAgentResponse>(&mut tx).await?
+        {
+            return Ok(Response::new(replayed));
+        }
+        check_groups_exist(&mut tx, &agent).await?;
+        if store::login_ever_used(&mut tx, &agent.login)
+            .await
+            .map_err(|e| sql_status("check login", &e))?
+        {
+            return Err(Status::already_exists(format!(
+                "agent.login {:?} is taken or was used before",
+                agent.login
+            )));
+        }
+        let inserted = store::insert_agent(&mut tx, &agent, &group_uuids(&agent)).await;
+        if let Err(error) = inserted {
+            return Err(match classify_sql(&error) {
+                SqlErrorKind::UniqueViolation { .. } => {
+                    Status::already_exists(format!("agent.login {:?} is taken", agent.login))
+                }
+                _ => sql_status("insert agent", &error),
+            });
+        }
+        let row = load_agent(&mut tx, &agent.login).await?;
+        publish_agent(&mut tx, &row, true, &by).await?;
+        let response = CreateAgentResponse {
+            agent: Some(row.to_proto()),
+        };
+        if let Some(id) = &request_id {
+            id.store(&mut tx, &response).await?;
+        }
+        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_agent(
+        &self,
+        request: Request<GetAgentRequest>,
+    ) -> Result<Response<GetAgentResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let login = login_field(&request.get_ref().login, "login")?;
+        if principal.kind() == PrincipalKind::Agent && principal.subject != login {
+            return Err(Status::permission_denied(
+                "agents may read only their own record",
+            ));
+        }
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| sql_status("acquire", &e))?;
+        let row = load_agent(&mut conn, &login).await?;
+        Ok(Response::new(GetAgentResponse {
+            agent: Some(row.to_proto()),
+        }))
+    }
+
+    async fn list_agents(
+        &self,
+        request: Request<ListAgentsRequest>,
+    ) -> Result<Response<ListAgentsResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let body = request.into_inner();
+        let page = Page::parse(
+            body.page_size,
+            &body.page_token,
+            &prost::Message::encode_to_vec(&ListAgentsRequest {
+                page_size: 0,
+                page_token: String::new(),
+                ..body.clone()
+            }),
+        )?;
+        let mut violations = FieldViolations::new();
+        let group_id = (!body.group_id.is_empty())
+            .then(|| Uuid::parse_str(&body.group_id))
+            .transpose()
+            .unwrap_or_else(|_| {
+                violations.add("group_id", "must be a group id (UUID)");
+                None
+            });
+        violations.check(body.logins.len() > 1_000, "logins", || {
+            "at most 1,000".into()
+        });
+        violations.into_result()?;
+        let mut filter = AgentFilter {
+            group_id,
+            permission: (!body.permission.is_empty()).then(|| body.permission.clone()),
+            role: match body.role() {
+                AgentRole::Unspecified => None,
+                role => Some(store::role_to_sql(role)),
+            },
+            logins: body.logins.iter().map(|l| l.to_lowercase()).collect(),
+            show_disabled: body.show_disabled,
+            colleagues_of: None,
+        };
+        if principal.kind() == PrincipalKind::Agent {
+            // Agents see active colleagues only, whatever they asked for.
+            filter.colleagues_of = Some(principal.subject.clone());
+            filter.show_disabled = false;
+        }
+        let (mut rows, total) = store::list_agents(
+            &self.pool,
+            &filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(|e| sql_status("list agents", &e))?;
+        let next_page_token = page.finish(&mut rows, |row| row.login.clone());
+        Ok(Response::new(ListAgentsResponse {
+            agents: rows.iter().map(AgentRow::to_proto).collect(),
+            next_page_token,
+            total_size: total as i32,
+        }))
+    }
+
+    async fn update_agent(
+        &self,
+        request: Request<UpdateAgentRequest>,
+    ) -> Result<Response<UpdateAgentResponse>, Status> {
+        let by = request.principal()?.clone();
+        let body = request.into_inner();
+        let mut agent = body.agent.unwrap_or_default();
+        let paths = body.update_mask.map(|m| m.paths).unwrap_or_default();
+        let mut violations = FieldViolations::new();
+        if paths.iter().any(|p| p == "login") {
+            violations.add("update_mask", "login cannot be changed");
+        }
+        let fields = validate::mask_fields(
+            &paths
+                .into_iter()
+                .filter(|p| p != "login")
+                .collect::<Vec<_>>(),
+            AGENT_FIELDS,
+            &mut violations,
+        );
+        match validate::normalize_login(&agent.login) {
+            Some(login) => agent.login = login,
+            None => {
+                violations.add("agent.login", "must name the agent to change");
+            }
+        }
+        validate::check_agent(&agent, &fields, &mut violations);
+        violations.into_result()?;
+
+        let mut tx = self.begin().await?;
+        let before = load_agent(&mut tx, &agent.login).await?;
+        if fields.contains(&"group_ids") {
+            check_groups_exist(&mut tx, &agent).await?;
+        }
+        let stays_admin = |row: &AgentRow| {
+            let admin = if fields.contains(&"role") {
+                agent.role() == AgentRole::Admin
+            } else {
+                row.is_admin()
+            };
+            let disabled = if fields.contains(&"disabled") {
+                agent.disabled
+            } else {
+                row.disabled
+            };
+            admin && !disabled
+        };
+        if before.is_admin() && !before.disabled && !stays_admin(&before) {
+            keep_an_admin(&mut tx, &agent.login).await?;
+        }
+        store::lock_agent(&mut tx, &agent.login)
+            .await
+            .map_err(|e| sql_status("lock agent", &e))?;
+        store::update_agent(&mut tx, &agent, &fields)
+            .await
+            .map_err(|e| sql_status("update agent", &e))?;
+        if fields.contains(&"group_ids") {
+            store::set_groups(&mut tx, &agent.login, &group_uuids(&agent))
+                .await
+                .map_err(|e| sql_status("set groups", &e))?;
+        }
+        let after = load_agent(&mut tx, &agent.login).await?;
+        publish_agent(&mut tx, &after, false, &by).await?;
+        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        self.after_agent_change(&after.login, !after.disabled).await;
+        Ok(Response::new(UpdateAgentResponse {
+            agent: Some(after.to_proto()),
+        }))
+    }
+
+    async fn delete_agent(
+        &self,
+        request: Request<DeleteAgentRequest>,
+    ) -> Result<Response<DeleteAgentResponse>, Status> {
+        let by = request.principal()?.clone();
+        let login = login_field(&request.get_ref().login, "login")?;
+        let mut tx = self.begin().await?;
+        let row = load_agent(&mut tx, &login).await?;
+        if row.is_admin() && !row.disabled {
+            keep_an_admin(&mut tx, &login).await?;
+        }
+        store::mark_agent_deleted(&mut tx, &login)
+            .await
+            .map_err(|e| sql_status("delete agent", &e))?;
+        let event = NewEvent::new(
+            "directory.agent_deleted",
+            "agent",
+            &login,
+            row.version + 1,
+            &AgentDeleted {
+                agent_login: login.clone(),
+            },
+        )
+        .map_err(|e| switchboard_platform::error::internal("encode event", &e))?
+        .with_actor(by.actor());
+        enqueue(&mut tx, SOURCE, event)
+            .await
+            .map_err(|e| sql_status("enqueue event", &e))?;
+        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        self.after_agent_change(&login, false).await;
+        Ok(Response::new(DeleteAgentResponse {}))
+    }
+
+    async fn create_group(
+        &self,
+        request: Request<CreateGroupRequest>,
+    ) -> Result<Response<CreateGroupResponse>, Status> {
+        let by = request.principal()?.clone();
+        let body = request.into_inner();
+        let request_id = RequestId::parse("CreateGroup", &body.request_id, &body)?;
+        let group = body.group.unwrap_or_default();
+        let mut violations = FieldViolations::new();
+        validate::check_group(&group, GROUP_FIELDS, &mut violations);
+        violations.into_result()?;
+        let mut tx = self.begin().await?;
+        if let Some(id) = &request_id
+            && let Some(replayed) = id.replay::<CreateGroupResponse>(&mut tx).await?
+        {
+            return Ok(Response::new(replayed));
+        }
+        let id = Uuid::now_v7();
+        store::insert_group(&mut tx, id, &group)
+            .await
+            .map_err(|e| name_taken(&e, "insert group"))?;
+        let row = store::get_group(&mut tx, id)
+            .await
+            .map_err(|e| sql_status("get group", &e))?
+            .ok_or_else(|| Status::internal("group vanished"))?;
+        let payload = GroupChanged {
+            group: Some(row.to_proto()),
+            created: true,
+        };
+        publish_group(
+            &mut tx,
+            "directory.group_changed",
+            id,
+            row.version,
+            &payload,
+            &by,
+        )
+        .await?;
+        let response = CreateGroupResponse {
+            group: Some(row.to_proto()),
+        };
+        if let Some(request_id) = &request_id {
+            request_id.store(&mut tx, &response).await?;
+        }
+        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        Ok(Response::new(response))
+    }
+
+    async fn get_group(
+        &self,
+        request: Request<GetGroupRequest>,
+    ) -> Result<Response<GetGroupResponse>, Status> {
+        let id = group_id_field(&request.get_ref().id, "id")?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| sql_status("acquire", &e))?;
+        let row = store::get_group(&mut conn, id)
+            .await
+            .map_err(|e| sql_status("get group", &e))?
+            .ok_or_else(|| Status::not_found(format!("no group {id}")))?;
+        Ok(Response::new(GetGroupResponse {
+            group: Some(row.to_proto()),
+        }))
+    }
+
+    async fn list_groups(
+        &self,
+        request: Request<ListGroupsRequest>,
+    ) -> Result<Response<ListGroupsResponse>, Status> {
+        let body = request.into_inner();
+        let page = Page::parse(body.page_size, &body.page_token, b"groups")?;
+        let after = match &page.after {
+            None => None,
+            Some(key) => {
+                let (id, name) = key
+                    .split_once(' ')
+                    .ok_or_else(|| invalid_field("page_token", "not a page token of this list"))?;
+                Some((name.to_owned(), group_id_field(id, "page_token")?))
+            }
+        };
+        let (mut rows, total) = store::list_groups(&self.pool, after, page.fetch_limit())
+            .await
+            .map_err(|e| sql_status("list groups", &e))?;
+        let next_page_token =
+            page.finish(&mut rows, |row| format!("{} {}", row.id, row.display_name));
+        Ok(Response::new(ListGroupsResponse {
+            groups: rows.iter().map(|row| row.to_proto()).collect(),
+            next_page_token,
+            total_size: total as i32,
+        }))
+    }
+
+    async fn update_group(
+        &self,
+        request: Request<UpdateGroupRequest>,
+    ) -> Result<Response<UpdateGroupResponse>, Status> {
+        let by = request.principal()?.clone();
+        let body = request.into_inner();
+        let group = body.group.unwrap_or_default();
+        let paths = body.update_mask.map(|m| m.paths).unwrap_or_default();
+        let mut violations = FieldViolations::new();
+        let fields = validate::mask_fields(&paths, GROUP_FIELDS, &mut violations);
+        validate::check_group(&group, &fields, &mut violations);
+        let id = Uuid::parse_str(&group.id).ok();
+        violations.check(id.is_none(), "group.id", || {
+            "must be a group id (UUID)".into()
+        });
+        violations.into_result()?;
+        let id = id.unwrap_or_default();
+        let mut tx = self.begin().await?;
+        if !store::update_group(&mut tx, id, &group, &fields)
+            .await
+            .map_err(|e| name_taken(&e, "update group"))?
+        {
+            return Err(Status::not_found(format!("no group {id}")));
+        }
+        let row = store::get_group(&mut tx, id)
+            .await
+            .map_err(|e| sql_status("get group", &e))?
+            .ok_or_else(|| Status::not_found(format!("no group {id}")))?;
+        let payload = GroupChanged {
+            group: Some(row.to_proto()),
+            created: false,
+        };
+        publish_group(
+            &mut tx,
+            "directory.group_changed",
+            id,
+            row.version,
+            &payload,
+            &by,
+        )
+        .await?;
+        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        Ok(Response::new(UpdateGroupResponse {
+            group: Some(row.to_proto()),
+        }))
+    }
+
+    async fn delete_group(
+        &self,
+        request: Request<DeleteGroupRequest>,
+    ) -> Result<Response<DeleteGroupResponse>, Status> {
+        let by = request.principal()?.clone();
+        let id = group_id_field(&request.get_ref().id, "id")?;
+        let mut tx = self.begin().await?;
+        let row = store::get_group(&mut tx, id)
+            .await
+            .map_err(|e| sql_status("get group", &e))?
+            .ok_or_else(|| Status::not_found(format!("no group {id}")))?;
+        if !store::delete_group(&mut tx, id)
+            .await
+            .map_err(|e| sql_status("delete group", &e))?
+        {
+            return Err(Status::failed_precondition(
+                "agents still belong to the group; move them first",
+            ));
+        }
+        let payload = GroupDeleted {
+            group_id: id.to_string(),
+        };
+        publish_group(
+            &mut tx,
+            "directory.group_deleted",
+            id,
+            row.version + 1,
+            &payload,
+            &by,
+        )
+        .await?;
+        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        Ok(Response::new(DeleteGroupResponse {}))
+    }
+}
+
+fn name_taken(error: &sqlx::Error, operation: &str) -> Status {
+    match classify_sql(error) {
+        SqlErrorKind::UniqueViolation { .. } => {
+            Status::already_exists("group.display_name is taken by another group")
+        }
+        _ => sql_status(operation, error),
+    }
+}

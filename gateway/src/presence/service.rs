@@ -1,0 +1,225 @@
+//! `switchboard.gateway.v1.PresenceService`. Agents act for themselves only; the CTI middleware
+//! (`presence:write`) acts for anyone; readers (`presence:read`, admins) see everyone.
+
+use sqlx::PgPool;
+use switchboard_platform::{
+    error::{FieldViolations, invalid_field, sql_status},
+    paging::Page,
+    principal::{PrincipalExt, RequestPrincipal},
+};
+use switchboard_proto::{
+    common::v1::{Principal, PrincipalKind},
+    events::v1::PresenceChangeReason,
+    gateway::v1::{presence_service_server::PresenceService, *},
+};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::PresenceStore;
+use crate::directory::{store as directory, validate::normalize_login};
+
+#[derive(Clone)]
+pub struct PresenceApi {
+    store: PresenceStore,
+    pool: PgPool,
+}
+
+impl PresenceApi {
+    pub fn new(store: PresenceStore, pool: PgPool) -> Self {
+        Self { store, pool }
+    }
+
+    /// The login a call acts on: an agent's own (empty means themselves; another is
+    /// PERMISSION_DENIED), anyone's for other callers, who must name it.
+    fn target(principal: &Principal, agent_login: &str) -> Result<String, Status> {
+        if principal.kind() == PrincipalKind::Agent {
+            if agent_login.is_empty() || agent_login.eq_ignore_ascii_case(&principal.subject) {
+                return Ok(principal.subject.clone());
+            }
+            return Err(Status::permission_denied(
+                "agents may act on their own presence only",
+            ));
+        }
+        if agent_login.is_empty() {
+            return Err(invalid_field("agent_login", "required"));
+        }
+        normalize_login(agent_login)
+            .ok_or_else(|| invalid_field("agent_login", "is not a valid login"))
+    }
+
+    async fn require_agent(&self, login: &str) -> Result<(), Status> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| sql_status("acquire", &e))?;
+        directory::get_agent(&mut conn, login)
+            .await
+            .map_err(|e| sql_status("read agent", &e))?
+            .map(|_| ())
+            .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))
+    }
+}
+
+fn working_state(
+    state: PresenceState,
+    field: &str,
+    default: Option<PresenceState>,
+) -> Result<PresenceState, Status> {
+    match state {
+        PresenceState::Unspecified => default.ok_or_else(|| {
+            invalid_field(field, "must be AVAILABLE, ON_CALL, AFTER_CALL_WORK or AWAY")
+        }),
+        PresenceState::Offline => Err(invalid_field(field, "OFFLINE cannot be set; call Logout")),
+        state => Ok(state),
+    }
+}
+
+#[tonic::async_trait]
+impl PresenceService for PresenceApi {
+    async fn login(
+        &self,
+        request: Request<LoginRequest>,
+    ) -> Result<Response<LoginResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let body = request.get_ref();
+        let login = Self::target(&principal, &body.agent_login)?;
+        let state = working_state(body.state(), "state", Some(PresenceState::Available))?;
+        if body.extension.chars().count() > 32 {
+            return Err(invalid_field("extension", "must be at most 32 characters"));
+        }
+        let presence = self
+            .store
+            .login(&login, state, &body.extension, principal.actor())
+            .await?;
+        Ok(Response::new(LoginResponse {
+            presence: Some(presence),
+        }))
+    }
+
+    async fn logout(
+        &self,
+        request: Request<LogoutRequest>,
+    ) -> Result<Response<LogoutResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let login = Self::target(&principal, &request.get_ref().agent_login)?;
+        self.require_agent(&login).await?;
+        let presence = self
+            .store
+            .logout(
+                &login,
+                PresenceChangeReason::Logout,
+                Some(principal.actor()),
+            )
+            .await?;
+        Ok(Response::new(LogoutResponse {
+            presence: Some(presence),
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        request: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let login = Self::target(&principal, &request.get_ref().agent_login)?;
+        let presence = self.store.heartbeat(&login).await?;
+        Ok(Response::new(HeartbeatResponse {
+            presence: Some(presence),
+        }))
+    }
+
+    async fn set_state(
+        &self,
+        request: Request<SetStateRequest>,
+    ) -> Result<Response<SetStateResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let body = request.get_ref();
+        let login = Self::target(&principal, &body.agent_login)?;
+        let state = working_state(body.state(), "state", None)?;
+        let presence = self
+            .store
+            .set_state(&login, state, principal.actor())
+            .await?;
+        Ok(Response::new(SetStateResponse {
+            presence: Some(presence),
+        }))
+    }
+
+    async fn get_presence(
+        &self,
+        request: Request<GetPresenceRequest>,
+    ) -> Result<Response<GetPresenceResponse>, Status> {
+        let principal = request.principal()?.clone();
+        let login = Self::target(&principal, &request.get_ref().agent_login)?;
+        self.require_agent(&login).await?;
+        let presence = self.store.get(&login).await?;
+        Ok(Response::new(GetPresenceResponse {
+            presence: Some(presence),
+        }))
+    }
+
+    async fn list_present_agents(
+        &self,
+        request: Request<ListPresentAgentsRequest>,
+    ) -> Result<Response<ListPresentAgentsResponse>, Status> {
+        let body = request.into_inner();
+        let page = Page::parse(
+            body.page_size,
+            &body.page_token,
+            &prost::Message::encode_to_vec(&ListPresentAgentsRequest {
+                page_size: 0,
+                page_token: String::new(),
+                ..body.clone()
+            }),
+        )?;
+        let mut violations = FieldViolations::new();
+        let group = (!body.group_id.is_empty())
+            .then(|| Uuid::parse_str(&body.group_id))
+            .transpose()
+            .unwrap_or_else(|_| {
+                violations.add("group_id", "must be a group id (UUID)");
+                None
+            });
+        for (i, state) in body.states.iter().enumerate() {
+            let state = PresenceState::try_from(*state).unwrap_or(PresenceState::Unspecified);
+            violations.check(
+                matches!(state, PresenceState::Unspecified | PresenceState::Offline),
+                &format!("states[{i}]"),
+                || "must be AVAILABLE, ON_CALL, AFTER_CALL_WORK or AWAY".into(),
+            );
+        }
+        violations.into_result()?;
+        let mut present = self.store.present().await?;
+        if !body.states.is_empty() {
+            present.retain(|p| body.states.contains(&p.state));
+        }
+        if let Some(group) = group {
+            let filter = directory::AgentFilter {
+                group_id: Some(group),
+                logins: present.iter().map(|p| p.agent_login.clone()).collect(),
+                ..Default::default()
+            };
+            let members = if filter.logins.is_empty() {
+                Vec::new()
+            } else {
+                directory::list_agents(&self.pool, &filter, None, 100_000)
+                    .await
+                    .map_err(|e| sql_status("list group members", &e))?
+                    .0
+            };
+            present.retain(|p| members.iter().any(|m| m.login == p.agent_login));
+        }
+        let total_size = present.len() as i32;
+        if let Some(after) = &page.after {
+            present.retain(|p| p.agent_login.as_str() > after.as_str());
+        }
+        present.truncate(page.fetch_limit() as usize);
+        let next_page_token = page.finish(&mut present, |p| p.agent_login.clone());
+        Ok(Response::new(ListPresentAgentsResponse {
+            presences: present,
+            next_page_token,
+            total_size,
+        }))
+    }
+}
