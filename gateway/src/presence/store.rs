@@ -335,6 +335,9 @@ impl PresenceStore {
             .zrangebyscore(self.deadlines(), format!("({now}"), "+inf")
             .await
             .map_err(redis_down)?;
+        if logins.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for login in &logins {
             pipe.hgetall(self.session_key(login));

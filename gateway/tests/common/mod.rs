@@ -11,8 +11,10 @@ use switchboard_gateway::{Gateway, GatewayConfig, GatewaySettings, Upstream};
 use switchboard_platform::{
     Shutdown, ShutdownTrigger,
     config::{AmqpConfig, GrpcConfig},
+    events::{ConsumerConfig, EventConsumer, EventHandler, HandlerError},
     testing,
 };
+use switchboard_proto::events::v1::EventEnvelope;
 use switchboard_proto::gateway::v1::{
     Agent, AgentRole, ApiKey, CreateAgentRequest, CreateApiKeyRequest, CreateGroupRequest, Group,
     api_key_service_client::ApiKeyServiceClient, directory_service_client::DirectoryServiceClient,
@@ -185,4 +187,76 @@ pub fn bearer<T>(message: T, credential: &str) -> Request<T> {
         MetadataValue::try_from(format!("Bearer {credential}")).unwrap(),
     );
     request
+}
+
+/// A test consumer of the gateway's events, through the platform's own consumer (a queue of
+/// this test's virtual host bound to `bindings`).
+pub struct EventTap {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<EventEnvelope>>>,
+    stop: ShutdownTrigger,
+}
+
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<EventEnvelope>>>);
+
+impl EventHandler for Collect {
+    async fn handle(
+        &self,
+        _tx: &mut sqlx::PgConnection,
+        event: &EventEnvelope,
+    ) -> Result<(), HandlerError> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+impl EventTap {
+    pub async fn start(harness: &Harness, bindings: &[&str]) -> Self {
+        testing::require_rabbitmq(&harness.amqp).await;
+        let seen = std::sync::Arc::default();
+        let consumer = EventConsumer::new(
+            harness.pool.clone(),
+            harness.amqp.clone(),
+            ConsumerConfig::new("test.tap", bindings),
+            Collect(std::sync::Arc::clone(&seen)),
+        );
+        consumer
+            .declare()
+            .await
+            .expect("the tap's queue is declared");
+        let (stop, shutdown) = Shutdown::new();
+        tokio::spawn(consumer.run(shutdown));
+        Self { seen, stop }
+    }
+
+    /// The events received so far, in arrival order.
+    pub fn events(&self) -> Vec<EventEnvelope> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Waits until `predicate` holds for a received event; returns it.
+    pub async fn wait_for(
+        &self,
+        what: &str,
+        predicate: impl Fn(&EventEnvelope) -> bool,
+    ) -> EventEnvelope {
+        let found = testing::eventually(Duration::from_secs(15), || async {
+            self.events().iter().any(&predicate)
+        })
+        .await;
+        assert!(
+            found,
+            "no event {what}; received: {:?}",
+            self.events()
+                .iter()
+                .map(|e| &e.event_type)
+                .collect::<Vec<_>>()
+        );
+        self.events().into_iter().find(|e| predicate(e)).unwrap()
+    }
+}
+
+impl Drop for EventTap {
+    fn drop(&mut self) {
+        self.stop.trigger();
+    }
 }
