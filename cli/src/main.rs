@@ -3,6 +3,7 @@
 //! let a fresh install sign in.
 
 mod admin;
+mod bench;
 mod config;
 mod roles;
 
@@ -50,10 +51,29 @@ enum Command {
         #[arg(long, value_name = "MINUTES")]
         ttl: Option<u64>,
     },
+    /// Load generators that print figures against a baseline measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Directory tools that need no running gateway.
     Directory {
         #[command(subcommand)]
         command: DirectoryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// The gateway's overhead: one cheap call straight to a service and through a gateway
+    /// (both started in this process against the configured PostgreSQL, Redis and RabbitMQ).
+    Gateway {
+        /// Calls in flight at once (closed loop).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds to measure each way, after a one-second warm-up.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
     },
 }
 
@@ -109,6 +129,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { agent, ttl } => {
             let (config, _) = config::load()?;
             admin::print_token(&config, &agent, ttl)
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Gateway {
+                    concurrency,
+                    duration,
+                },
+        } => {
+            let (config, _) = config::load()?;
+            bench::gateway::run(
+                &config,
+                concurrency,
+                std::time::Duration::from_secs(duration),
+            )
+            .await
         }
         Command::Directory {
             command: DirectoryCommand::CreateAdmin { login, name, email },

@@ -1,4 +1,5 @@
-//! The `switchboard` binary as an operator runs it: `migrate`, then `serve all` until SIGTERM.
+//! The `switchboard` binary as an operator runs it: `migrate`, `serve all`, the first admin and
+//! a token from the CLI, then SIGTERM.
 
 use std::{
     net::{SocketAddr, TcpListener},
@@ -7,6 +8,10 @@ use std::{
 };
 
 use switchboard_platform::testing;
+use switchboard_proto::{
+    common::v1::PrincipalKind,
+    gateway::v1::{WhoAmIRequest, auth_service_client::AuthServiceClient},
+};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
@@ -67,6 +72,49 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
         .unwrap()
         .into_inner();
     assert_eq!(status.status, 1, "SERVING");
+
+    // A fresh install signs in: the first admin from the CLI, a token from the CLI, a call.
+    let login = format!("cli-admin-{}", testing::unique_id());
+    let created = Command::new(BINARY)
+        .args([
+            "directory",
+            "create-admin",
+            "--login",
+            &login,
+            "--name",
+            "첫 관리자",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(String::from_utf8_lossy(&created.stdout).contains(&format!("created admin {login}")));
+    let token = Command::new(BINARY)
+        .args(["token", "--agent", &login])
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let channel = testing::connect(gateway).await;
+    let mut request = tonic::Request::new(WhoAmIRequest {});
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let me = AuthServiceClient::new(channel)
+        .who_am_i(request)
+        .await
+        .expect("the CLI's token is accepted")
+        .into_inner();
+    let principal = me.principal.unwrap();
+    assert_eq!(principal.subject, login);
+    assert_eq!(principal.kind(), PrincipalKind::Admin);
 
     testing::send_sigterm(serving.id().expect("the binary is running"));
     let exit = tokio::time::timeout(Duration::from_secs(10), serving.wait())
