@@ -78,7 +78,7 @@ async fn agents_and_groups_are_managed_by_admins_and_read_by_role() {
     // Idempotent by request id: a retry returns the first result; reuse with another body fails.
     let request_id = uuid::Uuid::new_v4().to_string();
     let create = |login: &str| CreateAgentRequest {
-        agent: Some(agent(login, &[team_a.clone()])),
+        agent: Some(agent(login, std::slice::from_ref(&team_a))),
         request_id: request_id.clone(),
     };
     let first = directory

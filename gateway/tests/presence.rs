@@ -205,7 +205,7 @@ async fn presence_is_seen_at_once_expires_without_heartbeats_and_is_published() 
         expired_payload.presence.unwrap().state(),
         PresenceState::Offline
     );
-    assert_eq!(expired_payload.group_ids, [team.clone()]);
+    assert_eq!(expired_payload.group_ids, std::slice::from_ref(&team));
     tap.wait_for("lee logged out", |e| {
         e.aggregate_id == "lee" && payload(e).reason() == PresenceChangeReason::Logout
     })

@@ -11,6 +11,19 @@ use uuid::Uuid;
 use crate::error::{invalid_field, sql_status};
 
 /// A create call's request id, checked and ready to look up.
+/// Stores `response` under `request_id` (when the caller sent one) in `tx`, then commits.
+pub async fn commit_with<R: Message>(
+    request_id: Option<&RequestId>,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    response: R,
+) -> Result<R, Status> {
+    if let Some(request_id) = request_id {
+        request_id.store(&mut tx, &response).await?;
+    }
+    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+    Ok(response)
+}
+
 #[derive(Debug, Clone)]
 pub struct RequestId {
     method: &'static str,

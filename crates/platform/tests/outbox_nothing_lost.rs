@@ -60,8 +60,7 @@ async fn write_events(pool: PgPool, writer: usize, count: usize) {
                 &format!("writer-{writer}"),
                 (written + i + 1) as i64,
                 &payload,
-            )
-            .unwrap();
+            );
             enqueue(&mut tx, "probe", event).await.unwrap();
         }
         tx.commit().await.unwrap();

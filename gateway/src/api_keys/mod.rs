@@ -18,6 +18,8 @@ use switchboard_proto::common::v1::{Principal, PrincipalKind};
 pub use service::ApiKeyApi;
 use store::ApiKeyRow;
 
+use crate::auth::TtlCache;
+
 /// Every secret starts with this, so a key is recognised (and told from a JWT) at a glance.
 pub const SECRET_PREFIX: &str = "sbk_";
 
@@ -61,8 +63,7 @@ pub fn key_principal(key: &ApiKeyRow) -> Principal {
 #[derive(Clone)]
 pub struct KeyRing {
     pool: PgPool,
-    ttl: Duration,
-    entries: Arc<Mutex<HashMap<Vec<u8>, (Instant, Option<ApiKeyRow>)>>>,
+    entries: TtlCache<Vec<u8>, Option<ApiKeyRow>>,
     last_used: Arc<Mutex<HashMap<uuid::Uuid, Instant>>>,
 }
 
@@ -70,8 +71,7 @@ impl KeyRing {
     pub fn new(pool: PgPool, ttl: Duration) -> Self {
         Self {
             pool,
-            ttl,
-            entries: Arc::default(),
+            entries: TtlCache::new(ttl, 10_000),
             last_used: Arc::default(),
         }
     }
@@ -79,22 +79,11 @@ impl KeyRing {
     /// The active key whose secret is `secret`; `None` for unknown, revoked or expired keys.
     pub async fn find(&self, secret: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
         let hash = hash_secret(secret);
-        let cached = self
-            .entries
-            .lock()
-            .expect("poisoned")
-            .get(&hash)
-            .filter(|(read, _)| read.elapsed() < self.ttl)
-            .map(|(_, key)| key.clone());
-        let key = match cached {
+        let key = match self.entries.get(&hash) {
             Some(key) => key,
             None => {
                 let key = store::find_by_hash(&self.pool, &hash).await?;
-                let mut entries = self.entries.lock().expect("poisoned");
-                if entries.len() > 10_000 {
-                    entries.clear();
-                }
-                entries.insert(hash, (Instant::now(), key.clone()));
+                self.entries.insert(hash, key.clone());
                 key
             }
         };
@@ -107,7 +96,7 @@ impl KeyRing {
 
     /// Forgets every cached key (after a revocation through this gateway).
     pub fn forget_all(&self) {
-        self.entries.lock().expect("poisoned").clear();
+        self.entries.clear();
     }
 
     /// Records the use in the background, at most once a minute per key.

@@ -3,11 +3,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::{FieldViolations, SqlErrorKind, classify_sql, internal, invalid_field, sql_status},
-    events::{NewEvent, enqueue},
+    error::{FieldViolations, SqlErrorKind, classify_sql, invalid_field, sql_status},
+    events::{NewEvent, publish},
     paging::Page,
     principal::{PrincipalExt, RequestPrincipal},
-    request_id::RequestId,
+    request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
     events::v1::{ApiKeyCreated, ApiKeyRevoked},
@@ -133,20 +133,14 @@ impl ApiKeyService for ApiKeyApi {
                 api_key: Some(row.to_proto()),
             },
         )
-        .map_err(|e| internal("encode event", &e))?
         .with_actor(by.actor());
-        enqueue(&mut tx, SOURCE, event)
-            .await
-            .map_err(|e| sql_status("enqueue event", &e))?;
-        let mut response = CreateApiKeyResponse {
+        publish(&mut tx, SOURCE, event).await?;
+        let response = CreateApiKeyResponse {
             api_key: Some(row.to_proto()),
             secret: String::new(),
         };
         // A retry gets the key without its secret: the secret is never stored.
-        if let Some(request_id) = &request_id {
-            request_id.store(&mut tx, &response).await?;
-        }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        let mut response = commit_with(request_id.as_ref(), tx, response).await?;
         response.secret = secret;
         Ok(Response::new(response))
     }
@@ -225,11 +219,8 @@ impl ApiKeyService for ApiKeyApi {
                     api_key: Some(row.to_proto()),
                 },
             )
-            .map_err(|e| internal("encode event", &e))?
             .with_actor(by.actor());
-            enqueue(&mut tx, SOURCE, event)
-                .await
-                .map_err(|e| sql_status("enqueue event", &e))?;
+            publish(&mut tx, SOURCE, event).await?;
         }
         tx.commit().await.map_err(|e| sql_status("commit", &e))?;
         self.keys.forget_all();

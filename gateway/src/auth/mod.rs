@@ -6,6 +6,7 @@ mod agent_cache;
 mod jwks;
 mod limits;
 pub mod tokens;
+mod ttl_cache;
 
 pub use admission::GatewayAdmission;
 pub use agent_cache::AgentCache;
@@ -14,6 +15,7 @@ use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
     gateway::v1::CredentialKind,
 };
+pub use ttl_cache::TtlCache;
 
 use crate::directory::store::AgentRow;
 

@@ -65,7 +65,7 @@ pub async fn create_admin(
         &login,
         row.version,
         &payload,
-    )?;
+    );
     enqueue(&mut tx, SOURCE, event).await?;
     tx.commit().await?;
     Ok(Bootstrapped::Created(row.to_proto()))

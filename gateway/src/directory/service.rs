@@ -5,10 +5,10 @@
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::{
     error::{FieldViolations, SqlErrorKind, classify_sql, invalid_field, sql_status},
-    events::{NewEvent, enqueue},
+    events::{NewEvent, publish},
     paging::Page,
     principal::{PrincipalExt, RequestPrincipal},
-    request_id::RequestId,
+    request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
@@ -93,6 +93,13 @@ async fn check_groups_exist(conn: &mut PgConnection, agent: &Agent) -> Result<()
     violations.into_result()
 }
 
+async fn load_group(conn: &mut PgConnection, id: Uuid) -> Result<store::GroupRow, Status> {
+    store::get_group(conn, id)
+        .await
+        .map_err(|e| sql_status("get group", &e))?
+        .ok_or_else(|| Status::not_found(format!("no group {id}")))
+}
+
 async fn load_agent(conn: &mut PgConnection, login: &str) -> Result<AgentRow, Status> {
     store::get_agent(conn, login)
         .await
@@ -117,11 +124,8 @@ async fn publish_agent(
         row.version,
         &payload,
     )
-    .map_err(|e| switchboard_platform::error::internal("encode event", &e))?
     .with_actor(by.actor());
-    enqueue(conn, SOURCE, event)
-        .await
-        .map_err(|e| sql_status("enqueue event", &e))?;
+    publish(conn, SOURCE, event).await?;
     Ok(())
 }
 
@@ -134,11 +138,8 @@ async fn publish_group(
     by: &Principal,
 ) -> Result<(), Status> {
     let event = NewEvent::new(event_type, "group", &id.to_string(), version, payload)
-        .map_err(|e| switchboard_platform::error::internal("encode event", &e))?
         .with_actor(by.actor());
-    enqueue(conn, SOURCE, event)
-        .await
-        .map_err(|e| sql_status("enqueue event", &e))?;
+    publish(conn, SOURCE, event).await?;
     Ok(())
 }
 
@@ -208,11 +209,9 @@ impl DirectoryService for DirectoryApi {
         let response = CreateAgentResponse {
             agent: Some(row.to_proto()),
         };
-        if let Some(id) = &request_id {
-            id.store(&mut tx, &response).await?;
-        }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
-        Ok(Response::new(response))
+        Ok(Response::new(
+            commit_with(request_id.as_ref(), tx, response).await?,
+        ))
     }
 
     async fn get_agent(
@@ -389,11 +388,8 @@ impl DirectoryService for DirectoryApi {
                 agent_login: login.clone(),
             },
         )
-        .map_err(|e| switchboard_platform::error::internal("encode event", &e))?
         .with_actor(by.actor());
-        enqueue(&mut tx, SOURCE, event)
-            .await
-            .map_err(|e| sql_status("enqueue event", &e))?;
+        publish(&mut tx, SOURCE, event).await?;
         tx.commit().await.map_err(|e| sql_status("commit", &e))?;
         self.after_agent_change(&login, false).await;
         Ok(Response::new(DeleteAgentResponse {}))
@@ -420,10 +416,7 @@ impl DirectoryService for DirectoryApi {
         store::insert_group(&mut tx, id, &group)
             .await
             .map_err(|e| name_taken(&e, "insert group"))?;
-        let row = store::get_group(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("get group", &e))?
-            .ok_or_else(|| Status::internal("group vanished"))?;
+        let row = load_group(&mut tx, id).await?;
         let payload = GroupChanged {
             group: Some(row.to_proto()),
             created: true,
@@ -440,11 +433,9 @@ impl DirectoryService for DirectoryApi {
         let response = CreateGroupResponse {
             group: Some(row.to_proto()),
         };
-        if let Some(request_id) = &request_id {
-            request_id.store(&mut tx, &response).await?;
-        }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
-        Ok(Response::new(response))
+        Ok(Response::new(
+            commit_with(request_id.as_ref(), tx, response).await?,
+        ))
     }
 
     async fn get_group(
@@ -457,10 +448,7 @@ impl DirectoryService for DirectoryApi {
             .acquire()
             .await
             .map_err(|e| sql_status("acquire", &e))?;
-        let row = store::get_group(&mut conn, id)
-            .await
-            .map_err(|e| sql_status("get group", &e))?
-            .ok_or_else(|| Status::not_found(format!("no group {id}")))?;
+        let row = load_group(&mut conn, id).await?;
         Ok(Response::new(GetGroupResponse {
             group: Some(row.to_proto()),
         }))
@@ -517,10 +505,7 @@ impl DirectoryService for DirectoryApi {
         {
             return Err(Status::not_found(format!("no group {id}")));
         }
-        let row = store::get_group(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("get group", &e))?
-            .ok_or_else(|| Status::not_found(format!("no group {id}")))?;
+        let row = load_group(&mut tx, id).await?;
         let payload = GroupChanged {
             group: Some(row.to_proto()),
             created: false,
@@ -547,10 +532,7 @@ impl DirectoryService for DirectoryApi {
         let by = request.principal()?.clone();
         let id = group_id_field(&request.get_ref().id, "id")?;
         let mut tx = self.begin().await?;
-        let row = store::get_group(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("get group", &e))?
-            .ok_or_else(|| Status::not_found(format!("no group {id}")))?;
+        let row = load_group(&mut tx, id).await?;
         if !store::delete_group(&mut tx, id)
             .await
             .map_err(|e| sql_status("delete group", &e))?

@@ -10,8 +10,8 @@ use redis::{AsyncCommands, Script, aio::ConnectionManager};
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::{
     Shutdown,
-    error::{internal, sql_status},
-    events::{NewEvent, enqueue},
+    error::sql_status,
+    events::{NewEvent, publish},
 };
 use switchboard_proto::{
     common::v1::Actor,
@@ -161,14 +161,11 @@ impl PresenceStore {
             presence: Some(after),
             reason: reason as i32,
         };
-        let mut event = NewEvent::new("presence.changed", "presence", login, version, &payload)
-            .map_err(|e| internal("encode event", &e))?;
+        let mut event = NewEvent::new("presence.changed", "presence", login, version, &payload);
         if let Some(actor) = actor {
             event = event.with_actor(actor);
         }
-        enqueue(conn, SOURCE, event)
-            .await
-            .map_err(|e| sql_status("enqueue event", &e))?;
+        publish(conn, SOURCE, event).await?;
         Ok(())
     }
 

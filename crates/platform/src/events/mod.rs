@@ -9,5 +9,5 @@ pub mod relay;
 
 pub use backoff::Backoff;
 pub use consumer::{ConsumerConfig, ConsumerStats, EventConsumer, EventHandler, HandlerError};
-pub use outbox::{NewEvent, enqueue};
+pub use outbox::{NewEvent, enqueue, publish};
 pub use relay::{OutboxRelay, RelayConfig, RelayStats};

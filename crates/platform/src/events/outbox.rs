@@ -3,6 +3,7 @@
 use prost::Message;
 use sqlx::PgConnection;
 use switchboard_proto::{common::v1::Actor, events::v1::EventEnvelope};
+use tonic::Status;
 use uuid::Uuid;
 
 use crate::telemetry::current_trace_context;
@@ -30,8 +31,8 @@ impl NewEvent {
         aggregate_id: &str,
         aggregate_version: i64,
         payload: &M,
-    ) -> Result<Self, prost::EncodeError> {
-        Ok(Self {
+    ) -> Self {
+        Self {
             event_type: event_type.to_owned(),
             aggregate_type: aggregate_type.to_owned(),
             aggregate_id: aggregate_id.to_owned(),
@@ -39,8 +40,9 @@ impl NewEvent {
             actor: None,
             correlation_id: String::new(),
             causation_id: String::new(),
-            payload: prost_types::Any::from_msg(payload)?,
-        })
+            // Encoding into a growable buffer cannot fail.
+            payload: prost_types::Any::from_msg(payload).expect("a message encodes into a Vec"),
+        }
     }
 
     pub fn with_actor(mut self, actor: Actor) -> Self {
@@ -53,6 +55,14 @@ impl NewEvent {
         self.causation_id = causation_id.to_owned();
         self
     }
+}
+
+/// [`enqueue`] for request handlers: a failure becomes a status, its cause logged.
+pub async fn publish(tx: &mut PgConnection, source: &str, event: NewEvent) -> Result<(), Status> {
+    enqueue(tx, source, event)
+        .await
+        .map(|_| ())
+        .map_err(|e| crate::error::sql_status("enqueue event", &e))
 }
 
 /// Writes `event` to the outbox inside the caller's transaction, stamped with a UUIDv7 id, the

@@ -13,7 +13,7 @@ use switchboard_proto::{
 
 use crate::{
     error::{FieldViolations, sql_status},
-    events::{NewEvent, enqueue},
+    events::{NewEvent, publish},
     principal::RequestPrincipal,
     telemetry::span_trace_id,
 };
@@ -58,12 +58,9 @@ impl ProbeService for Probe {
                 event_type: request.message.clone(),
                 ..Default::default()
             };
-            let event = NewEvent::new(&request.event_type, "probe", &subject, 1, &payload)
-                .map_err(|e| tonic::Status::internal(e.to_string()))?;
+            let event = NewEvent::new(&request.event_type, "probe", &subject, 1, &payload);
             let mut tx = pool.begin().await.map_err(|e| sql_status("echo", &e))?;
-            enqueue(&mut tx, "probe", event)
-                .await
-                .map_err(|e| sql_status("echo", &e))?;
+            publish(&mut tx, "probe", event).await?;
             tx.commit().await.map_err(|e| sql_status("echo", &e))?;
         }
         Ok(tonic::Response::new(EchoResponse {
