@@ -67,7 +67,11 @@ pub fn strip_identity(headers: &mut http::HeaderMap) {
         headers.remove(name);
     }
     headers.remove(http::header::AUTHORIZATION);
+    headers.remove(API_KEY_HEADER);
 }
+
+/// The header an API key may also be sent in.
+pub const API_KEY_HEADER: &str = "x-api-key";
 
 #[cfg(test)]
 mod tests {
@@ -109,6 +113,7 @@ mod tests {
         headers.insert("x-switchboard-principal-bin", "Zm9yZ2Vk".parse().unwrap());
         headers.insert("x-switchboard-anything", "x".parse().unwrap());
         headers.insert("authorization", "Bearer abc".parse().unwrap());
+        headers.insert("x-api-key", "sbk_abc".parse().unwrap());
         headers.insert("grpc-timeout", "5S".parse().unwrap());
         headers.insert(
             "traceparent",

@@ -288,6 +288,21 @@ async fn api_keys_are_scoped_revocable_and_shown_once() {
     assert_eq!(me.credential_kind(), CredentialKind::ApiKey);
     assert_eq!(me.api_key_id, key.id);
 
+    // The other documented ways of sending a key.
+    for (header, value) in [
+        ("authorization", format!("ApiKey {secret}")),
+        ("x-api-key", secret.clone()),
+    ] {
+        let mut request = Request::new(WhoAmIRequest {});
+        request
+            .metadata_mut()
+            .insert(header, value.parse().unwrap());
+        let me = who_am_i(&harness, request)
+            .await
+            .unwrap_or_else(|e| panic!("{header}: {e:?}"));
+        assert_eq!(me.api_key_id, key.id);
+    }
+
     // Outside its scope: the directory is not for the IVR.
     let status = harness
         .directory()

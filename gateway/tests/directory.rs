@@ -75,6 +75,20 @@ async fn agents_and_groups_are_managed_by_admins_and_read_by_role() {
         ]
     );
 
+    // A group that does not exist is named too.
+    let unknown_group = uuid::Uuid::new_v4().to_string();
+    let status = directory
+        .create_agent(bearer(
+            CreateAgentRequest {
+                agent: Some(agent("nam", &[team_a.clone(), unknown_group])),
+                request_id: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&status), ["agent.group_ids[1]"]);
+
     // Idempotent by request id: a retry returns the first result; reuse with another body fails.
     let request_id = uuid::Uuid::new_v4().to_string();
     let create = |login: &str| CreateAgentRequest {
@@ -124,7 +138,7 @@ async fn agents_and_groups_are_managed_by_admins_and_read_by_role() {
             },
         )
         .await;
-        assert_eq!(total, 6);
+        assert_eq!(total, 6, "refused creations wrote nothing");
         assert!(page.len() <= 2);
         seen.extend(page);
         if next.is_empty() {

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     api_keys::{KeyRing, SECRET_PREFIX, key_principal},
     authz,
-    routing::strip_identity,
+    routing::{API_KEY_HEADER, strip_identity},
 };
 
 pub struct GatewayAdmission {
@@ -110,22 +110,34 @@ fn unavailable(operation: &str, error: &dyn std::fmt::Display) -> Status {
     Status::unavailable("authentication is unavailable; retry")
 }
 
-fn bearer(headers: &http::HeaderMap) -> Result<Option<String>, Status> {
-    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
-        return Ok(None);
+/// The credential a caller sent: `authorization: Bearer <token or API key>`,
+/// `authorization: ApiKey <secret>` or `x-api-key: <secret>`.
+fn credential(headers: &http::HeaderMap) -> Result<Option<String>, Status> {
+    let malformed = || {
+        Status::unauthenticated(
+            "the authorization header must be `Bearer <credential>` or `ApiKey <secret>`",
+        )
     };
-    let value = value
-        .to_str()
-        .map_err(|_| Status::unauthenticated("the authorization header is malformed"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            Status::unauthenticated("the authorization header must be `Bearer <credential>`")
-        })?;
-    Ok(Some(token.to_owned()))
+    let value = match (
+        headers.get(http::header::AUTHORIZATION),
+        headers.get(API_KEY_HEADER),
+    ) {
+        (Some(value), _) => {
+            let value = value.to_str().map_err(|_| malformed())?;
+            ["Bearer ", "bearer ", "ApiKey "]
+                .iter()
+                .find_map(|scheme| value.strip_prefix(scheme))
+                .ok_or_else(malformed)?
+                .trim()
+                .to_owned()
+        }
+        (None, Some(value)) => value.to_str().map_err(|_| malformed())?.trim().to_owned(),
+        (None, None) => return Ok(None),
+    };
+    if value.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Some(value))
 }
 
 fn rate_limited(wait: Duration) -> Status {
@@ -150,7 +162,7 @@ impl Admission for GatewayAdmission {
             let permit = self.concurrency.try_acquire().ok_or_else(|| {
                 Status::unavailable("the gateway is at its concurrency limit; retry")
             })?;
-            let bearer = bearer(&parts.headers)?;
+            let bearer = credential(&parts.headers)?;
             let mesh = signed_principal(&parts.headers);
             strip_identity(&mut parts.headers);
             let (mut principal, credential) = self.authenticate(bearer, mesh).await?;

@@ -77,11 +77,16 @@ impl JwksCache {
             }
             Err(error) => {
                 tracing::warn!(url = %self.url, %error, "cannot fetch the identity provider's keys");
-                // Keys fetched before stay in use until a fetch succeeds.
-                if state.is_some() {
-                    Ok(())
-                } else {
-                    Err(TokenError::KeysUnavailable)
+                // Keys fetched before stay in use until a fetch succeeds; the next attempt waits
+                // MIN_REFETCH, so an unreachable provider does not slow every call.
+                match state {
+                    Some((fetched, _)) => {
+                        *fetched = Instant::now()
+                            .checked_sub(self.refresh.saturating_sub(MIN_REFETCH))
+                            .unwrap_or_else(Instant::now);
+                        Ok(())
+                    }
+                    None => Err(TokenError::KeysUnavailable),
                 }
             }
         }

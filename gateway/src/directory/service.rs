@@ -325,6 +325,9 @@ impl DirectoryService for DirectoryApi {
         violations.into_result()?;
 
         let mut tx = self.begin().await?;
+        store::lock_agent(&mut tx, &agent.login)
+            .await
+            .map_err(|e| sql_status("lock agent", &e))?;
         let before = load_agent(&mut tx, &agent.login).await?;
         if fields.contains(&"group_ids") {
             check_groups_exist(&mut tx, &agent).await?;
@@ -345,9 +348,6 @@ impl DirectoryService for DirectoryApi {
         if before.is_admin() && !before.disabled && !stays_admin(&before) {
             keep_an_admin(&mut tx, &agent.login).await?;
         }
-        store::lock_agent(&mut tx, &agent.login)
-            .await
-            .map_err(|e| sql_status("lock agent", &e))?;
         store::update_agent(&mut tx, &agent, &fields)
             .await
             .map_err(|e| sql_status("update agent", &e))?;
@@ -372,6 +372,9 @@ impl DirectoryService for DirectoryApi {
         let by = request.principal()?.clone();
         let login = login_field(&request.get_ref().login, "login")?;
         let mut tx = self.begin().await?;
+        store::lock_agent(&mut tx, &login)
+            .await
+            .map_err(|e| sql_status("lock agent", &e))?;
         let row = load_agent(&mut tx, &login).await?;
         if row.is_admin() && !row.disabled {
             keep_an_admin(&mut tx, &login).await?;

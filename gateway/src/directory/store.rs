@@ -173,7 +173,8 @@ pub async fn missing_groups(
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM unnest($1::uuid[]) AS id WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = id)",
+        "SELECT t.wanted FROM unnest($1::uuid[]) AS t(wanted)
+         WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = t.wanted)",
     )
     .bind(ids)
     .fetch_all(conn)

@@ -1,4 +1,4 @@
-//! Presence in Redis (`<prefix>:<login>` hashes and the `<prefix>:deadlines` sorted set of
+//! Presence in Redis (`<prefix>:session:<login>` hashes and the `<prefix>:deadlines` sorted set of
 //! expiry times), with every change announced through the PostgreSQL outbox. Changes to one agent are
 //! serialised by a row lock in `presence_sessions`, which also keeps the event version; the
 //! heartbeat and the expiry check are single Redis scripts, so a heartbeat is never lost to a
@@ -81,7 +81,7 @@ impl PresenceStore {
     }
 
     fn session_key(&self, login: &str) -> String {
-        format!("{}:{login}", self.prefix)
+        format!("{}:session:{login}", self.prefix)
     }
 
     fn deadlines(&self) -> String {
@@ -118,6 +118,23 @@ impl PresenceStore {
             }
         }
         pipe.query_async::<()>(&mut redis).await.map_err(redis_down)
+    }
+
+    /// Commits a change whose Redis write is done; when the commit fails, puts the previous
+    /// session back, so Redis never shows a change whose event was not written.
+    async fn commit_or_restore(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        login: &str,
+        previous: Option<&Session>,
+    ) -> Result<(), Status> {
+        let Err(error) = tx.commit().await else {
+            return Ok(());
+        };
+        if let Err(status) = self.write(login, previous).await {
+            tracing::error!(login, %status, "cannot restore a presence after a failed commit");
+        }
+        Err(sql_status("commit", &error))
     }
 
     /// Locks the agent's presence row (creating it) for the rest of the transaction.
@@ -195,13 +212,14 @@ impl PresenceStore {
         let previous = self.read(login).await?;
         let session =
             Session::logged_in(previous.as_ref(), state, extension, now_ms(), self.ttl_ms());
-        self.write(login, Some(&session)).await?;
         let changed = previous
             .as_ref()
             .is_none_or(|p| p.state != state || p.extension != extension);
         let presence = session.to_proto(login);
         if changed {
-            let before = previous.map_or(PresenceState::Offline, |p| p.state);
+            let before = previous
+                .as_ref()
+                .map_or(PresenceState::Offline, |p| p.state);
             Self::announce(
                 &mut tx,
                 login,
@@ -212,7 +230,8 @@ impl PresenceStore {
             )
             .await?;
         }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        self.write(login, Some(&session)).await?;
+        self.commit_or_restore(tx, login, previous.as_ref()).await?;
         Ok(presence)
     }
 
@@ -239,7 +258,6 @@ impl PresenceStore {
             now_ms(),
             self.ttl_ms(),
         );
-        self.write(login, Some(&session)).await?;
         let presence = session.to_proto(login);
         if previous.state != state {
             Self::announce(
@@ -252,7 +270,8 @@ impl PresenceStore {
             )
             .await?;
         }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        self.write(login, Some(&session)).await?;
+        self.commit_or_restore(tx, login, Some(&previous)).await?;
         Ok(presence)
     }
 
@@ -272,8 +291,7 @@ impl PresenceStore {
         let previous = self.read(login).await?;
         let now = now_ms();
         let presence = offline(login, Some(now));
-        if let Some(previous) = previous {
-            self.write(login, None).await?;
+        if let Some(previous) = &previous {
             Self::announce(
                 &mut tx,
                 login,
@@ -283,8 +301,9 @@ impl PresenceStore {
                 actor,
             )
             .await?;
+            self.write(login, None).await?;
         }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        self.commit_or_restore(tx, login, previous.as_ref()).await?;
         Ok(presence)
     }
 
@@ -385,16 +404,31 @@ impl PresenceStore {
                 .and_then(|s| PresenceState::from_str_name(s))
                 .unwrap_or(PresenceState::Available);
             let since = map.get("expire_ms").and_then(|v| v.parse().ok());
-            Self::announce(
-                &mut tx,
-                &login,
-                before,
-                offline(&login, since),
-                PresenceChangeReason::Expired,
-                None,
-            )
-            .await?;
-            tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+            let announced = async {
+                Self::announce(
+                    &mut tx,
+                    &login,
+                    before,
+                    offline(&login, since),
+                    PresenceChangeReason::Expired,
+                    None,
+                )
+                .await?;
+                tx.commit().await.map_err(|e| sql_status("commit", &e))
+            }
+            .await;
+            if let Err(status) = announced {
+                // Put the expired session back, so the next sweep announces it.
+                let mut pipe = redis::pipe();
+                let key = self.session_key(&login);
+                let fields: Vec<_> = map.iter().collect();
+                pipe.atomic()
+                    .hset_multiple(&key, &fields)
+                    .pexpire(&key, self.ttl_ms() * 2)
+                    .zadd(self.deadlines(), &login, since.unwrap_or_default());
+                let _: Result<(), _> = pipe.query_async(&mut redis).await;
+                return Err(status);
+            }
             ended += 1;
         }
         Ok(ended)
