@@ -6,14 +6,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ADMIN, EventTap, Harness, bearer};
+use common::{EventTap, Harness, bearer};
 use prost::Message;
 use switchboard_platform::error::violated_fields;
 use switchboard_proto::{
     events::v1::{PresenceChangeReason, PresenceChanged},
     gateway::v1::{
-        Agent, AgentRole, GetPresenceRequest, HeartbeatRequest, ListPresentAgentsRequest,
-        LoginRequest, LogoutRequest, PresenceState, SetStateRequest, UpdateAgentRequest,
+        AgentRole, GetPresenceRequest, HeartbeatRequest, ListPresentAgentsRequest, LoginRequest,
+        LogoutRequest, PresenceState, SetStateRequest,
         presence_service_client::PresenceServiceClient,
     },
 };
@@ -155,6 +155,31 @@ async fn presence_is_seen_at_once_expires_without_heartbeats_and_is_published() 
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&status), ["state"]);
+    let on_call = client
+        .list_present_agents(bearer(
+            ListPresentAgentsRequest {
+                states: vec![PresenceState::OnCall as i32],
+                ..Default::default()
+            },
+            &callback_service,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .presences;
+    assert_eq!(on_call.len(), 1);
+    assert_eq!(on_call[0].agent_login, "kim");
+    // An agent cannot read a colleague's presence either.
+    let status = client
+        .get_presence(bearer(
+            GetPresenceRequest {
+                agent_login: "park".into(),
+            },
+            &kim,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
 
     // park keeps heartbeating past the 1 s TTL and stays; kim stops and expires.
     for _ in 0..8 {
@@ -235,24 +260,7 @@ async fn presence_is_seen_at_once_expires_without_heartbeats_and_is_published() 
     assert_eq!(tap.events().len(), 6, "kim 3, lee 2, park 1");
 
     // Disabling an agent ends their CTI session at once.
-    harness
-        .directory()
-        .await
-        .update_agent(bearer(
-            UpdateAgentRequest {
-                agent: Some(Agent {
-                    login: "park".into(),
-                    disabled: true,
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["disabled".into()],
-                }),
-            },
-            &harness.token(ADMIN),
-        ))
-        .await
-        .unwrap();
+    harness.disable_agent("park").await;
     assert!(present(&mut client, &callback_service, "").await.is_empty());
     tap.wait_for("park disabled", |e| {
         e.aggregate_id == "park" && payload(e).reason() == PresenceChangeReason::AgentDisabled

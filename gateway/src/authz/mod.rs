@@ -111,28 +111,29 @@ pub fn rule(path: &str) -> Option<&'static Access> {
 
 /// May `principal` call the method at `path`? A method missing from the table is denied.
 pub fn authorize(path: &str, principal: &Principal) -> Result<(), Denied> {
-    let method = path.trim_start_matches('/').to_owned();
+    // Built only for a refusal: the allowed path is the hot one.
+    let method = || path.trim_start_matches('/').to_owned();
     let Some(access) = rule(path) else {
-        return Err(Denied::UnknownMethod(method));
+        return Err(Denied::UnknownMethod(method()));
     };
     if access.anyone {
         return Ok(());
     }
     match principal.kind() {
         PrincipalKind::Admin if access.admin => Ok(()),
-        PrincipalKind::Admin => Err(Denied::NotForAgents { method }),
+        PrincipalKind::Admin => Err(Denied::NotForAgents { method: method() }),
         PrincipalKind::Agent => match access.agents {
             Agents::Any => Ok(()),
             Agents::WithPhone if principal.permissions.iter().any(|p| p == "phone") => Ok(()),
-            Agents::WithPhone => Err(Denied::NeedsPhone { method }),
+            Agents::WithPhone => Err(Denied::NeedsPhone { method: method() }),
             Agents::No if access.admin && access.scopes.is_empty() => {
-                Err(Denied::AdminOnly { method })
+                Err(Denied::AdminOnly { method: method() })
             }
-            Agents::No => Err(Denied::NotForAgents { method }),
+            Agents::No => Err(Denied::NotForAgents { method: method() }),
         },
         PrincipalKind::Service => {
             if access.scopes.is_empty() {
-                return Err(Denied::NotForServices { method });
+                return Err(Denied::NotForServices { method: method() });
             }
             if principal
                 .scopes
@@ -142,12 +143,12 @@ pub fn authorize(path: &str, principal: &Principal) -> Result<(), Denied> {
                 Ok(())
             } else {
                 Err(Denied::MissingScope {
-                    method,
+                    method: method(),
                     scopes: access.scopes,
                 })
             }
         }
-        PrincipalKind::Unspecified => Err(Denied::NotForAgents { method }),
+        PrincipalKind::Unspecified => Err(Denied::NotForAgents { method: method() }),
     }
 }
 

@@ -125,8 +125,7 @@ async fn publish_agent(
         &payload,
     )
     .with_actor(by.actor());
-    publish(conn, SOURCE, event).await?;
-    Ok(())
+    publish(conn, SOURCE, event).await
 }
 
 async fn publish_group(
@@ -139,8 +138,29 @@ async fn publish_group(
 ) -> Result<(), Status> {
     let event = NewEvent::new(event_type, "group", &id.to_string(), version, payload)
         .with_actor(by.actor());
-    publish(conn, SOURCE, event).await?;
-    Ok(())
+    publish(conn, SOURCE, event).await
+}
+
+/// Announces a group's state after a create or an update.
+async fn publish_group_changed(
+    conn: &mut PgConnection,
+    row: &store::GroupRow,
+    created: bool,
+    by: &Principal,
+) -> Result<(), Status> {
+    let payload = GroupChanged {
+        group: Some(row.to_proto()),
+        created,
+    };
+    publish_group(
+        conn,
+        "directory.group_changed",
+        row.id,
+        row.version,
+        &payload,
+        by,
+    )
+    .await
 }
 
 /// Refuses a change that would leave no active admin (`login` would stop being one).
@@ -252,13 +272,7 @@ impl DirectoryService for DirectoryApi {
             }),
         )?;
         let mut violations = FieldViolations::new();
-        let group_id = (!body.group_id.is_empty())
-            .then(|| Uuid::parse_str(&body.group_id))
-            .transpose()
-            .unwrap_or_else(|_| {
-                violations.add("group_id", "must be a group id (UUID)");
-                None
-            });
+        let group_id = validate::optional_group_id(&body.group_id, &mut violations);
         violations.check(body.logins.len() > 1_000, "logins", || {
             "at most 1,000".into()
         });
@@ -420,19 +434,7 @@ impl DirectoryService for DirectoryApi {
             .await
             .map_err(|e| name_taken(&e, "insert group"))?;
         let row = load_group(&mut tx, id).await?;
-        let payload = GroupChanged {
-            group: Some(row.to_proto()),
-            created: true,
-        };
-        publish_group(
-            &mut tx,
-            "directory.group_changed",
-            id,
-            row.version,
-            &payload,
-            &by,
-        )
-        .await?;
+        publish_group_changed(&mut tx, &row, true, &by).await?;
         let response = CreateGroupResponse {
             group: Some(row.to_proto()),
         };
@@ -509,19 +511,7 @@ impl DirectoryService for DirectoryApi {
             return Err(Status::not_found(format!("no group {id}")));
         }
         let row = load_group(&mut tx, id).await?;
-        let payload = GroupChanged {
-            group: Some(row.to_proto()),
-            created: false,
-        };
-        publish_group(
-            &mut tx,
-            "directory.group_changed",
-            id,
-            row.version,
-            &payload,
-            &by,
-        )
-        .await?;
+        publish_group_changed(&mut tx, &row, false, &by).await?;
         tx.commit().await.map_err(|e| sql_status("commit", &e))?;
         Ok(Response::new(UpdateGroupResponse {
             group: Some(row.to_proto()),

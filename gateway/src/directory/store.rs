@@ -159,6 +159,23 @@ pub async fn list_agents(
     Ok((rows, total))
 }
 
+/// Which of `logins` are active members of `group_id` (the presence list's group filter).
+pub async fn members_among(
+    pool: &PgPool,
+    group_id: Uuid,
+    logins: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT a.login FROM agents a JOIN agent_groups g USING (login)
+         WHERE g.group_id = $1 AND a.login = ANY ($2)
+           AND NOT a.disabled AND a.deleted_time IS NULL",
+    )
+    .bind(group_id)
+    .bind(logins)
+    .fetch_all(pool)
+    .await
+}
+
 /// Is the login taken, by a live or a deleted agent?
 pub async fn login_ever_used(conn: &mut PgConnection, login: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents WHERE login = $1)")

@@ -80,6 +80,18 @@ pub fn check_agent(agent: &Agent, fields: &[&str], violations: &mut FieldViolati
     }
 }
 
+/// An optional group id filter: empty means none; anything else must be a UUID.
+pub fn optional_group_id(value: &str, violations: &mut FieldViolations) -> Option<Uuid> {
+    if value.is_empty() {
+        return None;
+    }
+    let parsed = Uuid::parse_str(value).ok();
+    violations.check(parsed.is_none(), "group_id", || {
+        "must be a group id (UUID)".into()
+    });
+    parsed
+}
+
 pub fn check_group(group: &Group, fields: &[&str], violations: &mut FieldViolations) {
     if fields.contains(&"display_name") {
         let n = chars(group.display_name.trim());

@@ -13,10 +13,12 @@ use switchboard_proto::{
     gateway::v1::{presence_service_server::PresenceService, *},
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use super::PresenceStore;
-use crate::directory::{store as directory, validate::normalize_login};
+use crate::directory::{
+    store as directory,
+    validate::{normalize_login, optional_group_id},
+};
 
 #[derive(Clone)]
 pub struct PresenceApi {
@@ -174,13 +176,7 @@ impl PresenceService for PresenceApi {
             }),
         )?;
         let mut violations = FieldViolations::new();
-        let group = (!body.group_id.is_empty())
-            .then(|| Uuid::parse_str(&body.group_id))
-            .transpose()
-            .unwrap_or_else(|_| {
-                violations.add("group_id", "must be a group id (UUID)");
-                None
-            });
+        let group = optional_group_id(&body.group_id, &mut violations);
         for (i, state) in body.states.iter().enumerate() {
             let state = PresenceState::try_from(*state).unwrap_or(PresenceState::Unspecified);
             violations.check(
@@ -194,21 +190,17 @@ impl PresenceService for PresenceApi {
         if !body.states.is_empty() {
             present.retain(|p| body.states.contains(&p.state));
         }
-        if let Some(group) = group {
-            let filter = directory::AgentFilter {
-                group_id: Some(group),
-                logins: present.iter().map(|p| p.agent_login.clone()).collect(),
-                ..Default::default()
-            };
-            let members = if filter.logins.is_empty() {
-                Vec::new()
-            } else {
-                directory::list_agents(&self.pool, &filter, None, 100_000)
+        if let Some(group) = group
+            && !present.is_empty()
+        {
+            let logins: Vec<_> = present.iter().map(|p| p.agent_login.clone()).collect();
+            let members: std::collections::HashSet<String> =
+                directory::members_among(&self.pool, group, &logins)
                     .await
                     .map_err(|e| sql_status("list group members", &e))?
-                    .0
-            };
-            present.retain(|p| members.iter().any(|m| m.login == p.agent_login));
+                    .into_iter()
+                    .collect();
+            present.retain(|p| members.contains(&p.agent_login));
         }
         let total_size = present.len() as i32;
         if let Some(after) = &page.after {

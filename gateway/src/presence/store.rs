@@ -120,6 +120,10 @@ impl PresenceStore {
         pipe.query_async::<()>(&mut redis).await.map_err(redis_down)
     }
 
+    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Status> {
+        self.pool.begin().await.map_err(|e| sql_status("begin", &e))
+    }
+
     /// Commits a change whose Redis write is done; when the commit fails, puts the previous
     /// session back, so Redis never shows a change whose event was not written.
     async fn commit_or_restore(
@@ -194,11 +198,7 @@ impl PresenceStore {
         extension: &str,
         actor: Actor,
     ) -> Result<Presence, Status> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| sql_status("begin", &e))?;
+        let mut tx = self.begin().await?;
         let agent = directory::get_agent(&mut tx, login)
             .await
             .map_err(|e| sql_status("read agent", &e))?
@@ -242,11 +242,7 @@ impl PresenceStore {
         state: PresenceState,
         actor: Actor,
     ) -> Result<Presence, Status> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| sql_status("begin", &e))?;
+        let mut tx = self.begin().await?;
         Self::lock(&mut tx, login).await?;
         let previous = self.read(login).await?.ok_or_else(|| {
             Status::failed_precondition("agent is OFFLINE, set state needs a CTI login")
@@ -282,11 +278,7 @@ impl PresenceStore {
         reason: PresenceChangeReason,
         actor: Option<Actor>,
     ) -> Result<Presence, Status> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| sql_status("begin", &e))?;
+        let mut tx = self.begin().await?;
         Self::lock(&mut tx, login).await?;
         let previous = self.read(login).await?;
         let now = now_ms();
@@ -381,11 +373,7 @@ impl PresenceStore {
             .map_err(redis_down)?;
         let mut ended = 0;
         for login in due {
-            let mut tx = self
-                .pool
-                .begin()
-                .await
-                .map_err(|e| sql_status("begin", &e))?;
+            let mut tx = self.begin().await?;
             Self::lock(&mut tx, &login).await?;
             let fields: Vec<String> = Script::new(EXPIRE_IF_DUE)
                 .key(self.session_key(&login))

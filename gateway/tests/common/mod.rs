@@ -17,7 +17,8 @@ use switchboard_platform::{
 use switchboard_proto::events::v1::EventEnvelope;
 use switchboard_proto::gateway::v1::{
     Agent, AgentRole, ApiKey, CreateAgentRequest, CreateApiKeyRequest, CreateGroupRequest, Group,
-    api_key_service_client::ApiKeyServiceClient, directory_service_client::DirectoryServiceClient,
+    UpdateAgentRequest, api_key_service_client::ApiKeyServiceClient,
+    directory_service_client::DirectoryServiceClient,
 };
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
@@ -169,6 +170,27 @@ impl Harness {
             .expect("the admin creates an API key")
             .into_inner();
         (created.api_key.unwrap(), created.secret)
+    }
+
+    /// Disables an agent through the API as the admin.
+    pub async fn disable_agent(&self, login: &str) {
+        self.directory()
+            .await
+            .update_agent(bearer(
+                UpdateAgentRequest {
+                    agent: Some(Agent {
+                        login: login.into(),
+                        disabled: true,
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask {
+                        paths: vec!["disabled".into()],
+                    }),
+                },
+                &self.token(ADMIN),
+            ))
+            .await
+            .expect("the admin disables an agent");
     }
 
     pub async fn stop(self) {
