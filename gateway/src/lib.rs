@@ -14,6 +14,8 @@ mod message_limit;
 mod presence;
 mod proxy;
 mod routing;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod upstream_health;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};

@@ -14,5 +14,6 @@ pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
 
 pub use shutdown::{Shutdown, ShutdownTrigger};

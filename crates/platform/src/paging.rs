@@ -26,10 +26,27 @@ impl Page {
     /// Reads `page_size` and `page_token`; `filters` are the request's other fields in a stable
     /// encoding (the request with its paging fields cleared, encoded).
     pub fn parse(page_size: i32, page_token: &str, filters: &[u8]) -> Result<Self, Status> {
+        Self::parse_sized(
+            page_size,
+            page_token,
+            filters,
+            DEFAULT_PAGE_SIZE,
+            MAX_PAGE_SIZE,
+        )
+    }
+
+    /// [`Page::parse`] for a list with its own default and largest page size.
+    pub fn parse_sized(
+        page_size: i32,
+        page_token: &str,
+        filters: &[u8],
+        default_size: usize,
+        max_size: usize,
+    ) -> Result<Self, Status> {
         let size = match page_size {
             n if n < 0 => return Err(invalid_field("page_size", "must not be negative")),
-            0 => DEFAULT_PAGE_SIZE,
-            n => (n as usize).min(MAX_PAGE_SIZE),
+            0 => default_size,
+            n => (n as usize).min(max_size),
         };
         let fingerprint = fingerprint(filters);
         if page_token.is_empty() {

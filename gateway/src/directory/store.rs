@@ -64,12 +64,7 @@ impl GroupRow {
     }
 }
 
-pub fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: time.timestamp(),
-        nanos: time.timestamp_subsec_nanos() as i32,
-    }
-}
+pub use switchboard_platform::time::timestamp;
 
 pub fn role_to_proto(role: &str) -> AgentRole {
     match role {

@@ -88,10 +88,16 @@ impl GrpcServer {
     }
 
     /// Binds `addr` (port 0 picks a free port) and marks every service SERVING.
-    pub async fn bind(mut self, addr: SocketAddr) -> anyhow::Result<RunningServer> {
+    pub async fn bind(self, addr: SocketAddr) -> anyhow::Result<RunningServer> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", self.name))?;
+        self.serve_on(listener).await
+    }
+
+    /// Takes a listener bound beforehand (when its address must be known before the server is
+    /// built, as when two services need each other's address) and marks every service SERVING.
+    pub async fn serve_on(mut self, listener: TcpListener) -> anyhow::Result<RunningServer> {
         let local_addr = listener.local_addr()?;
 
         let (health, health_service) = tonic_health::server::health_reporter();

@@ -1,0 +1,530 @@
+//! Assignment (SPEC §2.4, §2.5), admin only: the summary counts, the candidate agents, even and
+//! manual assignment reported row by row, cancelling assignments, and unfinished counts.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use switchboard_platform::{
+    error::{FieldViolations, sql_status},
+    paging::Page,
+    principal::PrincipalExt,
+};
+use switchboard_proto::{
+    callback::v1::{
+        AgentRef, AgentUnfinishedCount, AssignEvenlyRequest, AssignEvenlyResponse,
+        AssignManuallyRequest, AssignManuallyResponse, AssignmentMethod, CallbackAssignment,
+        CancelAssignmentRequest, CancelAssignmentResponse, CandidateAgent,
+        GetAssignmentSummaryRequest, GetAssignmentSummaryResponse, ListCandidateAgentsRequest,
+        ListCandidateAgentsResponse, ListUnfinishedCountsRequest, ListUnfinishedCountsResponse,
+    },
+    common::v1::{Principal, RowResult},
+    gateway::v1::Agent,
+};
+use tonic::Status;
+use uuid::Uuid;
+
+use super::{
+    CallbackApi,
+    access::Sight,
+    announce::{Happened, announce, next_version},
+    filter,
+};
+use crate::{
+    directory::PHONE_PERMISSION,
+    domain::{
+        balance::plan_even,
+        state::{Action, transition},
+    },
+    store::{CallbackRow, callbacks, search},
+};
+
+const MAX_CALLBACKS: usize = 1_000;
+const MAX_AGENTS: usize = 100;
+const MAX_REASON: usize = 500;
+
+pub async fn summary(
+    api: &CallbackApi,
+    principal: &Principal,
+    request: &GetAssignmentSummaryRequest,
+) -> Result<GetAssignmentSummaryResponse, Status> {
+    principal.require_admin()?;
+    let search = filter::search(request.filter.as_ref(), &Sight::Everything, &api.settings)?;
+    let (total, assigned) = search::summary(&api.pool, &search)
+        .await
+        .map_err(|e| sql_status("count callbacks", &e))?;
+    Ok(GetAssignmentSummaryResponse {
+        total_count: total,
+        assigned_count: assigned,
+        unassigned_count: total - assigned,
+    })
+}
+
+/// The selected callback ids: 1 to 1,000 UUIDs, duplicates dropped, order kept.
+fn callback_ids(ids: &[String], violations: &mut FieldViolations) -> Vec<Uuid> {
+    if ids.is_empty() || ids.len() > MAX_CALLBACKS {
+        violations.add(
+            "callback_ids",
+            format!("must hold 1 to {MAX_CALLBACKS} ids"),
+        );
+        return Vec::new();
+    }
+    let mut seen = HashSet::new();
+    let mut unique = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        match Uuid::parse_str(id.trim()) {
+            Ok(id) if seen.insert(id) => unique.push(id),
+            Ok(_) => {}
+            Err(_) => {
+                violations.add(format!("callback_ids[{i}]"), "must be a UUID");
+            }
+        }
+    }
+    unique
+}
+
+fn optional_group(group_id: &str, violations: &mut FieldViolations) -> Option<String> {
+    let group_id = group_id.trim();
+    if group_id.is_empty() {
+        return None;
+    }
+    if Uuid::parse_str(group_id).is_err() {
+        violations.add("group_id", "must be a group id (UUID)");
+    }
+    Some(group_id.to_owned())
+}
+
+/// Looks the selected agents up and checks each may receive callbacks under `group`; returns
+/// their assignee references in selection order. `field(i)` names the i-th login.
+async fn receivers(
+    api: &CallbackApi,
+    logins: &[String],
+    group: Option<&str>,
+    field: impl Fn(usize) -> String,
+) -> Result<Vec<AgentRef>, Status> {
+    let found: HashMap<String, Agent> = api
+        .directory
+        .agents(logins)
+        .await?
+        .into_iter()
+        .map(|agent| (agent.login.clone(), agent))
+        .collect();
+    let mut refs = Vec::with_capacity(logins.len());
+    for (i, login) in logins.iter().enumerate() {
+        let Some(agent) = found.get(login) else {
+            return Err(Status::not_found(format!(
+                "{}: no agent {login:?}",
+                field(i)
+            )));
+        };
+        if agent.disabled || !agent.permissions.iter().any(|p| p == PHONE_PERMISSION) {
+            return Err(Status::failed_precondition(format!(
+                "{}: {login} cannot receive callbacks (disabled or without the phone permission)",
+                field(i)
+            )));
+        }
+        if let Some(group) = group
+            && !agent.group_ids.iter().any(|g| g == group)
+        {
+            return Err(Status::failed_precondition(format!(
+                "group_id: {login} does not belong to group {group}"
+            )));
+        }
+        refs.push(AgentRef {
+            agent_login: login.clone(),
+            group_id: group
+                .map(str::to_owned)
+                .or_else(|| agent.group_ids.first().cloned())
+                .unwrap_or_default(),
+            display_name: agent.display_name.clone(),
+        });
+    }
+    Ok(refs)
+}
+
+fn distributor(principal: &Principal) -> AgentRef {
+    AgentRef {
+        agent_login: principal.subject.clone(),
+        group_id: principal.group_ids.first().cloned().unwrap_or_default(),
+        display_name: principal.display_name.clone(),
+    }
+}
+
+fn failed(id: Uuid, reason: &str, message: String) -> RowResult {
+    RowResult {
+        id: id.to_string(),
+        ok: false,
+        reason: reason.into(),
+        message,
+    }
+}
+
+fn succeeded(id: Uuid) -> RowResult {
+    RowResult {
+        id: id.to_string(),
+        ok: true,
+        ..Default::default()
+    }
+}
+
+/// What an assignment batch did.
+struct Assigned {
+    results: Vec<RowResult>,
+    assignments: Vec<CallbackAssignment>,
+    counts: Vec<i64>,
+}
+
+/// Assigns `ids` among `agents` (one agent for a manual assignment), balancing unfinished
+/// counts, in one transaction; each row succeeds or fails on its own.
+async fn assign(
+    api: &CallbackApi,
+    principal: &Principal,
+    ids: &[Uuid],
+    agents: &[AgentRef],
+    method: AssignmentMethod,
+) -> Result<Assigned, Status> {
+    let logins: Vec<String> = agents.iter().map(|a| a.agent_login.clone()).collect();
+    let mut tx = api.begin().await?;
+    callbacks::lock_agents(&mut tx, &logins)
+        .await
+        .map_err(|e| sql_status("lock agents", &e))?;
+    let rows = callbacks::lock(&mut tx, ids)
+        .await
+        .map_err(|e| sql_status("lock callbacks", &e))?;
+    let counts: HashMap<String, i64> = callbacks::unfinished_counts(&mut tx, &logins)
+        .await
+        .map_err(|e| sql_status("count unfinished", &e))?
+        .into_iter()
+        .collect();
+    let mut loads: Vec<i64> = logins
+        .iter()
+        .map(|l| counts.get(l).copied().unwrap_or(0))
+        .collect();
+
+    let mut by_id: HashMap<Uuid, CallbackRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let mut outcome: HashMap<Uuid, Result<usize, RowResult>> = HashMap::new();
+    let mut eligible: Vec<&CallbackRow> = Vec::new();
+    for id in ids {
+        match by_id.get(id) {
+            None => {
+                outcome.insert(
+                    *id,
+                    Err(failed(*id, "NOT_FOUND", format!("no callback {id}"))),
+                );
+            }
+            Some(row) => match transition(Action::Assign, row.state()) {
+                Ok(_) => eligible.push(row),
+                Err(why) => {
+                    outcome.insert(*id, Err(failed(*id, "STATE_CHANGED", why)));
+                }
+            },
+        }
+    }
+    eligible.sort_by_key(|row| (row.request_time, row.id));
+    let order: Vec<Uuid> = eligible.iter().map(|row| row.id).collect();
+    let plan = plan_even(order.len(), &loads);
+
+    let now = Utc::now();
+    let by = distributor(principal);
+    let actor = principal.actor();
+    for (id, agent) in order.iter().zip(plan) {
+        let row = by_id.get_mut(id).expect("eligible rows exist");
+        let before = row.clone();
+        row.set_state(transition(Action::Assign, row.state()).map_err(Status::internal)?);
+        row.set_assignment(Some((agents[agent].clone(), by.clone(), now)));
+        next_version(row, now);
+        callbacks::save(&mut tx, row)
+            .await
+            .map_err(|e| sql_status("save callback", &e))?;
+        announce(
+            &mut tx,
+            Some(&before),
+            row,
+            Happened::Assigned { method },
+            &actor,
+        )
+        .await?;
+        loads[agent] += 1;
+        outcome.insert(*id, Ok(agent));
+    }
+    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+
+    let mut results = Vec::with_capacity(ids.len());
+    let mut assignments = Vec::new();
+    for id in ids {
+        match outcome.remove(id).expect("every row has an outcome") {
+            Ok(agent) => {
+                results.push(succeeded(*id));
+                assignments.push(CallbackAssignment {
+                    callback_id: id.to_string(),
+                    agent_login: agents[agent].agent_login.clone(),
+                    group_id: agents[agent].group_id.clone(),
+                });
+            }
+            Err(result) => results.push(result),
+        }
+    }
+    Ok(Assigned {
+        results,
+        assignments,
+        counts: loads,
+    })
+}
+
+fn unfinished_count(agent: &AgentRef, count: i64) -> AgentUnfinishedCount {
+    AgentUnfinishedCount {
+        agent_login: agent.agent_login.clone(),
+        display_name: agent.display_name.clone(),
+        unfinished_count: count,
+    }
+}
+
+pub async fn evenly(
+    api: &CallbackApi,
+    principal: &Principal,
+    request: AssignEvenlyRequest,
+) -> Result<AssignEvenlyResponse, Status> {
+    principal.require_admin()?;
+    let mut violations = FieldViolations::new();
+    let ids = callback_ids(&request.callback_ids, &mut violations);
+    let mut logins: Vec<String> = Vec::new();
+    if request.agent_logins.is_empty() || request.agent_logins.len() > MAX_AGENTS {
+        violations.add(
+            "agent_logins",
+            format!("must hold 1 to {MAX_AGENTS} logins"),
+        );
+    }
+    for login in &request.agent_logins {
+        let login = login.trim().to_lowercase();
+        if !logins.contains(&login) {
+            logins.push(login);
+        }
+    }
+    let group = optional_group(&request.group_id, &mut violations);
+    violations.into_result()?;
+    // Named by their position in the request, duplicates included.
+    let position = |i: usize| {
+        let login = &logins[i];
+        let index = request
+            .agent_logins
+            .iter()
+            .position(|l| l.trim().to_lowercase() == *login)
+            .unwrap_or(i);
+        format!("agent_logins[{index}]")
+    };
+    let agents = receivers(api, &logins, group.as_deref(), position).await?;
+    let done = assign(api, principal, &ids, &agents, AssignmentMethod::Even).await?;
+    Ok(AssignEvenlyResponse {
+        results: done.results,
+        assignments: done.assignments,
+        agent_counts: agents
+            .iter()
+            .zip(done.counts)
+            .map(|(agent, count)| unfinished_count(agent, count))
+            .collect(),
+    })
+}
+
+pub async fn manually(
+    api: &CallbackApi,
+    principal: &Principal,
+    request: AssignManuallyRequest,
+) -> Result<AssignManuallyResponse, Status> {
+    principal.require_admin()?;
+    let mut violations = FieldViolations::new();
+    let ids = callback_ids(&request.callback_ids, &mut violations);
+    let login = request.agent_login.trim().to_lowercase();
+    violations.check(login.is_empty(), "agent_login", || "is required".into());
+    let group = optional_group(&request.group_id, &mut violations);
+    violations.into_result()?;
+    let agents = receivers(api, std::slice::from_ref(&login), group.as_deref(), |_| {
+        "agent_login".into()
+    })
+    .await?;
+    let done = assign(api, principal, &ids, &agents, AssignmentMethod::Manual).await?;
+    Ok(AssignManuallyResponse {
+        results: done.results,
+        agent_count: Some(unfinished_count(&agents[0], done.counts[0])),
+    })
+}
+
+pub async fn cancel(
+    api: &CallbackApi,
+    principal: &Principal,
+    request: CancelAssignmentRequest,
+) -> Result<CancelAssignmentResponse, Status> {
+    principal.require_admin()?;
+    let mut violations = FieldViolations::new();
+    let ids = callback_ids(&request.callback_ids, &mut violations);
+    violations.check(
+        request.reason.chars().count() > MAX_REASON,
+        "reason",
+        || format!("at most {MAX_REASON} characters"),
+    );
+    violations.into_result()?;
+    let mut tx = api.begin().await?;
+    let rows = callbacks::lock(&mut tx, &ids)
+        .await
+        .map_err(|e| sql_status("lock callbacks", &e))?;
+    let mut by_id: HashMap<Uuid, CallbackRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+    let now = Utc::now();
+    let actor = principal.actor();
+    let mut results = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let Some(row) = by_id.get_mut(id) else {
+            results.push(failed(*id, "NOT_FOUND", format!("no callback {id}")));
+            continue;
+        };
+        let state = match transition(Action::CancelAssignment, row.state()) {
+            Ok(state) => state,
+            Err(why) => {
+                results.push(failed(*id, "STATE_CHANGED", why));
+                continue;
+            }
+        };
+        let before = row.clone();
+        row.set_state(state);
+        row.set_assignment(None);
+        next_version(row, now);
+        callbacks::save(&mut tx, row)
+            .await
+            .map_err(|e| sql_status("save callback", &e))?;
+        let happened = Happened::AssignmentCancelled {
+            reason: &request.reason,
+        };
+        announce(&mut tx, Some(&before), row, happened, &actor).await?;
+        results.push(succeeded(*id));
+    }
+    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+    Ok(CancelAssignmentResponse { results })
+}
+
+/// Paging over a list computed in memory: the rows after the token's key, one page of them.
+fn page_of<T>(mut rows: Vec<T>, page: &Page, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
+    if let Some(after) = &page.after {
+        rows.retain(|row| key(row) > *after);
+    }
+    rows.truncate(page.fetch_limit() as usize);
+    let token = page.finish(&mut rows, key);
+    (rows, token)
+}
+
+fn group_field(group_id: &str) -> Result<Option<String>, Status> {
+    let mut violations = FieldViolations::new();
+    let group = optional_group(group_id, &mut violations);
+    violations.into_result()?;
+    Ok(group)
+}
+
+pub async fn candidates(
+    api: &CallbackApi,
+    principal: &Principal,
+    request: ListCandidateAgentsRequest,
+) -> Result<ListCandidateAgentsResponse, Status> {
+    principal.require_admin()?;
+    let filters = prost::Message::encode_to_vec(&ListCandidateAgentsRequest {
+        page_size: 0,
+        page_token: String::new(),
+        ..request.clone()
+    });
+    let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+    let group = group_field(&request.group_id)?;
+    let agents = api.directory.phone_agents(group.as_deref()).await?;
+    let present = api.directory.present_logins(group.as_deref()).await?;
+    let logins: Vec<String> = agents.iter().map(|a| a.login.clone()).collect();
+    let mut conn = api
+        .pool
+        .acquire()
+        .await
+        .map_err(|e| sql_status("acquire", &e))?;
+    let counts: HashMap<String, i64> = callbacks::unfinished_counts(&mut conn, &logins)
+        .await
+        .map_err(|e| sql_status("count unfinished", &e))?
+        .into_iter()
+        .collect();
+    let mut rows: Vec<CandidateAgent> = agents
+        .into_iter()
+        .map(|agent| CandidateAgent {
+            cti_logged_in: present.contains(&agent.login),
+            unfinished_count: counts.get(&agent.login).copied().unwrap_or(0),
+            agent_login: agent.login,
+            display_name: agent.display_name,
+            group_ids: agent.group_ids,
+        })
+        .filter(|c| c.cti_logged_in || !request.cti_logged_in_only)
+        .collect();
+    // Display name, then login; the key keeps that order as text.
+    let key = |c: &CandidateAgent| format!("{}\u{1}{}", c.display_name, c.agent_login);
+    rows.sort_by_key(key);
+    let total = rows.len();
+    let (agents, next_page_token) = page_of(rows, &page, key);
+    Ok(ListCandidateAgentsResponse {
+        agents,
+        next_page_token,
+        total_size: total as i32,
+    })
+}
+
+pub async fn unfinished(
+    api: &CallbackApi,
+    principal: &Principal,
+    request: ListUnfinishedCountsRequest,
+) -> Result<ListUnfinishedCountsResponse, Status> {
+    principal.require_admin()?;
+    let filters = prost::Message::encode_to_vec(&ListUnfinishedCountsRequest {
+        page_size: 0,
+        page_token: String::new(),
+        ..request.clone()
+    });
+    let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+    let group = group_field(&request.group_id)?;
+    let candidates = api.directory.phone_agents(group.as_deref()).await?;
+    let all_counts = callbacks::agents_with_unfinished(&api.pool, None)
+        .await
+        .map_err(|e| sql_status("count unfinished", &e))?;
+    let in_group = match &group {
+        None => all_counts.clone(),
+        Some(group) => callbacks::agents_with_unfinished(&api.pool, Some(group))
+            .await
+            .map_err(|e| sql_status("count unfinished", &e))?,
+    };
+    let counts: HashMap<&str, i64> = all_counts
+        .iter()
+        .map(|(l, _, n)| (l.as_str(), *n))
+        .collect();
+    let mut rows: HashMap<String, AgentUnfinishedCount> = HashMap::new();
+    for agent in candidates {
+        rows.insert(
+            agent.login.clone(),
+            AgentUnfinishedCount {
+                unfinished_count: counts.get(agent.login.as_str()).copied().unwrap_or(0),
+                agent_login: agent.login,
+                display_name: agent.display_name,
+            },
+        );
+    }
+    for (login, name, _) in in_group {
+        rows.entry(login.clone())
+            .or_insert_with(|| AgentUnfinishedCount {
+                unfinished_count: counts.get(login.as_str()).copied().unwrap_or(0),
+                agent_login: login,
+                display_name: name,
+            });
+    }
+    let mut rows: Vec<AgentUnfinishedCount> = rows.into_values().collect();
+    // Most unfinished first, then login: the key inverts the count so text order matches.
+    let key = |r: &AgentUnfinishedCount| {
+        format!(
+            "{:020}\u{1}{}",
+            i64::MAX - r.unfinished_count,
+            r.agent_login
+        )
+    };
+    rows.sort_by_key(key);
+    let total = rows.len();
+    let (agents, next_page_token) = page_of(rows, &page, key);
+    Ok(ListUnfinishedCountsResponse {
+        agents,
+        next_page_token,
+        total_size: total as i32,
+    })
+}

@@ -1,0 +1,199 @@
+//! Reading a `CallbackFilter` (SPEC §2.3) into a [`Search`], naming every bad field.
+
+use chrono::NaiveDate;
+use switchboard_platform::error::FieldViolations;
+use switchboard_proto::{
+    callback::v1::{CallbackFilter, CallbackState, PhoneMatch},
+    common::v1::LocalDate,
+};
+use tonic::Status;
+use uuid::Uuid;
+
+use super::{Settings, access::Sight};
+use crate::{
+    domain::{period, phone},
+    store::search::Search,
+};
+
+const MAX_ROUTES: usize = 100;
+
+fn date(
+    value: &Option<LocalDate>,
+    field: &str,
+    violations: &mut FieldViolations,
+) -> Option<NaiveDate> {
+    let value = value.as_ref()?;
+    let parsed = u32::try_from(value.month)
+        .ok()
+        .zip(u32::try_from(value.day).ok())
+        .filter(|_| (1..=9999).contains(&value.year))
+        .and_then(|(month, day)| NaiveDate::from_ymd_opt(value.year, month, day));
+    if parsed.is_none() {
+        violations.add(field, "must be a valid date (year 1-9999)");
+    }
+    parsed
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The search `filter` asks for, as `sight` may see it: an agent's assignee is forced to
+/// themselves whatever the filter says.
+pub fn search(
+    filter: Option<&CallbackFilter>,
+    sight: &Sight,
+    settings: &Settings,
+) -> Result<Search, Status> {
+    let default = CallbackFilter::default();
+    let filter = filter.unwrap_or(&default);
+    let mut violations = FieldViolations::new();
+    let first = date(&filter.start_date, "filter.start_date", &mut violations);
+    let last = date(&filter.end_date, "filter.end_date", &mut violations);
+    if let (Some(first), Some(last)) = (first, last)
+        && last < first
+    {
+        violations.add("filter.end_date", "must not be before filter.start_date");
+    }
+    let (from, until) = period::local_period(first, last, settings.zone);
+
+    violations.check(
+        filter.ivr_route_ids.len() > MAX_ROUTES,
+        "filter.ivr_route_ids",
+        || format!("at most {MAX_ROUTES} routes"),
+    );
+    let mut route_ids = Vec::new();
+    for (i, id) in filter.ivr_route_ids.iter().enumerate() {
+        match Uuid::parse_str(id) {
+            Ok(id) => route_ids.push(id),
+            Err(_) => {
+                violations.add(
+                    format!("filter.ivr_route_ids[{i}]"),
+                    "must be a route id (UUID)",
+                );
+            }
+        }
+    }
+    let mut states = Vec::new();
+    for (i, state) in filter.states.iter().enumerate() {
+        match CallbackState::try_from(*state) {
+            Ok(state) if state != CallbackState::Unspecified => states.push(state as i16),
+            _ => {
+                violations.add(format!("filter.states[{i}]"), "must be a callback state");
+            }
+        }
+    }
+    let (mut phone_exact, mut phone_digits) = (None, None);
+    if !filter.phone_number.trim().is_empty() {
+        match PhoneMatch::try_from(filter.phone_match) {
+            Ok(PhoneMatch::Exact) => {
+                match phone::normalize(&filter.phone_number, settings.region) {
+                    Some(number) => phone_exact = Some(number.e164),
+                    None => {
+                        violations.add("filter.phone_number", "is not a phone number");
+                    }
+                }
+            }
+            Ok(PhoneMatch::Partial | PhoneMatch::Unspecified) => {
+                let digits = phone::digits(&filter.phone_number);
+                if digits.len() < 3 {
+                    violations.add("filter.phone_number", "needs at least 3 digits");
+                }
+                phone_digits = Some(digits);
+            }
+            Err(_) => {
+                violations.add("filter.phone_match", "must be EXACT or PARTIAL");
+            }
+        }
+    }
+    violations.into_result()?;
+    let assignee_login = match sight {
+        Sight::AssignedTo(login) => Some(login.clone()),
+        Sight::Everything => optional(&filter.assignee_agent_login).map(|l| l.to_lowercase()),
+    };
+    Ok(Search {
+        from,
+        until,
+        route_ids,
+        states,
+        phone_exact,
+        phone_digits,
+        distributor_group_id: optional(&filter.distributor_group_id),
+        distributor_login: optional(&filter.distributor_agent_login).map(|l| l.to_lowercase()),
+        assignee_group_id: optional(&filter.assignee_group_id),
+        assignee_login,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_platform::error::violated_fields;
+
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings::new("Asia/Seoul", "KR", 1_000_000).unwrap()
+    }
+
+    fn day(year: i32, month: i32, day: i32) -> Option<LocalDate> {
+        Some(LocalDate { year, month, day })
+    }
+
+    #[test]
+    fn bad_fields_are_all_named() {
+        let filter = CallbackFilter {
+            start_date: day(2025, 2, 30),
+            end_date: day(2025, 1, 1),
+            ivr_route_ids: vec!["x".into()],
+            states: vec![0, 9],
+            phone_number: "1-2".into(),
+            ..Default::default()
+        };
+        let status = search(Some(&filter), &Sight::Everything, &settings()).unwrap_err();
+        assert_eq!(
+            violated_fields(&status),
+            [
+                "filter.start_date",
+                "filter.ivr_route_ids[0]",
+                "filter.states[0]",
+                "filter.states[1]",
+                "filter.phone_number"
+            ]
+        );
+        let backwards = CallbackFilter {
+            start_date: day(2025, 2, 1),
+            end_date: day(2025, 1, 1),
+            ..Default::default()
+        };
+        let status = search(Some(&backwards), &Sight::Everything, &settings()).unwrap_err();
+        assert_eq!(violated_fields(&status), ["filter.end_date"]);
+    }
+
+    #[test]
+    fn an_agent_sees_only_their_own_whatever_they_ask() {
+        let filter = CallbackFilter {
+            assignee_agent_login: "lee".into(),
+            ..Default::default()
+        };
+        let search = search(Some(&filter), &Sight::AssignedTo("kim".into()), &settings()).unwrap();
+        assert_eq!(search.assignee_login.as_deref(), Some("kim"));
+    }
+
+    #[test]
+    fn phone_matching() {
+        let exact = CallbackFilter {
+            phone_number: "010-1234-5678".into(),
+            phone_match: PhoneMatch::Exact as i32,
+            ..Default::default()
+        };
+        let found = search(Some(&exact), &Sight::Everything, &settings()).unwrap();
+        assert_eq!(found.phone_exact.as_deref(), Some("+821012345678"));
+        let partial = CallbackFilter {
+            phone_number: "1234-56".into(),
+            ..Default::default()
+        };
+        let found = search(Some(&partial), &Sight::Everything, &settings()).unwrap();
+        assert_eq!(found.phone_digits.as_deref(), Some("123456"));
+    }
+}

@@ -1,0 +1,21 @@
+//! The callback service's own settings (section `callback` of the configuration).
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CallbackSettings {
+    /// The region numbers without a country code are read in (ISO 3166 code).
+    pub default_region: String,
+    /// The most rows one export may hold.
+    pub export_max_rows: i64,
+}
+
+impl Default for CallbackSettings {
+    fn default() -> Self {
+        Self {
+            default_region: "KR".into(),
+            export_max_rows: 1_000_000,
+        }
+    }
+}

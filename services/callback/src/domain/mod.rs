@@ -1,0 +1,7 @@
+//! The callback service's pure logic: no I/O, unit-tested on its own.
+
+pub mod balance;
+pub mod intake;
+pub mod period;
+pub mod phone;
+pub mod state;
