@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use serde::Deserialize;
+use switchboard_callback::CallbackSettings;
 use switchboard_gateway::GatewaySettings;
 use switchboard_platform::config::{self, DEV_DEFAULT_KEYS, PlatformConfig};
 
@@ -14,7 +15,7 @@ pub struct Config {
     /// The contact center's time zone, for local days and months (IANA name).
     pub time_zone: String,
     pub gateway: GatewayRole,
-    pub callback: RoleConfig,
+    pub callback: CallbackRole,
     pub ticket: RoleConfig,
     pub trigger_engine: RoleConfig,
     pub mail_ingest: RoleConfig,
@@ -29,6 +30,16 @@ pub struct GatewayRole {
     pub role: RoleConfig,
     #[serde(flatten)]
     pub settings: GatewaySettings,
+}
+
+/// The callback service's section: where it listens, its default phone region and export limit.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CallbackRole {
+    #[serde(flatten)]
+    pub role: RoleConfig,
+    #[serde(flatten)]
+    pub settings: CallbackSettings,
 }
 
 /// Where one role listens, and where the others reach it. Unset fields take the role's
@@ -48,7 +59,7 @@ impl Default for Config {
             platform: PlatformConfig::default(),
             time_zone: "Asia/Seoul".into(),
             gateway: GatewayRole::default(),
-            callback: RoleConfig::default(),
+            callback: CallbackRole::default(),
             ticket: RoleConfig::default(),
             trigger_engine: RoleConfig::default(),
             mail_ingest: RoleConfig::default(),

@@ -3,6 +3,7 @@
 use std::{fmt, net::SocketAddr};
 
 use anyhow::bail;
+use switchboard_callback::{Application as CallbackService, CallbackConfig};
 use switchboard_gateway::{Gateway, GatewayConfig, Upstream};
 use switchboard_platform::{Shutdown, telemetry};
 use tokio::task::JoinSet;
@@ -44,7 +45,7 @@ impl Role {
 
     /// Whether this binary has the role's implementation yet. Roles arrive issue by issue.
     pub fn is_built(self) -> bool {
-        matches!(self, Role::Gateway)
+        matches!(self, Role::Gateway | Role::Callback)
     }
 
     /// Runs the role until `shutdown`.
@@ -75,6 +76,22 @@ impl Role {
                 .await?;
                 gateway.run_until_stopped(shutdown).await
             }
+            Role::Callback => {
+                let platform = &config.platform;
+                let service = CallbackService::build(CallbackConfig {
+                    listen: self.listen(&config),
+                    grpc: platform.grpc.clone(),
+                    database: platform.database.clone(),
+                    amqp: platform.amqp.clone(),
+                    principal: platform.principal.clone(),
+                    schema: switchboard_callback::SCHEMA.into(),
+                    gateway_url: Role::Gateway.url(&config),
+                    time_zone: config.time_zone.clone(),
+                    settings: config.callback.settings.clone(),
+                })
+                .await?;
+                service.run_until_stopped(shutdown).await
+            }
             _ => bail!("the {self} service is not built into this binary yet"),
         }
     }
@@ -86,6 +103,13 @@ impl Role {
                 switchboard_gateway::migrate(&config.platform.database, switchboard_gateway::SCHEMA)
                     .await
             }
+            Role::Callback => {
+                switchboard_callback::migrate(
+                    &config.platform.database,
+                    switchboard_callback::SCHEMA,
+                )
+                .await
+            }
             _ => bail!("the {self} service is not built into this binary yet"),
         }
     }
@@ -93,7 +117,7 @@ impl Role {
     fn settings(self, config: &Config) -> &RoleConfig {
         match self {
             Role::Gateway => &config.gateway.role,
-            Role::Callback => &config.callback,
+            Role::Callback => &config.callback.role,
             Role::Ticket => &config.ticket,
             Role::TriggerEngine => &config.trigger_engine,
             Role::MailIngest => &config.mail_ingest,
