@@ -2,7 +2,7 @@
 //! (fresh schemas, a RabbitMQ virtual host of the test's own, Redis under a test prefix). Every
 //! call goes through the gateway with a real credential.
 
-#![allow(dead_code)] // each test file uses part of it
+#![allow(dead_code, unused_imports)] // each test file uses part of it
 
 use std::time::Duration;
 
