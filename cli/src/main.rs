@@ -75,6 +75,31 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10)]
         duration: u64,
     },
+    /// IVR pushes (CreateCallback) through the gateway of a running mesh, closed loop, against
+    /// this machine's raw PostgreSQL single-row insert rate at the same concurrency. Creates
+    /// the API key and IVR route it needs (as `--admin`). The last line is the summary.
+    Callbacks {
+        /// Calls in flight at once (closed loop).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds to measure each way, after a one-second warm-up.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// The gateway of the running mesh.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        gateway: String,
+        /// The admin the benchmark signs in as (with a token of the gateway's own).
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
+    /// The callback export (.xlsx) of `--rows` callbacks, in this process against the
+    /// configured PostgreSQL, with its time, PostgreSQL's time to stream the same rows, and the
+    /// process's peak memory.
+    Export {
+        /// Callbacks in the exported search.
+        #[arg(long, default_value_t = 100_000)]
+        rows: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +169,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::time::Duration::from_secs(duration),
             )
             .await
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Callbacks {
+                    concurrency,
+                    duration,
+                    gateway,
+                    admin,
+                },
+        } => {
+            let (config, _) = config::load()?;
+            let duration = std::time::Duration::from_secs(duration);
+            bench::callbacks::run(&config, &gateway, &admin, concurrency, duration).await
+        }
+        Command::Bench {
+            command: BenchCommand::Export { rows },
+        } => {
+            let (config, _) = config::load()?;
+            bench::export::run(&config, rows).await
         }
         Command::Directory {
             command: DirectoryCommand::CreateAdmin { login, name, email },

@@ -22,9 +22,9 @@ use switchboard_proto::{
         *,
     },
 };
-use tonic::{Request, Response, Status, metadata::MetadataValue, transport::Channel};
+use tonic::{Request, Response, Status, metadata::MetadataValue};
 
-use super::{LoadResult, run_closed_loop};
+use super::{connect, print_line, run_closed_loop};
 use crate::config::Config;
 
 /// The schema the benchmark's gateway uses; dropped when it ends.
@@ -197,23 +197,4 @@ pub async fn run(config: &Config, concurrency: usize, duration: Duration) -> any
         through.per_second() / direct.per_second(),
     );
     Ok(())
-}
-
-#[allow(clippy::print_stdout)]
-fn print_line(name: &str, result: &LoadResult) {
-    println!(
-        "{name}  calls={} errors={} rps={:.0} p50_ms={:.3} p99_ms={:.3} p99.9_ms={:.3}",
-        result.calls,
-        result.errors,
-        result.per_second(),
-        result.quantile_ms(0.5),
-        result.quantile_ms(0.99),
-        result.quantile_ms(0.999),
-    );
-}
-
-async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Channel> {
-    Ok(Channel::from_shared(format!("http://{addr}"))?
-        .connect()
-        .await?)
 }

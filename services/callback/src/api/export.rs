@@ -92,7 +92,12 @@ pub async fn start(
             api.settings.export_max_rows
         )));
     }
-    let groups = api.directory.group_names().await?;
+    // Group names make the sheet readable; without the directory it shows group ids instead
+    // of failing the download.
+    let groups = api.directory.group_names().await.unwrap_or_else(|status| {
+        tracing::warn!(%status, "exporting callbacks with group ids: the directory is unavailable");
+        HashMap::new()
+    });
     let (sender, receiver) = mpsc::channel(2);
     let export = Export {
         pool: api.pool.clone(),
