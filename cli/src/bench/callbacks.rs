@@ -1,7 +1,13 @@
 //! `switchboard bench callbacks`: IVR pushes through the gateway of a running mesh, closed loop,
 //! against this machine's raw PostgreSQL single-row insert rate at the same concurrency.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use switchboard_platform::db;
 use switchboard_proto::{
