@@ -160,12 +160,15 @@ pub async fn run(
     );
     let bearer: Arc<MetadataValue<_>> = Arc::new(format!("Bearer {secret}").parse()?);
     let (route_code, run_id) = (Arc::new(route_code), Arc::new(run.clone()));
+    let limited = Arc::new(AtomicU64::new(0));
+    let counted = limited.clone();
     let pushes = run_closed_loop(
         concurrency,
         Duration::from_secs(1),
         duration,
         move |worker, seq| {
             let mut client = clients[worker % clients.len()].clone();
+            let limited = counted.clone();
             let request = authorized(
                 CreateCallbackRequest {
                     ivr_call_id: format!("{run_id}-{worker}-{seq}"),
@@ -176,11 +179,27 @@ pub async fn run(
                 },
                 &bearer,
             );
-            async move { client.create_callback(request).await.is_ok() }
+            async move {
+                match client.create_callback(request).await {
+                    Ok(_) => true,
+                    Err(status) => {
+                        if status.code() == tonic::Code::ResourceExhausted {
+                            limited.fetch_add(1, Ordering::Relaxed);
+                        }
+                        false
+                    }
+                }
+            }
         },
     )
     .await;
     print_line("callbacks ", &pushes);
+    let limited = limited.load(Ordering::Relaxed);
+    if limited > 0 {
+        println!(
+            "note: {limited} pushes were refused by the gateway's rate limit; run the mesh with SWITCHBOARD_GATEWAY__LIMITS__RATE_PER_S and __BURST above the rate measured"
+        );
+    }
 
     println!(
         "callbacks_per_s={:.0} p50_ms={:.2} p99_ms={:.2} errors={} raw_insert_per_s={:.0} ratio={:.3}",

@@ -67,6 +67,12 @@ async fn pushes_are_normalised_idempotent_and_announced() {
         })
         .await;
     assert_eq!(repeated_event.aggregate_version, 2);
+    let route_event = tap
+        .0
+        .wait_for("ivr_route.changed", |e| e.event_type == "ivr_route.changed")
+        .await;
+    assert_eq!(route_event.aggregate_type, "ivr_route");
+    assert_eq!(route_event.aggregate_version, 1);
     mesh.stop().await;
 }
 
