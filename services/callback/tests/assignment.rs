@@ -374,8 +374,7 @@ async fn the_export_is_a_workbook_in_korean_and_local_time() {
         .await
         .export_callbacks(bearer(ExportCallbacksRequest::default(), &small.admin()))
         .await
-        .err()
-        .expect("over the limit");
+        .expect_err("over the limit");
     assert_eq!(refused.code(), Code::FailedPrecondition);
     small.stop().await;
 }
