@@ -73,6 +73,24 @@ async fn pushes_are_normalised_idempotent_and_announced() {
         .await;
     assert_eq!(route_event.aggregate_type, "ivr_route");
     assert_eq!(route_event.aggregate_version, 1);
+
+    // A route nobody pushed through can be deleted, and that is announced too.
+    let spare = mesh.route("spare", RepeatRequestPolicy::Attach).await;
+    mesh.routes()
+        .await
+        .delete_ivr_route(bearer(
+            DeleteIvrRouteRequest {
+                id: spare.id.clone(),
+            },
+            &mesh.admin(),
+        ))
+        .await
+        .unwrap();
+    let deleted = tap
+        .0
+        .wait_for("ivr_route.deleted", |e| e.event_type == "ivr_route.deleted")
+        .await;
+    assert_eq!(deleted.aggregate_id, spare.id);
     mesh.stop().await;
 }
 

@@ -338,6 +338,7 @@ pub fn sheet_xml(file: &[u8]) -> String {
 #[tokio::test]
 async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
     let mesh = Mesh::start().await;
+    let tap = EventTap::start(&mesh.gateway, &["callback.assignment_cancelled"]).await;
     mesh.route("main", RepeatRequestPolicy::Attach).await;
     let other = mesh.route("other", RepeatRequestPolicy::Attach).await;
     let kim = mesh.phone_agent("kim", &[]).await;
@@ -496,6 +497,12 @@ async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
     let last = got.history.last().unwrap();
     assert_eq!(last.assignee_before.as_ref().unwrap().agent_login, "kim");
     assert_eq!(last.note, "담당자 변경");
+    let event = tap
+        .wait_for("callback.assignment_cancelled", |e| {
+            e.aggregate_id == ids[0]
+        })
+        .await;
+    assert_eq!(event.aggregate_version, 3);
     assign(&mesh, &ids[..1], &kim).await;
     mesh.stop().await;
 }
