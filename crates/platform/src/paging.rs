@@ -85,6 +85,16 @@ impl Page {
         let last = rows.last().map(key).unwrap_or_default();
         URL_SAFE_NO_PAD.encode(format!("{}:{last}", self.fingerprint))
     }
+
+    /// Pages a list held in memory, sorted by `key`: keeps the page's rows of `rows` (those
+    /// after the token's key) and returns the next page token, as [`Page::finish`] does.
+    pub fn finish_sorted<T>(&self, rows: &mut Vec<T>, key: impl Fn(&T) -> String) -> String {
+        if let Some(after) = &self.after {
+            rows.retain(|row| key(row) > *after);
+        }
+        rows.truncate(self.fetch_limit() as usize);
+        self.finish(rows, key)
+    }
 }
 
 fn fingerprint(filters: &[u8]) -> String {

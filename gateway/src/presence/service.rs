@@ -203,11 +203,7 @@ impl PresenceService for PresenceApi {
             present.retain(|p| members.contains(&p.agent_login));
         }
         let total_size = present.len() as i32;
-        if let Some(after) = &page.after {
-            present.retain(|p| p.agent_login.as_str() > after.as_str());
-        }
-        present.truncate(page.fetch_limit() as usize);
-        let next_page_token = page.finish(&mut present, |p| p.agent_login.clone());
+        let next_page_token = page.finish_sorted(&mut present, |p| p.agent_login.clone());
         Ok(Response::new(ListPresentAgentsResponse {
             presences: present,
             next_page_token,

@@ -506,3 +506,98 @@ async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
     assign(&mesh, &ids[..1], &kim).await;
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn api_keys_act_by_scope_and_agents_record_only_their_own_attempts() {
+    let mesh = Mesh::start().await;
+    mesh.route("main", RepeatRequestPolicy::Attach).await;
+    let kim = mesh.phone_agent("kim", &[]).await;
+    let lee = mesh.phone_agent("lee", &[]).await;
+    let ids = mesh.push_many(2, "main").await;
+    assign(&mesh, &ids, &kim).await;
+    let (_, cti) = mesh
+        .gateway
+        .create_api_key("cti", &["callbacks:attempts"])
+        .await;
+    let (_, crm) = mesh
+        .gateway
+        .create_api_key("crm", &["callbacks:read"])
+        .await;
+    let mut client = mesh.callbacks().await;
+    let kim_client = client.clone();
+    let started = |id: &str| {
+        let (mut client, token, id) = (kim_client.clone(), mesh.token(&kim), id.to_owned());
+        async move {
+            client
+                .connect_callback(bearer(
+                    ConnectCallbackRequest {
+                        id,
+                        ..Default::default()
+                    },
+                    &token,
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .attempt
+                .unwrap()
+                .attempt_id
+        }
+    };
+    let record = |id: &str, attempt: &str| RecordAttemptOutcomeRequest {
+        callback_id: id.to_owned(),
+        attempt_id: attempt.to_owned(),
+        outcome: AttemptOutcome::Busy as i32,
+        talk_duration: None,
+    };
+
+    // Lee cannot record kim's attempt; the CTI can.
+    let first = started(&ids[0]).await;
+    let denied = client
+        .record_attempt_outcome(bearer(record(&ids[0], &first), &mesh.token(&lee)))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let recorded = client
+        .record_attempt_outcome(bearer(record(&ids[0], &first), &cti))
+        .await
+        .unwrap()
+        .into_inner();
+    let attempt = recorded.attempt.unwrap();
+    assert_eq!(attempt.outcome(), AttemptOutcome::Busy);
+    assert_eq!(attempt.outcome_recorded_by.unwrap().kind, "service");
+    // An attempt of another callback is not found under this one.
+    let second = started(&ids[1]).await;
+    let mismatched = client
+        .record_attempt_outcome(bearer(record(&ids[0], &second), &cti))
+        .await
+        .unwrap_err();
+    assert_eq!(mismatched.code(), Code::NotFound);
+
+    // The CRM reads every callback but works none; the CTI and the IVR read nothing.
+    let listed = client
+        .list_callbacks(bearer(ListCallbacksRequest::default(), &crm))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.total_size, 2);
+    let connect = client
+        .connect_callback(bearer(
+            ConnectCallbackRequest {
+                id: ids[1].clone(),
+                ..Default::default()
+            },
+            &crm,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(connect.code(), Code::PermissionDenied);
+    for key in [&cti, &mesh.ivr_key] {
+        let denied = client
+            .list_callbacks(bearer(ListCallbacksRequest::default(), key))
+            .await
+            .unwrap_err();
+        assert_eq!(denied.code(), Code::PermissionDenied);
+    }
+    mesh.stop().await;
+}

@@ -286,31 +286,24 @@ pub async fn evenly(
     principal.require_admin()?;
     let mut violations = FieldViolations::new();
     let ids = callback_ids(&request.callback_ids, &mut violations);
-    let mut logins: Vec<String> = Vec::new();
     if request.agent_logins.is_empty() || request.agent_logins.len() > MAX_AGENTS {
         violations.add(
             "agent_logins",
             format!("must hold 1 to {MAX_AGENTS} logins"),
         );
     }
-    for login in &request.agent_logins {
+    // Duplicates are dropped; each login keeps its first position to be named by.
+    let (mut logins, mut positions) = (Vec::<String>::new(), Vec::new());
+    for (i, login) in request.agent_logins.iter().enumerate() {
         let login = login.trim().to_lowercase();
         if !logins.contains(&login) {
             logins.push(login);
+            positions.push(i);
         }
     }
     let group = optional_group(&request.group_id, &mut violations);
     violations.into_result()?;
-    // Named by their position in the request, duplicates included.
-    let position = |i: usize| {
-        let login = &logins[i];
-        let index = request
-            .agent_logins
-            .iter()
-            .position(|l| l.trim().to_lowercase() == *login)
-            .unwrap_or(i);
-        format!("agent_logins[{index}]")
-    };
+    let position = |i: usize| format!("agent_logins[{}]", positions[i]);
     let agents = receivers(api, &logins, group.as_deref(), position).await?;
     let done = assign(api, principal, &ids, &agents, AssignmentMethod::Even).await?;
     Ok(AssignEvenlyResponse {
@@ -398,16 +391,6 @@ pub async fn cancel(
     Ok(CancelAssignmentResponse { results })
 }
 
-/// Paging over a list computed in memory: the rows after the token's key, one page of them.
-fn page_of<T>(mut rows: Vec<T>, page: &Page, key: impl Fn(&T) -> String) -> (Vec<T>, String) {
-    if let Some(after) = &page.after {
-        rows.retain(|row| key(row) > *after);
-    }
-    rows.truncate(page.fetch_limit() as usize);
-    let token = page.finish(&mut rows, key);
-    (rows, token)
-}
-
 fn group_field(group_id: &str) -> Result<Option<String>, Status> {
     let mut violations = FieldViolations::new();
     let group = optional_group(group_id, &mut violations);
@@ -456,9 +439,9 @@ pub async fn candidates(
     let key = |c: &CandidateAgent| format!("{}\u{1}{}", c.display_name, c.agent_login);
     rows.sort_by_key(key);
     let total = rows.len();
-    let (agents, next_page_token) = page_of(rows, &page, key);
+    let next_page_token = page.finish_sorted(&mut rows, key);
     Ok(ListCandidateAgentsResponse {
-        agents,
+        agents: rows,
         next_page_token,
         total_size: total as i32,
     })
@@ -482,10 +465,12 @@ pub async fn unfinished(
         .await
         .map_err(|e| sql_status("count unfinished", &e))?;
     let in_group = match &group {
-        None => all_counts.clone(),
-        Some(group) => callbacks::agents_with_unfinished(&api.pool, Some(group))
-            .await
-            .map_err(|e| sql_status("count unfinished", &e))?,
+        None => None,
+        Some(group) => Some(
+            callbacks::agents_with_unfinished(&api.pool, Some(group))
+                .await
+                .map_err(|e| sql_status("count unfinished", &e))?,
+        ),
     };
     let counts: HashMap<&str, i64> = all_counts
         .iter()
@@ -502,12 +487,12 @@ pub async fn unfinished(
             },
         );
     }
-    for (login, name, _) in in_group {
+    for (login, name, _) in in_group.as_ref().unwrap_or(&all_counts) {
         rows.entry(login.clone())
             .or_insert_with(|| AgentUnfinishedCount {
                 unfinished_count: counts.get(login.as_str()).copied().unwrap_or(0),
-                agent_login: login,
-                display_name: name,
+                agent_login: login.clone(),
+                display_name: name.clone(),
             });
     }
     let mut rows: Vec<AgentUnfinishedCount> = rows.into_values().collect();
@@ -521,9 +506,9 @@ pub async fn unfinished(
     };
     rows.sort_by_key(key);
     let total = rows.len();
-    let (agents, next_page_token) = page_of(rows, &page, key);
+    let next_page_token = page.finish_sorted(&mut rows, key);
     Ok(ListUnfinishedCountsResponse {
-        agents,
+        agents: rows,
         next_page_token,
         total_size: total as i32,
     })

@@ -19,7 +19,7 @@ use futures_util::Stream;
 use phonenumber::country;
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::{invalid_field, sql_status},
+    error::{FieldViolations, invalid_field, sql_status},
     principal::RequestPrincipal,
 };
 use switchboard_proto::callback::v1::{
@@ -77,6 +77,13 @@ impl CallbackApi {
 /// A UUID request field, or `INVALID_ARGUMENT` naming it.
 fn uuid_field(text: &str, field: &str) -> Result<Uuid, Status> {
     Uuid::parse_str(text.trim()).map_err(|_| invalid_field(field, "must be a UUID"))
+}
+
+/// A UUID request field, or `None` with a violation naming it among the request's others.
+fn uuid_in(text: &str, field: &str, violations: &mut FieldViolations) -> Option<Uuid> {
+    let parsed = Uuid::parse_str(text.trim()).ok();
+    violations.check(parsed.is_none(), field, || "must be a UUID".into());
+    parsed
 }
 
 type ExportStream = Pin<Box<dyn Stream<Item = Result<ExportCallbacksResponse, Status>> + Send>>;

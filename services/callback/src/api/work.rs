@@ -22,7 +22,7 @@ use super::{
     CallbackApi,
     access::{ATTEMPTS_SCOPE, Sight, not_yours, sees, worker},
     announce::{Happened, announce, next_version},
-    uuid_field,
+    uuid_field, uuid_in,
 };
 use crate::{
     domain::state::{Action, transition},
@@ -32,9 +32,9 @@ use crate::{
 const MAX_NOTE: usize = 2_000;
 const MAX_TALK_MS: i64 = 24 * 3_600 * 1_000;
 
-/// Locks the callback `id` for a change by someone who sees `sight`. An agent gets
-/// PERMISSION_DENIED for a callback that is not theirs, whether or not it exists.
-async fn lock_visible(
+/// Locks the callback `id`. A missing one is NOT_FOUND, except to an agent, who learns nothing
+/// about callbacks that are not theirs, not even whether they exist (PERMISSION_DENIED).
+async fn lock_callback(
     conn: &mut PgConnection,
     id: Uuid,
     sight: &Sight,
@@ -44,10 +44,23 @@ async fn lock_visible(
         .map_err(|e| sql_status("lock callback", &e))?
         .pop();
     match row {
-        Some(row) if sees(sight, &row) => Ok(row),
-        Some(_) => Err(not_yours(&id)),
+        Some(row) => Ok(row),
         None if matches!(sight, Sight::AssignedTo(_)) => Err(not_yours(&id)),
         None => Err(Status::not_found(format!("no callback {id}"))),
+    }
+}
+
+/// Locks the callback `id` for a change by someone who sees `sight`.
+async fn lock_visible(
+    conn: &mut PgConnection,
+    id: Uuid,
+    sight: &Sight,
+) -> Result<CallbackRow, Status> {
+    let row = lock_callback(conn, id, sight).await?;
+    if sees(sight, &row) {
+        Ok(row)
+    } else {
+        Err(not_yours(&id))
     }
 }
 
@@ -125,11 +138,8 @@ pub async fn record_outcome(
         worker(principal)?
     };
     let mut violations = FieldViolations::new();
-    let callback_id = uuid_field(&request.callback_id, "callback_id");
-    let attempt_id = uuid_field(&request.attempt_id, "attempt_id");
-    for (result, field) in [(&callback_id, "callback_id"), (&attempt_id, "attempt_id")] {
-        violations.check(result.is_err(), field, || "must be a UUID".into());
-    }
+    let callback_id = uuid_in(&request.callback_id, "callback_id", &mut violations);
+    let attempt_id = uuid_in(&request.attempt_id, "attempt_id", &mut violations);
     let outcome = AttemptOutcome::try_from(request.outcome).unwrap_or(AttemptOutcome::Unspecified);
     violations.check(outcome == AttemptOutcome::Unspecified, "outcome", || {
         "must be ANSWERED, NO_ANSWER, BUSY or FAILED".into()
@@ -148,20 +158,13 @@ pub async fn record_outcome(
         });
     }
     violations.into_result()?;
-    let (callback_id, attempt_id) = (callback_id?, attempt_id?);
+    let callback_id = callback_id.expect("checked above");
+    let attempt_id = attempt_id.expect("checked above");
 
     let mut tx = api.begin().await?;
     // The agent's own attempts may be on callbacks since reassigned, so the callback's
     // visibility is not the rule here: the attempt's author is.
-    let mut row = match callbacks::lock(&mut tx, &[callback_id])
-        .await
-        .map_err(|e| sql_status("lock callback", &e))?
-        .pop()
-    {
-        Some(row) => row,
-        None if matches!(sight, Sight::AssignedTo(_)) => return Err(not_yours(&callback_id)),
-        None => return Err(Status::not_found(format!("no callback {callback_id}"))),
-    };
+    let mut row = lock_callback(&mut tx, callback_id, &sight).await?;
     let mut attempt = match attempts::get(&mut tx, callback_id, attempt_id)
         .await
         .map_err(|e| sql_status("get attempt", &e))?
@@ -228,13 +231,12 @@ pub async fn complete(
 ) -> Result<CompleteCallbackResponse, Status> {
     let sight = worker(principal)?;
     let mut violations = FieldViolations::new();
-    let id = uuid_field(&request.id, "id");
-    violations.check(id.is_err(), "id", || "must be a UUID".into());
+    let id = uuid_in(&request.id, "id", &mut violations);
     violations.check(request.note.chars().count() > MAX_NOTE, "note", || {
         format!("at most {MAX_NOTE} characters")
     });
     violations.into_result()?;
-    let id = id?;
+    let id = id.expect("checked above");
     let request_id = RequestId::parse("CompleteCallback", &request.request_id, &request)?;
     let mut tx = api.begin().await?;
     if let Some(request_id) = &request_id
