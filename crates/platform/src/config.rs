@@ -180,6 +180,9 @@ pub struct TelemetryConfig {
     pub log_filter: String,
     /// `json` (default, for log collectors) or `pretty` (for a terminal).
     pub log_format: LogFormat,
+    /// Where the process serves its metrics (Prometheus text at `/metrics`); not served when
+    /// unset.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for TelemetryConfig {
@@ -187,6 +190,7 @@ impl Default for TelemetryConfig {
         Self {
             log_filter: "info".into(),
             log_format: LogFormat::Json,
+            metrics_listen: None,
         }
     }
 }

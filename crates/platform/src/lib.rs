@@ -2,11 +2,13 @@
 //! errors as statuses, principal verification, PostgreSQL with embedded migrations, the
 //! transactional outbox with its relay, and the event consumer with its inbox.
 
+pub mod calendar;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod metrics;
 pub mod paging;
 pub mod principal;
 pub mod request_id;

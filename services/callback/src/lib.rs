@@ -7,7 +7,6 @@ pub mod config;
 mod directory;
 pub mod domain;
 mod store;
-pub mod xlsx;
 
 use std::net::SocketAddr;
 

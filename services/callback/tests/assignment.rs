@@ -350,7 +350,7 @@ async fn the_export_is_a_workbook_in_korean_and_local_time() {
         assert!(chunk.file_name.is_empty());
         file.extend(chunk.data);
     }
-    let entries = switchboard_callback::xlsx::read_entries(&file).unwrap();
+    let entries = switchboard_xlsx::read_entries(&file).unwrap();
     let sheet = String::from_utf8(entries.last().unwrap().1.clone()).unwrap();
     // 15:30 UTC on March 1st is 00:30 on March 2nd in Seoul: in the period, shown locally.
     assert!(sheet.contains(">2025-03-02 00:30:00<"), "{sheet}");

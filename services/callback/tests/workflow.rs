@@ -327,7 +327,7 @@ async fn agents_see_and_work_only_their_own_callbacks() {
 
 /// The worksheet's XML of an exported workbook.
 pub fn sheet_xml(file: &[u8]) -> String {
-    let entries = switchboard_callback::xlsx::read_entries(file).expect("a valid zip");
+    let entries = switchboard_xlsx::read_entries(file).expect("a valid zip");
     let (_, sheet) = entries
         .into_iter()
         .find(|(name, _)| name == "xl/worksheets/sheet1.xml")

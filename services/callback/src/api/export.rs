@@ -7,20 +7,23 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use futures_util::StreamExt;
 use sqlx::PgPool;
-use switchboard_platform::error::{internal, sql_status};
+use switchboard_platform::{
+    calendar::{compact_date, local_text},
+    error::{internal, sql_status},
+};
 use switchboard_proto::{
     callback::v1::{AttemptOutcome, ExportCallbacksRequest, ExportCallbacksResponse},
     common::v1::Principal,
 };
+use switchboard_xlsx::{CONTENT_TYPE, Cell, MAX_CHUNK_BYTES, SheetWriter};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use super::{CallbackApi, ExportStream, access::sight, filter, read::order};
 use crate::{
-    domain::{period::local_text, state::korean_label},
+    domain::state::korean_label,
     store::{CallbackRow, search},
-    xlsx::{CONTENT_TYPE, Cell, SheetWriter},
 };
 
 /// Bytes gathered before a message is sent; well under the 1 MiB a message may carry.
@@ -58,20 +61,17 @@ fn outcome_label(outcome: AttemptOutcome) -> &'static str {
 
 /// The file name: the period's local dates, or the day of the export when it is open.
 fn file_name(request: &ExportCallbacksRequest, zone: Tz) -> String {
-    let date = |d: &switchboard_proto::common::v1::LocalDate| {
-        format!("{:04}{:02}{:02}", d.year, d.month, d.day)
-    };
     let today = Utc::now().with_timezone(&zone).format("%Y%m%d").to_string();
     let filter = request.filter.clone().unwrap_or_default();
     let start = filter
         .start_date
         .as_ref()
-        .map(date)
+        .map(compact_date)
         .unwrap_or_else(|| "all".into());
     let end = filter
         .end_date
         .as_ref()
-        .map(date)
+        .map(compact_date)
         .unwrap_or_else(|| today.clone());
     format!("callbacks-{start}-{end}.xlsx")
 }
@@ -133,7 +133,7 @@ async fn send(sender: &Sender, first: &mut Option<String>, data: Vec<u8>) -> boo
         file_name: file_name.unwrap_or_default(),
         data,
     };
-    for piece in data.chunks(1 << 20) {
+    for piece in data.chunks(MAX_CHUNK_BYTES) {
         if sender
             .send(Ok(message(first.take(), piece.to_vec())))
             .await

@@ -1,38 +1,14 @@
 //! Reading a `CallbackFilter` (SPEC §2.3) into a [`Search`], naming every bad field.
 
-use chrono::NaiveDate;
-use switchboard_platform::error::FieldViolations;
-use switchboard_proto::{
-    callback::v1::{CallbackFilter, CallbackState, PhoneMatch},
-    common::v1::LocalDate,
-};
+use switchboard_platform::{calendar, error::FieldViolations};
+use switchboard_proto::callback::v1::{CallbackFilter, CallbackState, PhoneMatch};
 use tonic::Status;
 use uuid::Uuid;
 
 use super::{Settings, access::Sight};
-use crate::{
-    domain::{period, phone},
-    store::search::Search,
-};
+use crate::{domain::phone, store::search::Search};
 
 const MAX_ROUTES: usize = 100;
-
-fn date(
-    value: &Option<LocalDate>,
-    field: &str,
-    violations: &mut FieldViolations,
-) -> Option<NaiveDate> {
-    let value = value.as_ref()?;
-    let parsed = u32::try_from(value.month)
-        .ok()
-        .zip(u32::try_from(value.day).ok())
-        .filter(|_| (1..=9999).contains(&value.year))
-        .and_then(|(month, day)| NaiveDate::from_ymd_opt(value.year, month, day));
-    if parsed.is_none() {
-        violations.add(field, "must be a valid date (year 1-9999)");
-    }
-    parsed
-}
 
 fn optional(text: &str) -> Option<String> {
     let text = text.trim();
@@ -49,14 +25,18 @@ pub fn search(
     let default = CallbackFilter::default();
     let filter = filter.unwrap_or(&default);
     let mut violations = FieldViolations::new();
-    let first = date(&filter.start_date, "filter.start_date", &mut violations);
-    let last = date(&filter.end_date, "filter.end_date", &mut violations);
+    let first = calendar::read_date(
+        filter.start_date.as_ref(),
+        "filter.start_date",
+        &mut violations,
+    );
+    let last = calendar::read_date(filter.end_date.as_ref(), "filter.end_date", &mut violations);
     if let (Some(first), Some(last)) = (first, last)
         && last < first
     {
         violations.add("filter.end_date", "must not be before filter.start_date");
     }
-    let (from, until) = period::local_period(first, last, settings.zone);
+    let (from, until) = calendar::local_period(first, last, settings.zone);
 
     violations.check(
         filter.ivr_route_ids.len() > MAX_ROUTES,
@@ -129,6 +109,7 @@ pub fn search(
 #[cfg(test)]
 mod tests {
     use switchboard_platform::error::violated_fields;
+    use switchboard_proto::common::v1::LocalDate;
 
     use super::*;
 

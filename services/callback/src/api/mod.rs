@@ -19,6 +19,7 @@ use futures_util::Stream;
 use phonenumber::country;
 use sqlx::PgPool;
 use switchboard_platform::{
+    calendar,
     error::{FieldViolations, invalid_field, sql_status},
     principal::RequestPrincipal,
 };
@@ -30,10 +31,7 @@ use uuid::Uuid;
 
 pub use routes::RouteApi;
 
-use crate::{
-    directory::Directory,
-    domain::{period, phone},
-};
+use crate::{directory::Directory, domain::phone};
 
 /// What the handlers need from the configuration, parsed once.
 #[derive(Debug, Clone)]
@@ -46,7 +44,7 @@ pub struct Settings {
 impl Settings {
     pub fn new(time_zone: &str, region: &str, export_max_rows: i64) -> anyhow::Result<Self> {
         Ok(Self {
-            zone: period::zone(time_zone)?,
+            zone: calendar::zone(time_zone)?,
             region: phone::region(region)?,
             export_max_rows,
         })

@@ -2,6 +2,5 @@
 
 pub mod balance;
 pub mod intake;
-pub mod period;
 pub mod phone;
 pub mod state;

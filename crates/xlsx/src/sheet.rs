@@ -14,12 +14,20 @@ const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"
 const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
 
-/// Style 1 is the bold header row.
+/// Style 1 is the bold header row; style 2 a percentage (built-in number format 10, "0.00%").
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"#;
 
 const SHEET_START: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>"#;
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#;
+
+/// The view that keeps the first `rows` rows in place while scrolling.
+fn frozen_view(rows: u32) -> String {
+    format!(
+        r#"<sheetViews><sheetView workbookViewId="0"><pane ySplit="{rows}" topLeftCell="A{}" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#,
+        rows + 1
+    )
+}
 
 const SHEET_END: &str = "</sheetData></worksheet>";
 
@@ -28,6 +36,8 @@ const SHEET_END: &str = "</sheetData></worksheet>";
 pub enum Cell<'a> {
     Text(&'a str),
     Number(i64),
+    /// A fraction shown as a percentage (0.5 → 50.00%).
+    Percent(f64),
 }
 
 /// Writes a one-sheet workbook row by row into `out`.
@@ -38,8 +48,18 @@ pub struct SheetWriter<W: Write> {
 }
 
 impl<W: Write> SheetWriter<W> {
-    /// Writes the workbook's fixed parts and the bold `header` row of sheet `sheet_name`.
+    /// Writes the workbook's fixed parts and the bold `header` row of sheet `sheet_name`, kept
+    /// in view while scrolling.
     pub fn new(out: W, sheet_name: &str, header: &[&str]) -> io::Result<Self> {
+        let mut sheet = Self::start(out, sheet_name, 1)?;
+        let header: Vec<Cell<'_>> = header.iter().map(|text| Cell::Text(text)).collect();
+        sheet.bold_row(&header)?;
+        Ok(sheet)
+    }
+
+    /// Writes the workbook's fixed parts and opens sheet `sheet_name`, with its first
+    /// `frozen_rows` rows kept in view while scrolling (none when 0).
+    pub fn start(out: W, sheet_name: &str, frozen_rows: u32) -> io::Result<Self> {
         let mut zip = ZipStream::new(out);
         let workbook = format!(
             r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -58,19 +78,25 @@ impl<W: Write> SheetWriter<W> {
         }
         zip.start_entry("xl/worksheets/sheet1.xml")?;
         zip.write_data(SHEET_START.as_bytes())?;
-        let mut sheet = Self {
+        if frozen_rows > 0 {
+            zip.write_data(frozen_view(frozen_rows).as_bytes())?;
+        }
+        zip.write_data(b"<sheetData>")?;
+        Ok(Self {
             zip,
             row: 0,
             line: String::with_capacity(1024),
-        };
-        let header: Vec<Cell<'_>> = header.iter().map(|text| Cell::Text(text)).collect();
-        sheet.write_row(&header, Some(1))?;
-        Ok(sheet)
+        })
     }
 
     /// Appends one row.
     pub fn row(&mut self, cells: &[Cell<'_>]) -> io::Result<()> {
         self.write_row(cells, None)
+    }
+
+    /// Appends one row in bold (a header or a total).
+    pub fn bold_row(&mut self, cells: &[Cell<'_>]) -> io::Result<()> {
+        self.write_row(cells, Some(1))
     }
 
     fn write_row(&mut self, cells: &[Cell<'_>], style: Option<u32>) -> io::Result<()> {
@@ -90,6 +116,10 @@ impl<W: Write> SheetWriter<W> {
                     escape(text)
                 ),
                 Cell::Number(n) => write!(self.line, r#"<c r="{reference}"{style}><v>{n}</v></c>"#),
+                Cell::Percent(f) if f.is_finite() => {
+                    write!(self.line, r#"<c r="{reference}" s="2"><v>{f}</v></c>"#)
+                }
+                Cell::Percent(_) => write!(self.line, r#"<c r="{reference}"/>"#),
             };
         }
         self.line.push_str("</row>");
@@ -156,7 +186,10 @@ mod tests {
             .row(&[Cell::Text("미처리"), Cell::Text("a < b & \"c\"\u{1}")])
             .unwrap();
         sheet.row(&[Cell::Number(3), Cell::Text("")]).unwrap();
-        assert_eq!(sheet.rows(), 3);
+        sheet
+            .row(&[Cell::Percent(0.5), Cell::Percent(f64::NAN)])
+            .unwrap();
+        assert_eq!(sheet.rows(), 4);
         let archive = sheet.finish().unwrap();
         let entries = read_entries(&archive).unwrap();
         let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
@@ -176,8 +209,22 @@ mod tests {
             sheet.contains(r#"<c r="A1" s="1" t="inlineStr"><is><t xml:space="preserve">상태</t>"#)
         );
         assert!(sheet.contains("a &lt; b &amp; &quot;c&quot;</t>"));
+        assert!(sheet.contains(r#"<pane ySplit="1" topLeftCell="A2""#));
         assert!(sheet.contains(r#"<c r="A3"><v>3</v></c><c r="B3"/>"#));
+        assert!(sheet.contains(r#"<c r="A4" s="2"><v>0.5</v></c><c r="B4"/>"#));
         assert!(String::from_utf8_lossy(&entries[2].1).contains(r#"name="콜백""#));
+    }
+
+    #[test]
+    fn a_sheet_without_a_header_freezes_nothing_and_bolds_what_it_is_told() {
+        let mut sheet = SheetWriter::start(Vec::new(), "현황", 0).unwrap();
+        sheet.row(&[Cell::Text("기간")]).unwrap();
+        sheet.bold_row(&[Cell::Text("합계")]).unwrap();
+        let entries = read_entries(&sheet.finish().unwrap()).unwrap();
+        let xml = String::from_utf8(entries[5].1.clone()).unwrap();
+        assert!(!xml.contains("<pane"));
+        assert!(xml.contains(r#"<c r="A1" t="inlineStr">"#));
+        assert!(xml.contains(r#"<c r="A2" s="1" t="inlineStr">"#));
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! `ListUnfinishedCallbacksPerAgent`: agents with UNPROCESSED callbacks, most first.
+
+use prost::Message;
+use switchboard_platform::{error::sql_status, paging::Page, time::timestamp};
+use switchboard_proto::reporting::v1::{
+    AgentUnfinishedCallbacks, ListUnfinishedCallbacksPerAgentRequest,
+    ListUnfinishedCallbacksPerAgentResponse,
+};
+use tonic::Status;
+
+use super::ReportingApi;
+use crate::store::{status, unfinished};
+
+/// The sort key, as text that orders like (count descending, login).
+fn key(row: &unfinished::AgentUnfinished) -> String {
+    format!("{:019}:{}", i64::MAX - row.unfinished, row.login)
+}
+
+pub async fn list(
+    api: &ReportingApi,
+    request: ListUnfinishedCallbacksPerAgentRequest,
+) -> Result<ListUnfinishedCallbacksPerAgentResponse, Status> {
+    let filters = ListUnfinishedCallbacksPerAgentRequest {
+        page_size: 0,
+        page_token: String::new(),
+        ..request.clone()
+    }
+    .encode_to_vec();
+    let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+    let mut rows = unfinished::per_agent(&api.pool, request.group_id.trim())
+        .await
+        .map_err(|e| sql_status("count unfinished callbacks", &e))?;
+    let total_size = rows.len() as i32;
+    let next_page_token = page.finish_sorted(&mut rows, key);
+    let model = status::get(&api.pool, status::CALLBACKS)
+        .await
+        .map_err(|e| sql_status("read model status", &e))?;
+    Ok(ListUnfinishedCallbacksPerAgentResponse {
+        agents: rows
+            .into_iter()
+            .map(|row| AgentUnfinishedCallbacks {
+                agent_login: row.login,
+                display_name: row.display_name,
+                unfinished_count: row.unfinished,
+                oldest_request_time: Some(timestamp(row.oldest_request_time)),
+            })
+            .collect(),
+        next_page_token,
+        total_size,
+        data_as_of_time: model.and_then(|m| m.newest_event_time).map(timestamp),
+    })
+}

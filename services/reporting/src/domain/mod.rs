@@ -1,0 +1,5 @@
+//! The reporting service's pure logic: no I/O, unit-tested on its own.
+
+pub mod buckets;
+pub mod events;
+pub mod fact;
