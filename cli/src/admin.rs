@@ -1,4 +1,5 @@
-//! Admin tools that work without a running mesh: the first admin, and local tokens.
+//! Admin tools that work without a running mesh: the first admin, local tokens, and the
+//! reporting rebuild.
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -42,5 +43,30 @@ pub fn print_token(config: &Config, login: &str, ttl_minutes: Option<u64>) -> an
         "token for {login}, valid until {expires} (Unix time); send it as `authorization: Bearer <token>`"
     );
     println!("{token}");
+    Ok(())
+}
+
+/// `switchboard reporting rebuild`: the reporting models built again from the event log.
+#[allow(clippy::print_stdout)] // the command's answer
+pub async fn rebuild_reporting(config: &Config, defaulted: &[&'static str]) -> anyhow::Result<()> {
+    let guard = switchboard_platform::telemetry::init("reporting", &config.platform.telemetry)?;
+    config::warn_defaults(defaulted);
+    let result = switchboard_reporting::rebuild(
+        &config.platform.database,
+        switchboard_reporting::SCHEMA,
+        &config.time_zone,
+    )
+    .await;
+    guard.shutdown();
+    let rebuilt = result?;
+    println!(
+        "rebuilt the reporting models in {}: {} events replayed, {} callbacks, {} count rows, \
+         {:.1} s",
+        config.time_zone,
+        rebuilt.events,
+        rebuilt.callbacks,
+        rebuilt.count_rows,
+        rebuilt.elapsed.as_secs_f64()
+    );
     Ok(())
 }

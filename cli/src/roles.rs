@@ -1,11 +1,12 @@
 //! The service roles this binary can run, and running them side by side in one process.
 
-use std::{fmt, net::SocketAddr};
+use std::{fmt, net::SocketAddr, sync::Arc};
 
 use anyhow::bail;
 use switchboard_callback::{Application as CallbackService, CallbackConfig};
 use switchboard_gateway::{Gateway, GatewayConfig, Upstream};
-use switchboard_platform::{Shutdown, telemetry};
+use switchboard_platform::{Shutdown, metrics::Metrics, telemetry};
+use switchboard_reporting::{Application as ReportingService, ReportingConfig};
 use tokio::task::JoinSet;
 
 use crate::config::{self, Config, RoleConfig};
@@ -45,11 +46,11 @@ impl Role {
 
     /// Whether this binary has the role's implementation yet. Roles arrive issue by issue.
     pub fn is_built(self) -> bool {
-        matches!(self, Role::Gateway | Role::Callback)
+        matches!(self, Role::Gateway | Role::Callback | Role::Reporting)
     }
 
-    /// Runs the role until `shutdown`.
-    async fn run(self, config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    /// Runs the role until `shutdown`, registering what it measures with `metrics`.
+    async fn run(self, config: Config, metrics: Metrics, shutdown: Shutdown) -> anyhow::Result<()> {
         match self {
             Role::Gateway => {
                 let upstreams = ROLES
@@ -92,6 +93,22 @@ impl Role {
                 .await?;
                 service.run_until_stopped(shutdown).await
             }
+            Role::Reporting => {
+                let platform = &config.platform;
+                let service = ReportingService::build(ReportingConfig {
+                    listen: self.listen(&config),
+                    grpc: platform.grpc.clone(),
+                    database: platform.database.clone(),
+                    amqp: platform.amqp.clone(),
+                    principal: platform.principal.clone(),
+                    schema: switchboard_reporting::SCHEMA.into(),
+                    time_zone: config.time_zone.clone(),
+                    consume_events: true,
+                })
+                .await?;
+                metrics.register(Arc::new(service.lag()));
+                service.run_until_stopped(shutdown).await
+            }
             _ => bail!("the {self} service is not built into this binary yet"),
         }
     }
@@ -107,6 +124,13 @@ impl Role {
                 switchboard_callback::migrate(
                     &config.platform.database,
                     switchboard_callback::SCHEMA,
+                )
+                .await
+            }
+            Role::Reporting => {
+                switchboard_reporting::migrate(
+                    &config.platform.database,
+                    switchboard_reporting::SCHEMA,
                 )
                 .await
             }
@@ -225,10 +249,23 @@ pub async fn serve(
     let guard = telemetry::init(&names.join("+"), &config.platform.telemetry)?;
     config::warn_defaults(defaulted);
     let shutdown = Shutdown::on_signals()?;
+    let metrics = Metrics::default();
+    if let Some(address) = config.platform.telemetry.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot serve metrics on {address}: {e}"))?;
+        let (metrics, shutdown) = (metrics.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(error) = metrics.serve(listener, shutdown).await {
+                tracing::error!(error = format!("{error:#}"), "the metrics endpoint failed");
+            }
+        });
+    }
     let mut running = JoinSet::new();
     for role in roles {
-        let (role, config, shutdown) = (*role, config.clone(), shutdown.clone());
-        running.spawn(async move { (role, role.run(config, shutdown).await) });
+        let (role, config, metrics, shutdown) =
+            (*role, config.clone(), metrics.clone(), shutdown.clone());
+        running.spawn(async move { (role, role.run(config, metrics, shutdown).await) });
     }
     let mut failed = None;
     while let Some(joined) = running.join_next().await {

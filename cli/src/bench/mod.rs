@@ -6,6 +6,7 @@ pub mod callbacks;
 pub mod export;
 pub mod gateway;
 mod load;
+pub mod reporting;
 
 use tonic::transport::Channel;
 

@@ -12,6 +12,7 @@ mod store;
 
 use std::{net::SocketAddr, sync::Arc};
 
+use futures_util::future::OptionFuture;
 use sqlx::{PgPool, migrate::Migrator};
 use switchboard_platform::{
     Shutdown, calendar,
@@ -49,6 +50,9 @@ pub struct ReportingConfig {
     pub schema: String,
     /// The contact center's time zone (IANA name): the local days and months of reports.
     pub time_zone: String,
+    /// Whether this replica consumes events (true) or only answers reports from a model that
+    /// other replicas fill (false: read replicas, and the benchmark's generated model).
+    pub consume_events: bool,
 }
 
 /// Applies the reporting service's migrations.
@@ -83,7 +87,7 @@ pub async fn recount(pool: &PgPool) -> anyhow::Result<usize> {
 /// A bound reporting service, not yet serving.
 pub struct Application {
     server: RunningServer,
-    consumer: EventConsumer<Fold>,
+    consumer: Option<EventConsumer<Fold>>,
     lag: ModelLag,
 }
 
@@ -102,15 +106,17 @@ impl Application {
         let zone = calendar::zone(&config.time_zone)?;
         let pool = db::connect(&config.database, &config.schema).await?;
         status::ensure(&pool, zone.name()).await?;
-        let consumer = EventConsumer::new(
-            pool.clone(),
-            config.amqp.clone(),
-            ConsumerConfig::new(CALLBACK_QUEUE, &BINDINGS),
-            Fold::new(zone),
-        );
+        let consumer = config.consume_events.then(|| {
+            EventConsumer::new(
+                pool.clone(),
+                config.amqp.clone(),
+                ConsumerConfig::new(CALLBACK_QUEUE, &BINDINGS),
+                Fold::new(zone),
+            )
+        });
         // Declared now, so events published from here on wait for the consumer; when RabbitMQ
         // is down the consumer declares it once it connects.
-        if let Err(error) = consumer.declare().await {
+        if let Some(Err(error)) = OptionFuture::from(consumer.as_ref().map(|c| c.declare())).await {
             tracing::warn!(%error, queue = CALLBACK_QUEUE, "cannot declare the queue yet");
         }
         let max = config.grpc.max_message_bytes;
@@ -133,9 +139,9 @@ impl Application {
         self.server.local_addr()
     }
 
-    /// What the consumer has done (deliveries, duplicates, failures).
-    pub fn consumer_stats(&self) -> Arc<ConsumerStats> {
-        self.consumer.stats()
+    /// What the consumer has done (deliveries, duplicates, failures); `None` for a reader.
+    pub fn consumer_stats(&self) -> Option<Arc<ConsumerStats>> {
+        self.consumer.as_ref().map(|c| c.stats())
     }
 
     /// The models' lag, for the metrics endpoint.
@@ -145,9 +151,13 @@ impl Application {
 
     /// Serves until `shutdown`, with the consumer folding events beside it.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let consumer = tokio::spawn(self.consumer.run(shutdown.clone()));
+        let consumer = self
+            .consumer
+            .map(|consumer| tokio::spawn(consumer.run(shutdown.clone())));
         let served = self.server.run_until_stopped(shutdown).await;
-        let _ = consumer.await;
+        if let Some(consumer) = consumer {
+            let _ = consumer.await;
+        }
         served
     }
 }
