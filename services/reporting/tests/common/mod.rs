@@ -1,0 +1,295 @@
+//! The reporting service behind a gateway, started as production starts them (fresh schemas, a
+//! RabbitMQ virtual host of the test's own), optionally with the callback service whose events
+//! it reads. Tests may also publish event envelopes straight onto the exchange, as the callback
+//! service's relay would, to control duplicates and order.
+
+#![allow(dead_code, unused_imports)] // each test file uses part of it
+
+use std::time::Duration;
+
+use lapin::{
+    BasicProperties,
+    options::{BasicPublishOptions, ConfirmSelectOptions},
+    types::ShortString,
+};
+use prost::Message;
+use sqlx::PgPool;
+use switchboard_gateway::Upstream;
+pub use switchboard_gateway::testing::{ADMIN, Harness, bearer};
+use switchboard_platform::{
+    Shutdown, ShutdownTrigger,
+    config::GrpcConfig,
+    events::{ConsumerStats, amqp},
+    testing,
+};
+use switchboard_proto::{
+    callback::v1::callback_service_client::CallbackServiceClient,
+    events::v1::EventEnvelope,
+    reporting::v1::{
+        GetCallbackProcessingStatusRequest, GetCallbackProcessingStatusResponse,
+        GetReadModelStatusRequest, ListUnfinishedCallbacksPerAgentRequest,
+        ListUnfinishedCallbacksPerAgentResponse, ReadModelStatus,
+        reporting_service_client::ReportingServiceClient,
+    },
+};
+use switchboard_reporting::{Application, ReportingConfig};
+use tonic::transport::Channel;
+
+pub mod scenario;
+
+pub const ZONE: &str = "Asia/Seoul";
+
+pub struct Mesh {
+    pub gateway: Harness,
+    /// The reporting service's schema.
+    pub pool: PgPool,
+    pub schema: String,
+    /// The callback service's schema and pool, when it runs.
+    pub callback_schema: Option<(PgPool, String)>,
+    pub stats: Vec<std::sync::Arc<ConsumerStats>>,
+    /// The first reporting replica's own address (behind the gateway).
+    pub reporting_addr: std::net::SocketAddr,
+    pub lag: switchboard_reporting::ModelLag,
+    stops: Vec<ShutdownTrigger>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+fn reporting_config(
+    listener: &tokio::net::TcpListener,
+    mesh: &Harness,
+    schema: &str,
+) -> ReportingConfig {
+    ReportingConfig {
+        listen: listener.local_addr().unwrap(),
+        grpc: GrpcConfig::default(),
+        database: testing::database_config(),
+        amqp: mesh.amqp.clone(),
+        principal: testing::principal_config(),
+        schema: schema.to_owned(),
+        time_zone: ZONE.into(),
+        consume_events: true,
+    }
+}
+
+impl Mesh {
+    /// The gateway and `replicas` reporting services sharing one schema and queue.
+    pub async fn start(replicas: usize) -> Self {
+        Self::start_inner(replicas, false).await
+    }
+
+    /// The gateway, the callback service and one reporting service.
+    pub async fn start_with_callbacks() -> Self {
+        Self::start_inner(1, true).await
+    }
+
+    async fn start_inner(replicas: usize, with_callbacks: bool) -> Self {
+        let bind = || tokio::net::TcpListener::bind("127.0.0.1:0");
+        let reporting_listener = bind().await.unwrap();
+        let callback_listener = bind().await.unwrap();
+        let mut upstreams = vec![Upstream {
+            package: "switchboard.reporting.v1".into(),
+            service: "reporting".into(),
+            url: format!("http://{}", reporting_listener.local_addr().unwrap()),
+        }];
+        if with_callbacks {
+            upstreams.push(Upstream {
+                package: "switchboard.callback.v1".into(),
+                service: "callback".into(),
+                url: format!("http://{}", callback_listener.local_addr().unwrap()),
+            });
+        }
+        let gateway = Harness::start(upstreams).await;
+        testing::require_rabbitmq(&gateway.amqp).await;
+        let (pool, schema) = testing::fresh_schema("rp").await;
+        switchboard_reporting::migrate(&testing::database_config(), &schema)
+            .await
+            .expect("the reporting migrations apply");
+        let mut mesh = Self {
+            reporting_addr: reporting_listener.local_addr().unwrap(),
+            lag: switchboard_reporting::ModelLag::new(pool.clone()),
+            gateway,
+            pool,
+            schema,
+            callback_schema: None,
+            stats: Vec::new(),
+            stops: Vec::new(),
+            tasks: Vec::new(),
+        };
+        let mut listener = Some(reporting_listener);
+        for _ in 0..replicas {
+            // The gateway routes to the first replica; the others only consume.
+            let listener = match listener.take() {
+                Some(listener) => listener,
+                None => bind().await.unwrap(),
+            };
+            let config = reporting_config(&listener, &mesh.gateway, &mesh.schema);
+            let service = Application::build_on(listener, config)
+                .await
+                .expect("the reporting service starts");
+            mesh.stats.extend(service.consumer_stats());
+            mesh.spawn(|shutdown| service.run_until_stopped(shutdown));
+        }
+        if with_callbacks {
+            mesh.start_callbacks(callback_listener).await;
+        }
+        mesh
+    }
+
+    fn spawn<F>(&mut self, run: impl FnOnce(Shutdown) -> F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let (stop, shutdown) = Shutdown::new();
+        self.tasks.push(tokio::spawn(run(shutdown)));
+        self.stops.push(stop);
+    }
+
+    async fn start_callbacks(&mut self, listener: tokio::net::TcpListener) {
+        let (pool, schema) = testing::fresh_schema("rpcb").await;
+        switchboard_callback::migrate(&testing::database_config(), &schema)
+            .await
+            .expect("the callback migrations apply");
+        let service = switchboard_callback::Application::build_on(
+            listener,
+            switchboard_callback::CallbackConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                grpc: GrpcConfig::default(),
+                database: testing::database_config(),
+                amqp: self.gateway.amqp.clone(),
+                principal: testing::principal_config(),
+                schema: schema.clone(),
+                gateway_url: format!("http://{}", self.gateway.addr),
+                time_zone: ZONE.into(),
+                settings: switchboard_callback::CallbackSettings::default(),
+            },
+        )
+        .await
+        .expect("the callback service starts");
+        self.spawn(|shutdown| service.run_until_stopped(shutdown));
+        self.callback_schema = Some((pool, schema));
+    }
+
+    pub fn admin(&self) -> String {
+        self.gateway.token(ADMIN)
+    }
+
+    pub async fn reports(&self) -> ReportingServiceClient<Channel> {
+        ReportingServiceClient::new(self.gateway.channel().await)
+    }
+
+    pub async fn callbacks(&self) -> CallbackServiceClient<Channel> {
+        CallbackServiceClient::new(self.gateway.channel().await)
+    }
+
+    /// A processing-status report, as the admin reads it.
+    pub async fn report(
+        &self,
+        request: GetCallbackProcessingStatusRequest,
+    ) -> GetCallbackProcessingStatusResponse {
+        self.reports()
+            .await
+            .get_callback_processing_status(bearer(request, &self.admin()))
+            .await
+            .unwrap_or_else(|status| panic!("the admin reads the report: {status:?}"))
+            .into_inner()
+    }
+
+    /// Every agent's unfinished callbacks, as the admin reads them.
+    pub async fn unfinished(&self) -> ListUnfinishedCallbacksPerAgentResponse {
+        self.reports()
+            .await
+            .list_unfinished_callbacks_per_agent(bearer(
+                ListUnfinishedCallbacksPerAgentRequest::default(),
+                &self.admin(),
+            ))
+            .await
+            .expect("the admin lists unfinished callbacks")
+            .into_inner()
+    }
+
+    /// The callbacks model's status, as the admin reads it.
+    pub async fn model_status(&self) -> ReadModelStatus {
+        self.reports()
+            .await
+            .get_read_model_status(bearer(
+                GetReadModelStatusRequest {
+                    name: "callbacks".into(),
+                },
+                &self.admin(),
+            ))
+            .await
+            .expect("the admin reads the model status")
+            .into_inner()
+            .read_models
+            .remove(0)
+    }
+
+    /// Waits until the model has applied `events` distinct events.
+    pub async fn wait_applied(&self, events: i64, timeout: Duration) {
+        let applied = || async {
+            let (count,): (i64,) = sqlx::query_as(
+                "SELECT applied_event_count FROM read_models WHERE name = 'callbacks'",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            count
+        };
+        let reached = testing::eventually(timeout, || async { applied().await >= events }).await;
+        assert!(
+            reached,
+            "the model applied {} of {events} events in {timeout:?}",
+            applied().await
+        );
+    }
+
+    /// Publishes `events` in the given order onto the events exchange, as a relay would (with
+    /// publisher confirms), with routing key = event type.
+    pub async fn publish(&self, events: &[EventEnvelope]) {
+        let connection = amqp::connect(&self.gateway.amqp, "test-publisher")
+            .await
+            .expect("RabbitMQ accepts the test publisher");
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        amqp::declare_exchanges(&channel, &self.gateway.amqp)
+            .await
+            .unwrap();
+        for window in events.chunks(500) {
+            let mut confirms = Vec::with_capacity(window.len());
+            for event in window {
+                let confirm = channel
+                    .basic_publish(
+                        ShortString::from(self.gateway.amqp.exchange.as_str()),
+                        ShortString::from(event.event_type.as_str()),
+                        BasicPublishOptions::default(),
+                        &event.encode_to_vec(),
+                        BasicProperties::default().with_delivery_mode(2),
+                    )
+                    .await
+                    .expect("the broker takes the event");
+                confirms.push(confirm);
+            }
+            for confirm in confirms {
+                confirm.await.expect("the broker confirms the event");
+            }
+        }
+        let _ = connection.close(200, "published".into()).await;
+    }
+
+    pub async fn stop(self) {
+        for stop in &self.stops {
+            stop.trigger();
+        }
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+        if let Some((pool, schema)) = &self.callback_schema {
+            testing::drop_schema(pool, schema).await;
+        }
+        testing::drop_schema(&self.pool, &self.schema).await;
+        self.gateway.stop().await;
+    }
+}
