@@ -28,12 +28,13 @@ const GROUPS: i64 = 10;
 const FILL_BATCH: i64 = 1_000_000;
 
 /// Facts `$1..=$2` of `$3`, spread evenly over 2025 in zone `$4`: 10 % registered, 5 %
-/// cancelled, 5 % unprocessed, 80 % completed; agent i % 200 of group i % 10, route i % 20.
+/// cancelled, 5 % unprocessed, 80 % completed (by a multiplicative hash of i); agent i % 200 of
+/// group i % 10 and route (i / 200) % 20, so every agent has callbacks of every route.
 const FACTS: &str = "INSERT INTO callback_facts (callback_id, version, ivr_route_id,
     request_time, request_day, state, assignee_login, assignee_group_id, assignee_name,
     assign_time)
   SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 3,
-    ('00000000-0000-7000-8000-' || lpad(((i % 20) + 1)::text, 12, '0'))::uuid,
+    ('00000000-0000-7000-8000-' || lpad(((i / 200) % 20 + 1)::text, 12, '0'))::uuid,
     t, (t AT TIME ZONE $4)::date, s,
     CASE WHEN s IN (2, 3) THEN 'agent' || (i % 200) END,
     CASE WHEN s IN (2, 3) THEN 'group-' || (i % 10) END,
@@ -42,9 +43,9 @@ const FACTS: &str = "INSERT INTO callback_facts (callback_id, version, ivr_route
   FROM (SELECT i,
       (timestamp '2025-01-01 00:00:00' AT TIME ZONE $4)
         + make_interval(secs => (i - 1)::float8 / $3 * 365 * 86400) AS t,
-      CASE WHEN i % 100 < 10 THEN 1 WHEN i % 100 < 15 THEN 4 WHEN i % 100 < 20 THEN 2
-        ELSE 3 END AS s
-    FROM generate_series($1::int8, $2::int8) AS i) AS generated";
+      CASE WHEN h < 10 THEN 1 WHEN h < 15 THEN 4 WHEN h < 20 THEN 2 ELSE 3 END AS s
+    FROM generate_series($1::int8, $2::int8) AS i,
+      LATERAL (SELECT (i * 2654435761 % 4294967296) % 100 AS h) AS hashed) AS generated";
 
 /// The baseline: the year's daily report straight from the facts.
 const RAW_DAILY: &str = "SELECT request_day, count(*) FILTER (WHERE state = 3),
@@ -121,9 +122,12 @@ async fn fill(config: &Config, schema: &str, callbacks: i64) -> anyhow::Result<s
     let began = Instant::now();
     let rows = switchboard_reporting::recount(&pool).await?;
     let recounted = began.elapsed();
-    sqlx::raw_sql("VACUUM ANALYZE callback_facts; VACUUM ANALYZE callback_day_counts")
-        .execute(&pool)
-        .await?;
+    // VACUUM cannot run in the implicit transaction of a multi-statement query.
+    for table in ["callback_facts", "callback_day_counts"] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
+            .execute(&pool)
+            .await?;
+    }
     println!(
         "model: callbacks={callbacks} routes={ROUTES} agents={AGENTS} groups={GROUPS} \
          fill_s={:.1} recount_s={:.1} count_rows={rows}",
@@ -173,7 +177,7 @@ pub async fn run(
         MeshInterceptor::with_principal(
             PrincipalKey::from_config(&platform.principal)?,
             admin,
-            Duration::from_secs(3600),
+            Duration::from_secs(60),
         ),
     );
 

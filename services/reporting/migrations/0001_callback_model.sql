@@ -33,9 +33,12 @@ CREATE TABLE callback_facts (
     assignee_name text,
     assign_time timestamptz
 );
--- Unfinished callbacks per agent: the unprocessed rows only.
+-- Unfinished callbacks per agent: the unprocessed rows only, for each agent's oldest and the
+-- name of their newest assignment.
 CREATE INDEX callback_facts_unfinished
     ON callback_facts (assignee_login, request_time) WHERE state = 2;
+CREATE INDEX callback_facts_unfinished_newest
+    ON callback_facts (assignee_login, assign_time DESC NULLS LAST, callback_id) WHERE state = 2;
 
 -- The processing status, pre-aggregated per local request day, IVR route and assignee, kept in
 -- step with callback_facts in the same transaction. dimension 0 counts every callback
@@ -48,6 +51,15 @@ CREATE TABLE callback_day_counts (
     completed bigint NOT NULL DEFAULT 0,
     unprocessed bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (dimension, assignee, day, ivr_route_id)
+);
+
+-- Unfinished (unprocessed) callbacks per agent and assignee group, kept in step with
+-- callback_facts like the day counts.
+CREATE TABLE agent_unfinished (
+    assignee_login text NOT NULL,
+    assignee_group_id text NOT NULL,
+    unfinished bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (assignee_login, assignee_group_id)
 );
 
 -- IVR routes as their newest event described them (names for the export).

@@ -16,7 +16,7 @@ use crate::{
     store::{
         counts, facts, log,
         routes::{self, RouteRow},
-        status,
+        status, unfinished,
     },
 };
 
@@ -75,7 +75,8 @@ pub async fn apply_fact(tx: &mut PgConnection, fact: CallbackFact) -> sqlx::Resu
     }
     let changes = Tally::change(old.as_ref(), &fact).into_changes();
     facts::save(tx, std::slice::from_ref(&fact)).await?;
-    counts::add(tx, &changes).await?;
+    counts::add(tx, &changes.days).await?;
+    unfinished::add(tx, &changes.unfinished).await?;
     Ok(true)
 }
 

@@ -72,11 +72,11 @@ pub async fn rebuild(
     rebuild::rebuild(&pool, time_zone).await
 }
 
-/// Rewrites the day counts of `schema` from its callback facts, for a model loaded directly
+/// Rewrites the day and unfinished counts of `schema` from its callback facts, for a model loaded directly
 /// into the facts table (the benchmark); returns the count rows written.
 pub async fn recount(pool: &PgPool) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await?;
-    sqlx::query("TRUNCATE callback_day_counts")
+    sqlx::query("TRUNCATE callback_day_counts, agent_unfinished")
         .execute(&mut *tx)
         .await?;
     let rows = rebuild::recount(&mut tx).await?;

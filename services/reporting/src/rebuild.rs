@@ -14,7 +14,7 @@ use crate::{
         fact::{CallbackFact, Tally},
     },
     fold,
-    store::{counts, facts, log, status},
+    store::{counts, facts, log, status, unfinished},
 };
 
 /// Events read from the log, and rows written, per statement.
@@ -42,7 +42,7 @@ pub async fn rebuild(pool: &PgPool, time_zone: &str) -> anyhow::Result<Rebuilt> 
     sqlx::query("LOCK TABLE event_log IN SHARE MODE")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("TRUNCATE callback_facts, callback_day_counts, ivr_routes")
+    sqlx::query("TRUNCATE callback_facts, callback_day_counts, agent_unfinished, ivr_routes")
         .execute(&mut *tx)
         .await?;
     let callbacks = replay_callbacks(&mut tx, zone).await?;
@@ -105,8 +105,8 @@ async fn replay_routes(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow::Re
     Ok(())
 }
 
-/// Rewrites the day counts from the facts (an empty count table is expected); returns the rows
-/// written. Also used to load a generated model (the benchmark).
+/// Rewrites the day and unfinished counts from the facts (empty count tables are expected);
+/// returns the day-count rows written. Also used to load a generated model (the benchmark).
 pub async fn recount(tx: &mut PgConnection) -> anyhow::Result<usize> {
     let mut tally = Tally::default();
     let mut after = None;
@@ -119,8 +119,11 @@ pub async fn recount(tx: &mut PgConnection) -> anyhow::Result<usize> {
         }
     }
     let changes = tally.into_changes();
-    for chunk in changes.chunks(BATCH as usize * 4) {
+    for chunk in changes.days.chunks(BATCH as usize * 4) {
         counts::add(tx, chunk).await?;
     }
-    Ok(changes.len())
+    for chunk in changes.unfinished.chunks(BATCH as usize * 4) {
+        unfinished::add(tx, chunk).await?;
+    }
+    Ok(changes.days.len())
 }

@@ -123,7 +123,7 @@ async fn what_the_callback_service_announces_is_reported() {
         ),
         (2, 1, 1, Some(0.5))
     );
-    let unfinished = mesh.unfinished().await;
+    let unfinished = mesh.unfinished("").await;
     assert_eq!(unfinished.agents.len(), 1);
     assert_eq!(unfinished.agents[0].agent_login, "kim");
     assert_eq!(unfinished.agents[0].display_name, kim.display_name);

@@ -303,38 +303,51 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
         "January and February"
     );
 
-    // Unfinished per agent, from the same finals.
-    let mut unfinished: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for callback in &finals {
-        if callback.state == CallbackState::Unprocessed as i32 {
-            let login = callback.assignee.as_ref().unwrap().agent_login.clone();
-            let request = callback.request_time.unwrap().seconds;
-            let entry = unfinished.entry(login).or_insert((0, i64::MAX));
-            entry.0 += 1;
-            entry.1 = entry.1.min(request);
+    // Unfinished per agent (of all groups, then of each group), from the same finals.
+    let mut listings = Vec::new();
+    for group in ["", "group-a", "group-b"] {
+        let mut unfinished: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for callback in &finals {
+            let assignee = callback.assignee.as_ref();
+            if callback.state == CallbackState::Unprocessed as i32
+                && (group.is_empty() || assignee.unwrap().group_id == group)
+            {
+                let login = assignee.unwrap().agent_login.clone();
+                let request = callback.request_time.unwrap().seconds;
+                let entry = unfinished.entry(login).or_insert((0, i64::MAX));
+                entry.0 += 1;
+                entry.1 = entry.1.min(request);
+            }
         }
-    }
-    let listed = mesh.unfinished().await;
-    let mut expected_agents: Vec<_> = unfinished.into_iter().collect();
-    expected_agents.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let got: Vec<_> = listed
-        .agents
-        .iter()
-        .map(|a| {
-            (
-                a.agent_login.clone(),
-                (a.unfinished_count, a.oldest_request_time.unwrap().seconds),
-            )
-        })
-        .collect();
-    assert_eq!(got, expected_agents);
-    assert!(
-        listed
+        let mut expected_agents: Vec<_> = unfinished.into_iter().collect();
+        expected_agents.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+        let listed = mesh.unfinished(group).await;
+        let got: Vec<_> = listed
             .agents
             .iter()
-            .all(|a| a.display_name == format!("상담원 {}", a.agent_login))
+            .map(|a| {
+                (
+                    a.agent_login.clone(),
+                    (a.unfinished_count, a.oldest_request_time.unwrap().seconds),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected_agents, "unfinished of group {group:?}");
+        assert!(
+            listed
+                .agents
+                .iter()
+                .all(|a| a.display_name == format!("상담원 {}", a.agent_login))
+        );
+        assert_eq!(listed.total_size as usize, expected_agents.len());
+        listings.push((group, listed));
+    }
+    assert_eq!(listings[0].1.agents.len(), agents.len());
+    assert_eq!(
+        listings[1].1.agents.len(),
+        3,
+        "kim, lee and park are in group-a"
     );
-    assert_eq!(listed.total_size as usize, expected_agents.len());
 
     // Rebuilt from the retained log, every report is the same.
     let rebuilt = switchboard_reporting::rebuild(&testing::database_config(), &mesh.schema, ZONE)
@@ -346,7 +359,9 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
         let after = mesh.report(ask.request(first, last)).await;
         assert_eq!(&after, before, "report {} after the rebuild", ask.name);
     }
-    assert_eq!(mesh.unfinished().await, listed);
+    for (group, listed) in &listings {
+        assert_eq!(&mesh.unfinished(group).await, listed, "group {group:?}");
+    }
     let status = mesh.model_status().await;
     assert_eq!(status.applied_event_count, distinct as i64);
     mesh.stop().await;

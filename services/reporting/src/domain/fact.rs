@@ -1,9 +1,10 @@
 //! A callback as the model keeps it, and what it adds to the pre-aggregated day counts.
 //!
 //! The model keeps, per callback, the snapshot of the highest version seen. A change of the
-//! snapshot moves the callback's contribution from its old count rows to its new ones: the
-//! difference of the two tallies ([`Tally::change`]), so the counts stay equal to a fresh count
-//! of the facts whatever the order of events.
+//! snapshot moves the callback's contribution from its old count rows (day counts and
+//! unfinished counts per agent) to its new ones: the difference of the two tallies
+//! ([`Tally::change`]), so the counts stay equal to a fresh count of the facts whatever the
+//! order of events.
 
 use std::collections::BTreeMap;
 
@@ -121,9 +122,23 @@ pub struct Counts {
     pub unprocessed: i64,
 }
 
+/// An agent's unfinished callbacks under one group (empty: no group).
+pub type UnfinishedKey = (String, String);
+
 /// Count rows and what is added to each.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Tally(BTreeMap<CountKey, Counts>);
+pub struct Tally {
+    days: BTreeMap<CountKey, Counts>,
+    unfinished: BTreeMap<UnfinishedKey, i64>,
+}
+
+/// The rows a tally changes, each list in key order (so every transaction updates rows in the
+/// same order).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    pub days: Vec<(CountKey, Counts)>,
+    pub unfinished: Vec<(UnfinishedKey, i64)>,
+}
 
 impl Tally {
     /// What moving a callback from `old` to `new` changes in the counts.
@@ -141,6 +156,12 @@ impl Tally {
         let Some(counts) = fact.counted() else {
             return;
         };
+        if let Some(assignee) = fact.assignee.as_ref().filter(|_| counts.unprocessed > 0) {
+            *self
+                .unfinished
+                .entry((assignee.login.clone(), assignee.group_id.clone()))
+                .or_default() += sign;
+        }
         let key = |dimension, assignee: &str| CountKey {
             dimension,
             assignee: assignee.to_owned(),
@@ -155,18 +176,26 @@ impl Tally {
             }
         }
         for key in keys {
-            let entry = self.0.entry(key).or_default();
+            let entry = self.days.entry(key).or_default();
             entry.completed += sign * counts.completed;
             entry.unprocessed += sign * counts.unprocessed;
         }
     }
 
-    /// The rows that change, in key order.
-    pub fn into_changes(self) -> Vec<(CountKey, Counts)> {
-        self.0
-            .into_iter()
-            .filter(|(_, counts)| *counts != Counts::default())
-            .collect()
+    /// The rows that change.
+    pub fn into_changes(self) -> Changes {
+        Changes {
+            days: self
+                .days
+                .into_iter()
+                .filter(|(_, counts)| *counts != Counts::default())
+                .collect(),
+            unfinished: self
+                .unfinished
+                .into_iter()
+                .filter(|(_, n)| *n != 0)
+                .collect(),
+        }
     }
 }
 
@@ -231,11 +260,8 @@ mod tests {
     #[test]
     fn registered_and_cancelled_count_nowhere() {
         for state in [CallbackState::Registered, CallbackState::Cancelled] {
-            assert!(
-                Tally::change(None, &fact(state, None))
-                    .into_changes()
-                    .is_empty()
-            );
+            let changes = Tally::change(None, &fact(state, None)).into_changes();
+            assert_eq!(changes, Changes::default());
         }
     }
 
@@ -243,7 +269,9 @@ mod tests {
     fn an_assignment_counts_for_all_the_agent_and_the_group() {
         let changes = Tally::change(None, &fact(CallbackState::Unprocessed, Some(("kim", "g1"))))
             .into_changes();
+        assert_eq!(changes.unfinished, [(("kim".into(), "g1".into()), 1)]);
         let keys: Vec<_> = changes
+            .days
             .iter()
             .map(|(k, c)| (k.dimension, k.assignee.as_str(), c.unprocessed))
             .collect();
@@ -258,7 +286,8 @@ mod tests {
         // Without a group there is no group row.
         let changes =
             Tally::change(None, &fact(CallbackState::Completed, Some(("lee", "")))).into_changes();
-        assert_eq!(changes.len(), 2);
+        assert_eq!(changes.days.len(), 2);
+        assert!(changes.unfinished.is_empty(), "completed is not unfinished");
     }
 
     #[test]
@@ -266,8 +295,9 @@ mod tests {
         let old = fact(CallbackState::Unprocessed, Some(("kim", "g1")));
         let new = fact(CallbackState::Completed, Some(("kim", "g1")));
         let changes = Tally::change(Some(&old), &new).into_changes();
-        assert_eq!(changes.len(), 3);
-        for (_, counts) in changes {
+        assert_eq!(changes.unfinished, [(("kim".into(), "g1".into()), -1)]);
+        assert_eq!(changes.days.len(), 3);
+        for (_, counts) in changes.days {
             assert_eq!(
                 counts,
                 Counts {
@@ -283,14 +313,23 @@ mod tests {
         let kim = fact(CallbackState::Unprocessed, Some(("kim", "g1")));
         let lee = fact(CallbackState::Unprocessed, Some(("lee", "g1")));
         let changes = Tally::change(Some(&kim), &lee).into_changes();
+        assert_eq!(
+            changes.unfinished,
+            [
+                (("kim".into(), "g1".into()), -1),
+                (("lee".into(), "g1".into()), 1)
+            ]
+        );
         let moved: Vec<_> = changes
+            .days
             .iter()
             .map(|(k, c)| (k.assignee.as_str(), c.unprocessed))
             .collect();
         assert_eq!(moved, [("kim", -1), ("lee", 1)]);
         let cancelled = fact(CallbackState::Cancelled, None);
         let changes = Tally::change(Some(&lee), &cancelled).into_changes();
-        assert!(changes.iter().all(|(_, c)| c.unprocessed == -1));
-        assert_eq!(changes.len(), 3);
+        assert!(changes.days.iter().all(|(_, c)| c.unprocessed == -1));
+        assert_eq!(changes.days.len(), 3);
+        assert_eq!(changes.unfinished.len(), 1);
     }
 }

@@ -1,31 +1,69 @@
-//! Unfinished (UNPROCESSED) callbacks per agent, from the facts (a partial index holds just
-//! those rows).
+//! Unfinished (UNPROCESSED) callbacks per agent: counts kept per agent and group in
+//! `agent_unfinished`, each agent's oldest and newest from the facts' partial indexes (one
+//! index lookup per agent, however long the backlog).
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+
+use crate::domain::fact::UnfinishedKey;
+
+/// Adds `changes` (distinct keys, in key order) to the counts, in one statement.
+pub async fn add(tx: &mut PgConnection, changes: &[(UnfinishedKey, i64)]) -> sqlx::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO agent_unfinished (assignee_login, assignee_group_id, unfinished)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[])
+         ON CONFLICT (assignee_login, assignee_group_id) DO UPDATE SET
+             unfinished = agent_unfinished.unfinished + EXCLUDED.unfinished",
+    )
+    .bind(
+        changes
+            .iter()
+            .map(|((l, _), _)| l.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        changes
+            .iter()
+            .map(|((_, g), _)| g.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(changes.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+    .execute(tx)
+    .await
+    .map(|_| ())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgentUnfinished {
     pub login: String,
-    /// The name the agent's newest assignment carried.
+    /// The name the agent's newest unfinished assignment carried.
     pub display_name: String,
     pub unfinished: i64,
     pub oldest_request_time: DateTime<Utc>,
 }
 
-/// Every agent with unfinished callbacks (only those of `group_id`'s callbacks when given), most
-/// first, then by login.
+/// Every agent with unfinished callbacks (only those assigned under `group_id` when given),
+/// most first, then by login.
 pub async fn per_agent(pool: &PgPool, group_id: &str) -> sqlx::Result<Vec<AgentUnfinished>> {
     sqlx::query_as(
-        "SELECT assignee_login AS login,
-                coalesce((array_agg(assignee_name ORDER BY assign_time DESC NULLS LAST,
-                    callback_id))[1], '') AS display_name,
-                count(*) AS unfinished, min(request_time) AS oldest_request_time
-         FROM callback_facts
-         WHERE state = 2 AND assignee_login IS NOT NULL
-           AND ($1 = '' OR assignee_group_id = $1)
-         GROUP BY assignee_login
-         ORDER BY unfinished DESC, login",
+        "SELECT agents.login, coalesce(newest.assignee_name, '') AS display_name,
+                agents.unfinished, oldest.request_time AS oldest_request_time
+         FROM (SELECT assignee_login AS login, sum(unfinished)::int8 AS unfinished
+               FROM agent_unfinished WHERE $1 = '' OR assignee_group_id = $1
+               GROUP BY assignee_login HAVING sum(unfinished) > 0) AS agents
+         CROSS JOIN LATERAL (
+             SELECT request_time FROM callback_facts
+             WHERE state = 2 AND assignee_login = agents.login
+               AND ($1 = '' OR assignee_group_id = $1)
+             ORDER BY request_time LIMIT 1) AS oldest
+         CROSS JOIN LATERAL (
+             SELECT assignee_name FROM callback_facts
+             WHERE state = 2 AND assignee_login = agents.login
+             ORDER BY assign_time DESC NULLS LAST, callback_id LIMIT 1) AS newest
+         ORDER BY agents.unfinished DESC, agents.login",
     )
     .bind(group_id)
     .fetch_all(pool)

@@ -194,12 +194,16 @@ impl Mesh {
             .into_inner()
     }
 
-    /// Every agent's unfinished callbacks, as the admin reads them.
-    pub async fn unfinished(&self) -> ListUnfinishedCallbacksPerAgentResponse {
+    /// Every agent's unfinished callbacks (of `group_id`'s callbacks when not empty), as the
+    /// admin reads them.
+    pub async fn unfinished(&self, group_id: &str) -> ListUnfinishedCallbacksPerAgentResponse {
         self.reports()
             .await
             .list_unfinished_callbacks_per_agent(bearer(
-                ListUnfinishedCallbacksPerAgentRequest::default(),
+                ListUnfinishedCallbacksPerAgentRequest {
+                    group_id: group_id.into(),
+                    ..Default::default()
+                },
                 &self.admin(),
             ))
             .await
