@@ -58,6 +58,7 @@ async fn a_client_span_continues_in_the_server_and_across_amqp_in_the_consumer()
         &TelemetryConfig {
             log_filter: "warn".into(),
             log_format: LogFormat::Pretty,
+            metrics_listen: None,
         },
         Some(provider.clone()),
     )

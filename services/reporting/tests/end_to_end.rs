@@ -26,7 +26,12 @@ async fn what_the_callback_service_announces_is_reported() {
     let group = mesh.gateway.create_group("상담 1팀").await;
     let kim = mesh
         .gateway
-        .create_agent("kim", AgentRole::Agent, &["phone"], &[group.id.clone()])
+        .create_agent(
+            "kim",
+            AgentRole::Agent,
+            &["phone"],
+            std::slice::from_ref(&group.id),
+        )
         .await;
     let (_, ivr_key) = mesh
         .gateway

@@ -197,9 +197,15 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
     }
     assert!(out_of_order.len() > CALLBACKS / 3, "{}", out_of_order.len());
 
+    let began = std::time::Instant::now();
     mesh.publish(&deliveries).await;
     mesh.wait_applied(distinct as i64, Duration::from_secs(900))
         .await;
+    eprintln!(
+        "{distinct} events ({} deliveries) applied in {:.1} s",
+        deliveries.len(),
+        began.elapsed().as_secs_f64()
+    );
     let all_delivered = testing::eventually(Duration::from_secs(120), || async {
         let delivered: u64 = mesh
             .stats
@@ -353,6 +359,7 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
     let rebuilt = switchboard_reporting::rebuild(&testing::database_config(), &mesh.schema, ZONE)
         .await
         .expect("the rebuild succeeds");
+    eprintln!("rebuilt: {rebuilt:?}");
     assert_eq!(rebuilt.events, distinct as i64);
     assert_eq!(rebuilt.callbacks, CALLBACKS as u64);
     for (ask, before) in asks.iter().zip(&answers) {

@@ -92,17 +92,17 @@ mod tests {
 
     #[test]
     fn every_callback_event_yields_its_snapshot() {
-        let callback = Some(CallbackSnapshot {
+        let callback = CallbackSnapshot {
             callback_id: "c1".into(),
             ..Default::default()
-        });
+        };
         let completed = prost_types::Any::from_msg(&CallbackCompleted {
-            callback: callback.clone(),
+            callback: Some(callback.clone()),
             ..Default::default()
         })
         .unwrap();
         let change = read(&envelope("callback.completed", Some(completed))).unwrap();
-        assert_eq!(change, Change::Callback(callback.unwrap()));
+        assert_eq!(change, Change::Callback(callback));
     }
 
     #[test]
