@@ -72,7 +72,9 @@ enum Command {
 enum ReportingCommand {
     /// Build the reporting models again from the retained event log (after a change of their
     /// shape or of `time_zone`). Runs in one transaction: consumers and reports wait for it,
-    /// and a failure leaves the old models as they were.
+    /// and a failure leaves the old models as they were. For a new `time_zone`, stop the
+    /// reporting replicas first and start them with the new zone after: a replica still running
+    /// in the old zone would file new events under its old local days.
     Rebuild,
 }
 

@@ -150,6 +150,11 @@ pub async fn run(
         callbacks > 0 && repeat > 0,
         "--callbacks and --repeat must be positive"
     );
+    db::check_schema_name(schema)?;
+    anyhow::ensure!(
+        schema != switchboard_reporting::SCHEMA,
+        "--schema {schema} is the reporting service's own; the benchmark needs a scratch schema"
+    );
     let platform = &config.platform;
     let pool = fill(config, schema, callbacks).await?;
 

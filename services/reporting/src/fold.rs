@@ -40,7 +40,9 @@ impl EventHandler for Fold {
         let occur_time = log::occur_time(event).map_err(HandlerError)?;
         log::retain(tx, event).await.map_err(HandlerError)?;
         apply(tx, event, self.zone).await?;
-        status::record_applied(tx, status::CALLBACKS, occur_time).await?;
+        // Freshness is about callbacks: a route event does not make the counts newer.
+        let callback_time = (event.aggregate_type == "callback").then_some(occur_time);
+        status::record_applied(tx, status::CALLBACKS, callback_time).await?;
         Ok(())
     }
 }
@@ -54,6 +56,12 @@ pub async fn apply(
     let version = event.aggregate_version;
     match events::read(event).map_err(HandlerError)? {
         Change::Callback(snapshot) => {
+            if snapshot.callback_id != event.aggregate_id {
+                return Err(HandlerError(format!(
+                    "{} snapshot of callback {} in an event of aggregate {}",
+                    event.event_type, snapshot.callback_id, event.aggregate_id
+                )));
+            }
             let fact =
                 CallbackFact::from_snapshot(&snapshot, version, zone).map_err(HandlerError)?;
             apply_fact(tx, fact).await?;

@@ -64,7 +64,9 @@ async fn replay_callbacks(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow:
     let mut after = String::new();
     let mut written = 0;
     loop {
-        let batch = log::newest_per_aggregate(tx, "callback", &after, BATCH).await?;
+        let batch =
+            log::newest_per_aggregate(tx, "callback", &events::CALLBACK_EVENTS, &after, BATCH)
+                .await?;
         let Some((last, _)) = batch.last() else {
             return Ok(written);
         };
@@ -76,7 +78,6 @@ async fn replay_callbacks(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow:
                     CallbackFact::from_snapshot(&snapshot, event.aggregate_version, zone)
                         .map_err(|e| anyhow::anyhow!("callback {id}: {e}"))?,
                 ),
-                // A newest event no model uses (a type added later) leaves the callback out.
                 _ => tracing::warn!(callback = %id, event_type = %event.event_type,
                     "the newest retained event carries no snapshot; callback left out"),
             }

@@ -337,26 +337,49 @@ async fn only_admins_and_the_reporting_scope_read_and_bad_input_names_its_field(
     );
     assert_eq!(read.data_as_of_time, None, "no event applied yet");
 
-    // The service decides on its own, whatever reaches it past the gateway.
+    // The service decides on its own, whatever reaches it past the gateway: an agent and a
+    // service without the scope are refused by every method.
     let agent = Principal {
         subject: "kim".into(),
         kind: PrincipalKind::Agent as i32,
         permissions: vec!["phone".into()],
         ..Default::default()
     };
-    let mut direct = ReportingServiceClient::with_interceptor(
-        testing::connect(mesh.reporting_addr).await,
-        MeshInterceptor::with_principal(testing::principal_key(), agent, Duration::from_secs(60)),
-    );
-    let denied = direct
-        .get_callback_processing_status(good())
-        .await
-        .unwrap_err();
-    assert_eq!(denied.code(), Code::PermissionDenied);
-    let mut export = direct
-        .export_callback_processing_status(ExportCallbackProcessingStatusRequest::default())
-        .await;
-    assert_eq!(export.as_mut().unwrap_err().code(), Code::PermissionDenied);
+    let crm = Principal {
+        subject: "crm".into(),
+        kind: PrincipalKind::Service as i32,
+        scopes: vec!["callbacks:read".into()],
+        ..Default::default()
+    };
+    for principal in [agent, crm] {
+        let mut direct = ReportingServiceClient::with_interceptor(
+            testing::connect(mesh.reporting_addr).await,
+            MeshInterceptor::with_principal(
+                testing::principal_key(),
+                principal,
+                Duration::from_secs(60),
+            ),
+        );
+        let codes = [
+            direct.get_callback_processing_status(good()).await.err(),
+            direct
+                .export_callback_processing_status(ExportCallbackProcessingStatusRequest::default())
+                .await
+                .err(),
+            direct
+                .list_unfinished_callbacks_per_agent(
+                    ListUnfinishedCallbacksPerAgentRequest::default(),
+                )
+                .await
+                .err(),
+            direct
+                .get_read_model_status(GetReadModelStatusRequest::default())
+                .await
+                .err(),
+        ]
+        .map(|status| status.map(|s| s.code()));
+        assert_eq!(codes, [Some(Code::PermissionDenied); 4]);
+    }
 
     let admin = mesh.admin();
     let bad_filters = GetCallbackProcessingStatusRequest {

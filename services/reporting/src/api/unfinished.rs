@@ -31,6 +31,8 @@ pub async fn list(
         .await
         .map_err(|e| sql_status("count unfinished callbacks", &e))?;
     let total_size = rows.len() as i32;
+    // Paging compares keys as bytes; the database's collation may order logins otherwise.
+    rows.sort_by_cached_key(key);
     let next_page_token = page.finish_sorted(&mut rows, key);
     let model = status::get(&api.pool, status::CALLBACKS)
         .await

@@ -13,6 +13,17 @@ use switchboard_proto::{
 /// The routing-key patterns the reporting service consumes.
 pub const BINDINGS: [&str; 2] = ["callback.*", "ivr_route.*"];
 
+/// The callback event types whose snapshot the model folds (as [`read`] knows them).
+pub const CALLBACK_EVENTS: [&str; 7] = [
+    "callback.registered",
+    "callback.request_repeated",
+    "callback.assigned",
+    "callback.assignment_cancelled",
+    "callback.connect_requested",
+    "callback.attempt_recorded",
+    "callback.completed",
+];
+
 /// An event's effect on the models.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -114,6 +125,14 @@ mod tests {
         let empty = prost_types::Any::from_msg(&CallbackAssigned::default()).unwrap();
         let error = read(&envelope("callback.assigned", Some(empty))).unwrap_err();
         assert!(error.contains("no callback snapshot"), "{error}");
+    }
+
+    #[test]
+    fn every_listed_callback_event_is_read() {
+        for kind in CALLBACK_EVENTS {
+            let error = read(&envelope(kind, None)).unwrap_err();
+            assert!(error.contains("no payload"), "{kind}: {error}");
+        }
     }
 
     #[test]

@@ -41,22 +41,24 @@ pub fn occur_time(envelope: &EventEnvelope) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("event {} has no valid occur_time", envelope.event_id))
 }
 
-/// The newest retained event of each aggregate of `aggregate_type` whose id follows `after`, in
-/// aggregate-id order, at most `batch` of them.
+/// The newest retained event of one of `event_types` of each aggregate of `aggregate_type`
+/// whose id follows `after`, in aggregate-id order, at most `batch` of them.
 pub async fn newest_per_aggregate(
     tx: &mut PgConnection,
     aggregate_type: &str,
+    event_types: &[&str],
     after: &str,
     batch: i64,
 ) -> anyhow::Result<Vec<(String, EventEnvelope)>> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
         "SELECT DISTINCT ON (aggregate_id) aggregate_id, envelope FROM event_log
-         WHERE aggregate_type = $1 AND aggregate_id > $2
+         WHERE aggregate_type = $1 AND aggregate_id > $2 AND event_type = ANY($4)
          ORDER BY aggregate_id, aggregate_version DESC LIMIT $3",
     )
     .bind(aggregate_type)
     .bind(after)
     .bind(batch)
+    .bind(event_types)
     .fetch_all(tx)
     .await?;
     rows.into_iter()
@@ -68,9 +70,12 @@ pub async fn newest_per_aggregate(
         .collect()
 }
 
-/// How many events are retained, and the newest one's time.
+/// How many events are retained, and the newest callback event's time.
 pub async fn extent(tx: &mut PgConnection) -> sqlx::Result<(i64, Option<DateTime<Utc>>)> {
-    sqlx::query_as("SELECT count(*), max(occur_time) FROM event_log")
-        .fetch_one(tx)
-        .await
+    sqlx::query_as(
+        "SELECT count(*), max(occur_time) FILTER (WHERE aggregate_type = 'callback')
+         FROM event_log",
+    )
+    .fetch_one(tx)
+    .await
 }

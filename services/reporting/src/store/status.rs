@@ -44,12 +44,13 @@ pub async fn ensure(pool: &PgPool, time_zone: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Counts one more applied event of `name` that happened at `occur_time`. Runs last in the
-/// applying transaction: the row is shared by every consumer, so it is held briefly.
+/// Counts one more applied event of `name`; `occur_time` (of a callback event) advances the
+/// model's freshness. Runs last in the applying transaction: the row is shared by every
+/// consumer, so it is held briefly.
 pub async fn record_applied(
     tx: &mut PgConnection,
     name: &str,
-    occur_time: DateTime<Utc>,
+    occur_time: Option<DateTime<Utc>>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE read_models SET applied_event_count = applied_event_count + 1,
