@@ -6,15 +6,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use switchboard_callback::{Application, CallbackConfig, CallbackSettings};
-use switchboard_platform::{
-    Shutdown, config::GrpcConfig, db, grpc::MeshInterceptor, principal::PrincipalKey,
-};
-use switchboard_proto::{
-    callback::v1::{ExportCallbacksRequest, callback_service_client::CallbackServiceClient},
-    common::v1::{Principal, PrincipalKind},
+use switchboard_platform::{Shutdown, config::GrpcConfig, db};
+use switchboard_proto::callback::v1::{
+    ExportCallbacksRequest, callback_service_client::CallbackServiceClient,
 };
 
-use super::connect;
+use super::{admin_interceptor, connect};
 use crate::config::Config;
 
 /// The scratch schema's one route.
@@ -77,7 +74,6 @@ pub async fn run(config: &Config, rows: i64) -> anyhow::Result<()> {
         peak_memory_mib().unwrap_or(f64::NAN)
     );
 
-    let mesh_key = PrincipalKey::from_config(&platform.principal)?;
     let service = Application::build(CallbackConfig {
         listen: "127.0.0.1:0".parse()?,
         grpc: GrpcConfig::default(),
@@ -97,14 +93,9 @@ pub async fn run(config: &Config, rows: i64) -> anyhow::Result<()> {
     let addr = service.local_addr();
     let (stop, shutdown) = Shutdown::new();
     let task = tokio::spawn(service.run_until_stopped(shutdown));
-    let admin = Principal {
-        subject: "bench-admin".into(),
-        kind: PrincipalKind::Admin as i32,
-        ..Default::default()
-    };
     let mut client = CallbackServiceClient::with_interceptor(
         connect(addr).await?,
-        MeshInterceptor::with_principal(mesh_key, admin, Duration::from_secs(60)),
+        admin_interceptor(&platform.principal)?,
     )
     .max_decoding_message_size(4 << 20);
 

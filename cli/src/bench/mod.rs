@@ -8,6 +8,8 @@ pub mod gateway;
 mod load;
 pub mod reporting;
 
+use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
+use switchboard_proto::common::v1::{Principal, PrincipalKind};
 use tonic::transport::Channel;
 
 pub use load::{LoadResult, run_closed_loop};
@@ -24,6 +26,23 @@ fn print_line(name: &str, result: &LoadResult) {
         result.quantile_ms(0.99),
         result.quantile_ms(0.999),
     );
+}
+
+/// Signs an admin principal into every call, as the gateway would, for benchmarks that call a
+/// service in this process directly.
+fn admin_interceptor(
+    config: &switchboard_platform::config::PrincipalConfig,
+) -> anyhow::Result<MeshInterceptor> {
+    let admin = Principal {
+        subject: "bench-admin".into(),
+        kind: PrincipalKind::Admin as i32,
+        ..Default::default()
+    };
+    Ok(MeshInterceptor::with_principal(
+        PrincipalKey::from_config(config)?,
+        admin,
+        std::time::Duration::from_secs(60),
+    ))
 }
 
 async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Channel> {

@@ -6,11 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use switchboard_platform::{
-    Shutdown, config::GrpcConfig, db, grpc::MeshInterceptor, principal::PrincipalKey,
-};
+use switchboard_platform::{Shutdown, config::GrpcConfig, db};
 use switchboard_proto::{
-    common::v1::{LocalDate, Principal, PrincipalKind},
+    common::v1::LocalDate,
     reporting::v1::{
         AssigneeFilter, GetCallbackProcessingStatusRequest, ListUnfinishedCallbacksPerAgentRequest,
         ReportGranularity, ReportPeriod, assignee_filter::Assignee,
@@ -19,7 +17,7 @@ use switchboard_proto::{
 };
 use switchboard_reporting::{Application, ReportingConfig};
 
-use super::connect;
+use super::{admin_interceptor, connect};
 use crate::config::Config;
 
 const ROUTES: i64 = 20;
@@ -172,18 +170,9 @@ pub async fn run(
     let addr = service.local_addr();
     let (stop, shutdown) = Shutdown::new();
     let task = tokio::spawn(service.run_until_stopped(shutdown));
-    let admin = Principal {
-        subject: "bench-admin".into(),
-        kind: PrincipalKind::Admin as i32,
-        ..Default::default()
-    };
     let mut client = ReportingServiceClient::with_interceptor(
         connect(addr).await?,
-        MeshInterceptor::with_principal(
-            PrincipalKey::from_config(&platform.principal)?,
-            admin,
-            Duration::from_secs(60),
-        ),
+        admin_interceptor(&platform.principal)?,
     );
 
     // The report must agree with the facts before its speed means anything.

@@ -16,7 +16,7 @@ use switchboard_platform::{
     config::{AmqpConfig, DatabaseConfig, GrpcConfig, PrincipalConfig},
     db,
     events::{OutboxRelay, RelayConfig},
-    grpc::{GrpcServer, RunningServer},
+    grpc::{self, GrpcServer, RunningServer},
     principal::PrincipalKey,
 };
 use switchboard_proto::callback::v1::{
@@ -70,9 +70,7 @@ pub struct Application {
 impl Application {
     /// Connects to PostgreSQL and binds `config.listen` (port 0 picks a free port).
     pub async fn build(config: CallbackConfig) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("callback: cannot listen on {}: {e}", config.listen))?;
+        let listener = grpc::listen("callback", config.listen).await?;
         Self::build_on(listener, config).await
     }
 

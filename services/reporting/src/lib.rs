@@ -12,7 +12,6 @@ mod store;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use futures_util::future::OptionFuture;
 use sqlx::{PgPool, migrate::Migrator};
 use switchboard_platform::{
     Shutdown, calendar,
@@ -116,7 +115,9 @@ impl Application {
         });
         // Declared now, so events published from here on wait for the consumer; when RabbitMQ
         // is down the consumer declares it once it connects.
-        if let Some(Err(error)) = OptionFuture::from(consumer.as_ref().map(|c| c.declare())).await {
+        if let Some(consumer) = &consumer
+            && let Err(error) = consumer.declare().await
+        {
             tracing::warn!(%error, queue = CALLBACK_QUEUE, "cannot declare the queue yet");
         }
         let max = config.grpc.max_message_bytes;

@@ -9,7 +9,7 @@ mod verify;
 pub use admission::{Admission, AdmissionGuard, AdmissionLayer};
 pub use client::MeshInterceptor;
 pub use drain::DrainLayer;
-pub use server::{FallbackService, GrpcServer, RunningServer, grpc_span};
+pub use server::{FallbackService, GrpcServer, RunningServer, grpc_span, listen};
 pub use verify::VerifyPrincipalLayer;
 
 /// Paths that stay open without a principal and during drain: health and reflection.

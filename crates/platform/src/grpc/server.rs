@@ -89,9 +89,7 @@ impl GrpcServer {
 
     /// Binds `addr` (port 0 picks a free port) and marks every service SERVING.
     pub async fn bind(self, addr: SocketAddr) -> anyhow::Result<RunningServer> {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", self.name))?;
+        let listener = listen(&self.name, addr).await?;
         self.serve_on(listener).await
     }
 
@@ -141,6 +139,14 @@ impl GrpcServer {
             health,
         })
     }
+}
+
+/// Binds `addr` for the server of role `name` (port 0 picks a free port), with an error that
+/// names both.
+pub async fn listen(name: &str, addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("{name}: cannot listen on {addr}: {e}"))
 }
 
 /// A bound server, not yet serving.

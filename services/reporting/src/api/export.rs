@@ -1,9 +1,10 @@
 //! `ExportCallbackProcessingStatus`: the report as an `.xlsx` workbook — the filters, a row per
 //! bucket and the total row, Korean headers, the rate as a percentage — sent in chunks.
 
+use chrono::Datelike;
 use chrono_tz::Tz;
 use switchboard_platform::{
-    calendar::{compact_date, local_text},
+    calendar::local_text,
     error::{internal, sql_status},
 };
 use switchboard_proto::reporting::v1::ExportCallbackProcessingStatusResponse;
@@ -49,8 +50,8 @@ pub async fn start(api: &ReportingApi, query: StatusQuery) -> Result<ExportStrea
         .map_err(|e| internal("write workbook", &e))?;
     let file_name = format!(
         "callback-status-{}-{}.xlsx",
-        compact_date(&switchboard_platform::calendar::api_date(query.days.first)),
-        compact_date(&switchboard_platform::calendar::api_date(query.days.last)),
+        query.days.first.format("%Y%m%d"),
+        query.days.last.format("%Y%m%d"),
     );
     let mut first = Some(file_name);
     let messages: Vec<_> = workbook
@@ -72,11 +73,8 @@ pub async fn start(api: &ReportingApi, query: StatusQuery) -> Result<ExportStrea
 
 /// "2025-01-01" for a day, "2025-01" for a whole month, "2025-01-15 ~ 2025-01-31" otherwise.
 fn bucket_label(bucket: &Bucket, granularity: Granularity) -> String {
-    let whole_month = bucket.first.format("%d").to_string() == "01"
-        && bucket
-            .last
-            .succ_opt()
-            .is_none_or(|next| next.format("%d").to_string() == "01");
+    let whole_month =
+        bucket.first.day() == 1 && bucket.last.succ_opt().is_none_or(|next| next.day() == 1);
     match granularity {
         Granularity::Day => bucket.first.to_string(),
         Granularity::Month if whole_month => bucket.first.format("%Y-%m").to_string(),

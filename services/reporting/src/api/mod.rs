@@ -61,13 +61,7 @@ impl ReportingService for ReportingApi {
         request: Request<GetCallbackProcessingStatusRequest>,
     ) -> Result<Response<GetCallbackProcessingStatusResponse>, Status> {
         authorize(&request)?;
-        let request = request.into_inner();
-        let query = processing::StatusQuery::read(
-            request.period.as_ref(),
-            request.granularity,
-            &request.ivr_route_ids,
-            request.assignee.as_ref(),
-        )?;
+        let query = processing::StatusQuery::read(request.get_ref())?;
         processing::report(self, &query).await.map(Response::new)
     }
 
@@ -78,13 +72,19 @@ impl ReportingService for ReportingApi {
         request: Request<ExportCallbackProcessingStatusRequest>,
     ) -> Result<Response<ExportStream>, Status> {
         authorize(&request)?;
-        let request = request.into_inner();
-        let query = processing::StatusQuery::read(
-            request.period.as_ref(),
-            request.granularity,
-            &request.ivr_route_ids,
-            request.assignee.as_ref(),
-        )?;
+        // The export asks the same question as the report, in a message of the same fields.
+        let ExportCallbackProcessingStatusRequest {
+            period,
+            granularity,
+            ivr_route_ids,
+            assignee,
+        } = request.into_inner();
+        let query = processing::StatusQuery::read(&GetCallbackProcessingStatusRequest {
+            period,
+            granularity,
+            ivr_route_ids,
+            assignee,
+        })?;
         export::start(self, query).await.map(Response::new)
     }
 

@@ -9,8 +9,8 @@ use switchboard_platform::{
     time::timestamp,
 };
 use switchboard_proto::reporting::v1::{
-    AssigneeFilter, CallbackProcessingBucket, GetCallbackProcessingStatusResponse,
-    ReportGranularity, ReportPeriod, assignee_filter,
+    AssigneeFilter, CallbackProcessingBucket, GetCallbackProcessingStatusRequest,
+    GetCallbackProcessingStatusResponse, ReportGranularity, ReportPeriod, assignee_filter,
 };
 use tonic::Status;
 use uuid::Uuid;
@@ -35,16 +35,12 @@ pub struct StatusQuery {
 }
 
 impl StatusQuery {
-    /// Reads the request's fields (shared by the report and its export), naming every bad one.
-    pub fn read(
-        period: Option<&ReportPeriod>,
-        granularity: i32,
-        ivr_route_ids: &[String],
-        assignee: Option<&AssigneeFilter>,
-    ) -> Result<Self, Status> {
+    /// Reads the request (the export's fields arrive the same way), naming every bad field.
+    pub fn read(request: &GetCallbackProcessingStatusRequest) -> Result<Self, Status> {
+        let ivr_route_ids = &request.ivr_route_ids;
         let mut violations = FieldViolations::new();
-        let (first, last) = read_period(period, &mut violations);
-        let granularity = match ReportGranularity::try_from(granularity) {
+        let (first, last) = read_period(request.period.as_ref(), &mut violations);
+        let granularity = match ReportGranularity::try_from(request.granularity) {
             Ok(ReportGranularity::Unspecified | ReportGranularity::Day) => Granularity::Day,
             Ok(ReportGranularity::Month) => Granularity::Month,
             Err(_) => {
@@ -69,7 +65,7 @@ impl StatusQuery {
         }
         routes.sort_unstable();
         routes.dedup();
-        let (dimension, key) = read_assignee(assignee, &mut violations);
+        let (dimension, key) = read_assignee(request.assignee.as_ref(), &mut violations);
         let (Some(first), Some(last)) = (first, last) else {
             return Err(violations.into_status());
         };
@@ -220,17 +216,32 @@ mod tests {
         violated_fields(&result.unwrap_err())
     }
 
+    /// The query of a request with these fields.
+    fn read(
+        period: Option<&ReportPeriod>,
+        granularity: i32,
+        ivr_route_ids: &[String],
+        assignee: Option<&AssigneeFilter>,
+    ) -> Result<StatusQuery, Status> {
+        StatusQuery::read(&GetCallbackProcessingStatusRequest {
+            period: period.cloned(),
+            granularity,
+            ivr_route_ids: ivr_route_ids.to_vec(),
+            assignee: assignee.cloned(),
+        })
+    }
+
     #[test]
     fn every_bad_field_is_named() {
-        assert_eq!(fields(StatusQuery::read(None, 0, &[], None)), ["period"]);
+        assert_eq!(fields(read(None, 0, &[], None)), ["period"]);
         let reversed = period(date(2025, 2, 1), date(2025, 1, 31));
         assert_eq!(
-            fields(StatusQuery::read(Some(&reversed), 0, &[], None)),
+            fields(read(Some(&reversed), 0, &[], None)),
             ["period.end_date"]
         );
         let half = period(date(2025, 2, 30), None);
         assert_eq!(
-            fields(StatusQuery::read(Some(&half), 7, &["x".into()], None)),
+            fields(read(Some(&half), 7, &["x".into()], None)),
             [
                 "period.end_date",
                 "period.start_date",
@@ -243,15 +254,12 @@ mod tests {
             assignee: Some(assignee_filter::Assignee::AgentLogin(" ".into())),
         };
         assert_eq!(
-            fields(StatusQuery::read(Some(&good), 0, &[], Some(&empty_agent))),
+            fields(read(Some(&good), 0, &[], Some(&empty_agent))),
             ["assignee.agent_login"]
         );
         let long = period(date(2020, 1, 1), date(2025, 1, 1));
-        assert_eq!(
-            fields(StatusQuery::read(Some(&long), 1, &[], None)),
-            ["period"]
-        );
-        let query = StatusQuery::read(Some(&long), 2, &[], None).unwrap();
+        assert_eq!(fields(read(Some(&long), 1, &[], None)), ["period"]);
+        let query = read(Some(&long), 2, &[], None).unwrap();
         assert_eq!(query.plan().len(), 61);
     }
 
@@ -262,7 +270,7 @@ mod tests {
             assignee: Some(assignee_filter::Assignee::AgentLogin("Kim".into())),
         };
         let id = "0191d3b4-1111-7000-8000-000000000001".to_owned();
-        let query = StatusQuery::read(Some(&good), 0, &[id.clone(), id], Some(&kim)).unwrap();
+        let query = read(Some(&good), 0, &[id.clone(), id], Some(&kim)).unwrap();
         assert_eq!(query.days.assignee, "kim");
         assert_eq!(query.days.dimension, Dimension::Agent);
         assert_eq!(query.days.ivr_route_ids.len(), 1);
