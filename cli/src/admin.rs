@@ -3,24 +3,25 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use switchboard_gateway::{Bootstrapped, SCHEMA};
+use switchboard_gateway::{Bootstrapped, Gateway, GatewaySettings};
+use switchboard_platform::service::Service;
+use switchboard_reporting::Application as Reporting;
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, RoleSection};
 
 /// `switchboard directory create-admin`: creates the first admin of a fresh install.
 #[allow(clippy::print_stdout)] // the command's answer
 pub async fn create_admin(
     config: &Config,
-    defaulted: &[&'static str],
     login: &str,
     name: &str,
     email: &str,
 ) -> anyhow::Result<()> {
-    let guard = switchboard_platform::telemetry::init("directory", &config.platform.telemetry)?;
-    config::warn_defaults(defaulted);
+    let guard = switchboard_platform::telemetry::init("directory", &config.telemetry)?;
+    config::warn_defaults(config);
+    let schema = Gateway::SPEC.schema;
     let result =
-        switchboard_gateway::create_admin(&config.platform.database, SCHEMA, login, name, email)
-            .await;
+        switchboard_gateway::create_admin(&config.database, schema, login, name, email).await;
     guard.shutdown();
     match result? {
         Bootstrapped::Created(agent) => println!("created admin {}", agent.login),
@@ -33,8 +34,8 @@ pub async fn create_admin(
 #[allow(clippy::print_stdout)] // the token is the command's output
 pub fn print_token(config: &Config, login: &str, ttl_minutes: Option<u64>) -> anyhow::Result<()> {
     let ttl = ttl_minutes.map(|m| Duration::from_secs(m * 60));
-    let (token, expires) =
-        switchboard_gateway::issue_local_token(&config.gateway.settings, login, ttl)?;
+    let gateway: RoleSection<GatewaySettings> = config.section("gateway")?;
+    let (token, expires) = switchboard_gateway::issue_local_token(&gateway.settings, login, ttl)?;
     let expires = expires
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -48,15 +49,12 @@ pub fn print_token(config: &Config, login: &str, ttl_minutes: Option<u64>) -> an
 
 /// `switchboard reporting rebuild`: the reporting models built again from the event log.
 #[allow(clippy::print_stdout)] // the command's answer
-pub async fn rebuild_reporting(config: &Config, defaulted: &[&'static str]) -> anyhow::Result<()> {
-    let guard = switchboard_platform::telemetry::init("reporting", &config.platform.telemetry)?;
-    config::warn_defaults(defaulted);
-    let result = switchboard_reporting::rebuild(
-        &config.platform.database,
-        switchboard_reporting::SCHEMA,
-        &config.time_zone,
-    )
-    .await;
+pub async fn rebuild_reporting(config: &Config) -> anyhow::Result<()> {
+    let guard = switchboard_platform::telemetry::init("reporting", &config.telemetry)?;
+    config::warn_defaults(config);
+    let result =
+        switchboard_reporting::rebuild(&config.database, Reporting::SPEC.schema, &config.time_zone)
+            .await;
     guard.shutdown();
     let rebuilt = result?;
     println!(

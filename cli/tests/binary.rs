@@ -16,6 +16,13 @@ use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 
+/// The binary in development mode, as `scripts/dev` runs it.
+fn switchboard() -> Command {
+    let mut command = Command::new(BINARY);
+    command.env("SWITCHBOARD_DEV", "1");
+    command
+}
+
 fn free_port() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -25,10 +32,7 @@ fn free_port() -> SocketAddr {
 
 #[test]
 fn unknown_services_are_refused_by_name() {
-    let output = Command::new(BINARY)
-        .args(["serve", "billing"])
-        .output()
-        .unwrap();
+    let output = switchboard().args(["serve", "billing"]).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown service \"billing\""), "{stderr}");
@@ -36,7 +40,7 @@ fn unknown_services_are_refused_by_name() {
 
 #[tokio::test]
 async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
-    let migrate = Command::new(BINARY).arg("migrate").output().unwrap();
+    let migrate = switchboard().arg("migrate").output().unwrap();
     assert!(
         migrate.status.success(),
         "migrate: {}",
@@ -44,7 +48,7 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
     );
 
     let gateway = free_port();
-    let mut serving = tokio::process::Command::new(BINARY)
+    let mut serving = tokio::process::Command::from(switchboard())
         .args(["serve", "all"])
         .env("SWITCHBOARD_GATEWAY__LISTEN", gateway.to_string())
         .stdout(Stdio::null())
@@ -75,7 +79,7 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
 
     // A fresh install signs in: the first admin from the CLI, a token from the CLI, a call.
     let login = format!("cli-admin-{}", testing::unique_id());
-    let created = Command::new(BINARY)
+    let created = switchboard()
         .args([
             "directory",
             "create-admin",
@@ -92,7 +96,7 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
         String::from_utf8_lossy(&created.stderr)
     );
     assert!(String::from_utf8_lossy(&created.stdout).contains(&format!("created admin {login}")));
-    let token = Command::new(BINARY)
+    let token = switchboard()
         .args(["token", "--agent", &login])
         .output()
         .unwrap();

@@ -5,12 +5,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 use secrecy::SecretString;
 use serde::Deserialize;
-
-/// Development default of `gateway.auth.local_token.secret`; logged as such when in use.
-pub const DEV_LOCAL_TOKEN_SECRET: &str = "switchboard-development-token-secret-do-not-use";
-
-/// The keys whose development defaults must be replaced in production.
-pub const DEV_DEFAULT_KEYS: &[&str] = &["gateway.auth.local_token.secret"];
+use switchboard_platform::config::DEV_LOCAL_TOKEN_SECRET;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]

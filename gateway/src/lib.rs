@@ -22,18 +22,20 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use sqlx::migrate::Migrator;
 use switchboard_platform::{
-    Shutdown,
-    config::{AmqpConfig, DatabaseConfig, GrpcConfig, PrincipalConfig, RedisConfig},
+    add_grpc_services,
+    config::RedisConfig,
     db,
     events::{OutboxRelay, RelayConfig},
     grpc::{GrpcServer, RunningServer},
     principal::PrincipalKey,
+    service::{Service, ServiceContext, ServiceSpec, Tasks},
 };
 use switchboard_proto::gateway::v1::{
     api_key_service_server::ApiKeyServiceServer, auth_service_server::AuthServiceServer,
     directory_service_server::DirectoryServiceServer,
     presence_service_server::PresenceServiceServer,
 };
+use tokio::net::TcpListener;
 
 pub use auth::tokens::TokenVerifier;
 pub use config::GatewaySettings;
@@ -53,33 +55,7 @@ use crate::{
 /// The gateway's tables: the directory, API keys and presence versions.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// The PostgreSQL schema the gateway owns.
-pub const SCHEMA: &str = "gateway";
-
-/// What the gateway needs to start.
-#[derive(Debug, Clone)]
-pub struct GatewayConfig {
-    pub listen: SocketAddr,
-    pub grpc: GrpcConfig,
-    /// Which service owns which package, and where it is reached.
-    pub upstreams: Vec<Upstream>,
-    pub settings: GatewaySettings,
-    pub database: DatabaseConfig,
-    pub amqp: AmqpConfig,
-    pub redis: RedisConfig,
-    /// The mesh key the gateway signs principals with.
-    pub principal: PrincipalConfig,
-    /// The schema of its tables (`gateway`; tests use a fresh one).
-    pub schema: String,
-}
-
-/// Applies the gateway's migrations.
-pub async fn migrate(database: &DatabaseConfig, schema: &str) -> anyhow::Result<()> {
-    let pool = db::connect(database, schema).await?;
-    db::migrate(&pool, schema, Some(&MIGRATOR)).await
-}
-
-/// A bound gateway, not yet serving.
+/// The gateway, bound and ready to run.
 pub struct Gateway {
     server: RunningServer,
     relay: OutboxRelay,
@@ -89,13 +65,28 @@ pub struct Gateway {
     watched: Vec<Watched>,
 }
 
-impl Gateway {
-    /// Connects to PostgreSQL and Redis and binds `listen` (port 0 picks a free port).
-    pub async fn build(config: GatewayConfig) -> anyhow::Result<Self> {
-        let pool = db::connect(&config.database, &config.schema).await?;
-        let redis = connect_redis(&config.redis).await?;
-        let settings = &config.settings;
-        let mesh_key = PrincipalKey::from_config(&config.principal)?;
+impl Service for Gateway {
+    const SPEC: ServiceSpec = ServiceSpec {
+        name: "gateway",
+        schema: "gateway",
+        packages: &["switchboard.gateway.v1"],
+        migrator: Some(&MIGRATOR),
+        default_port: 50051,
+        production_keys: &["redis.url", "gateway.auth.local_token.secret"],
+    };
+
+    type Settings = GatewaySettings;
+
+    /// Connects to PostgreSQL and Redis, and routes every other package to its peer.
+    async fn build(
+        listener: TcpListener,
+        context: ServiceContext<GatewaySettings>,
+    ) -> anyhow::Result<Self> {
+        let platform = &context.platform;
+        let pool = db::connect(&platform.database, &context.schema).await?;
+        let redis = connect_redis(&platform.redis).await?;
+        let settings = &context.settings;
+        let mesh_key = PrincipalKey::from_config(&platform.principal)?;
         let tokens = Arc::new(TokenVerifier::new(
             settings.auth.local_token.clone(),
             settings.auth.idp.clone(),
@@ -117,9 +108,9 @@ impl Gateway {
             rate: RateLimiter::new(settings.limits.rate_per_s, settings.limits.burst),
             concurrency: ConcurrencyLimit::new(settings.limits.max_concurrent_calls),
         };
-        let table = RouteTable::new(config.upstreams.clone())?;
-        let watched = config
-            .upstreams
+        let upstreams = upstreams(&context);
+        let table = RouteTable::new(upstreams.clone())?;
+        let watched = upstreams
             .iter()
             .filter_map(|upstream| {
                 let (_, channel) = table.route(&format!("/{}.X/Y", upstream.package))?;
@@ -130,36 +121,27 @@ impl Gateway {
                 })
             })
             .collect();
-        let max = config.grpc.max_message_bytes;
-        let server = GrpcServer::new("gateway", config.grpc.clone())
+        let server = GrpcServer::new(Self::SPEC.name, platform.grpc.clone())
             .admission(Arc::new(admission))
-            .verify_principals(mesh_key)
-            .add_service(
-                AuthServiceServer::new(AuthApi::new(tokens, agents.clone()))
-                    .max_decoding_message_size(max),
-            )
-            .add_service(
-                DirectoryServiceServer::new(DirectoryApi::new(
-                    pool.clone(),
-                    agents,
-                    presence.clone(),
-                ))
-                .max_decoding_message_size(max),
-            )
-            .add_service(
-                ApiKeyServiceServer::new(ApiKeyApi::new(pool.clone(), keys))
-                    .max_decoding_message_size(max),
-            )
-            .add_service(
-                PresenceServiceServer::new(PresenceApi::new(presence.clone(), pool.clone()))
-                    .max_decoding_message_size(max),
-            )
-            .fallback(RoutingProxy::new(table, max).boxed())
-            .bind(config.listen)
-            .await?;
+            .verify_principals(mesh_key);
+        let max = server.max_message_bytes();
+        let server = add_grpc_services!(
+            server,
+            AuthServiceServer::new(AuthApi::new(tokens, agents.clone())),
+            DirectoryServiceServer::new(DirectoryApi::new(pool.clone(), agents, presence.clone())),
+            ApiKeyServiceServer::new(ApiKeyApi::new(pool.clone(), keys)),
+            PresenceServiceServer::new(PresenceApi::new(presence.clone(), pool.clone())),
+        )
+        .fallback(RoutingProxy::new(table, max).boxed())
+        .serve_on(listener)
+        .await?;
         Ok(Self {
             server,
-            relay: OutboxRelay::new(pool, config.amqp.clone(), RelayConfig::new(&config.schema)),
+            relay: OutboxRelay::new(
+                pool,
+                platform.amqp.clone(),
+                RelayConfig::new(&context.schema),
+            ),
             presence,
             sweep_interval: Duration::from_millis(settings.presence.sweep_interval_ms.max(10)),
             health_interval: Duration::from_millis(settings.upstream_health_interval_ms.max(10)),
@@ -167,28 +149,44 @@ impl Gateway {
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
+    fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
     }
 
-    /// Serves until `shutdown`, with the outbox relay, the presence sweeper and the routed
-    /// services' health checks running beside it.
-    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let relay = tokio::spawn(self.relay.run(shutdown.clone()));
-        let sweeper = tokio::spawn(
-            self.presence
-                .run_sweeper(self.sweep_interval, shutdown.clone()),
-        );
-        let health = tokio::spawn(upstream_health::watch(
-            self.server.health(),
-            self.watched,
-            self.health_interval,
-            shutdown.clone(),
-        ));
-        let served = self.server.run_until_stopped(shutdown).await;
-        let _ = tokio::join!(relay, sweeper, health);
-        served
+    /// The server, with the outbox relay, the presence sweeper and the routed services' health
+    /// checks beside it.
+    fn tasks(self) -> Tasks {
+        let health = self.server.health();
+        let (presence, sweep_interval) = (self.presence, self.sweep_interval);
+        let (watched, health_interval) = (self.watched, self.health_interval);
+        Tasks::new()
+            .add("grpc server", |shutdown| {
+                self.server.run_until_stopped(shutdown)
+            })
+            .add("outbox relay", |shutdown| self.relay.run(shutdown))
+            .add("presence sweeper", move |shutdown| {
+                presence.run_sweeper(sweep_interval, shutdown)
+            })
+            .add("upstream health", move |shutdown| {
+                upstream_health::watch(health, watched, health_interval, shutdown)
+            })
     }
+}
+
+/// One route per package of every peer but the gateway itself.
+fn upstreams(context: &ServiceContext<GatewaySettings>) -> Vec<Upstream> {
+    context
+        .peers
+        .iter()
+        .filter(|peer| peer.name != Gateway::SPEC.name)
+        .flat_map(|peer| {
+            peer.packages.iter().map(|package| Upstream {
+                package: package.clone(),
+                service: peer.name.clone(),
+                url: peer.url.clone(),
+            })
+        })
+        .collect()
 }
 
 async fn connect_redis(config: &RedisConfig) -> anyhow::Result<redis::aio::ConnectionManager> {

@@ -5,13 +5,13 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use crate::{Gateway, GatewayConfig, GatewaySettings, Upstream};
 use sqlx::PgPool;
 use switchboard_platform::{
     Shutdown, ShutdownTrigger,
     config::{AmqpConfig, GrpcConfig},
     events::{ConsumerConfig, EventConsumer, EventHandler, HandlerError},
-    testing,
+    service::Peer,
+    testing::{self, Started},
 };
 use switchboard_proto::events::v1::EventEnvelope;
 use switchboard_proto::gateway::v1::{
@@ -20,6 +20,8 @@ use switchboard_proto::gateway::v1::{
     directory_service_client::DirectoryServiceClient,
 };
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
+
+use crate::{Gateway, GatewaySettings, Upstream};
 
 pub const ADMIN: &str = "admin";
 
@@ -30,8 +32,7 @@ pub struct Harness {
     pub amqp: AmqpConfig,
     pub test: String,
     pub settings: GatewaySettings,
-    stop: ShutdownTrigger,
-    stopped: tokio::task::JoinHandle<anyhow::Result<()>>,
+    service: Started,
 }
 
 impl Harness {
@@ -44,43 +45,42 @@ impl Harness {
         tune: impl FnOnce(&mut GatewaySettings),
         grpc: GrpcConfig,
     ) -> Self {
-        let (pool, schema) = testing::fresh_schema("gw").await;
-        let database = testing::database_config();
-        crate::create_admin(&database, &schema, ADMIN, "관리자", "admin@example.com")
-            .await
-            .expect("the first admin is created");
         let test = testing::unique_id();
         let amqp = testing::amqp_config(&test);
-        let mut settings = GatewaySettings::default();
-        settings.presence.key_prefix = format!("test:{schema}");
-        tune(&mut settings);
-        let gateway = Gateway::build(GatewayConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            grpc,
-            upstreams,
-            settings: settings.clone(),
-            database,
-            amqp: amqp.clone(),
-            redis: testing::redis_config(),
-            principal: testing::principal_config(),
-            schema: schema.clone(),
-        })
+        let peers = upstreams
+            .into_iter()
+            .map(|upstream| Peer {
+                name: upstream.service,
+                packages: vec![upstream.package],
+                url: upstream.url,
+            })
+            .collect();
+        let (mut context, pool) =
+            testing::context::<Gateway>("gw", &amqp, peers, GatewaySettings::default()).await;
+        let schema = context.schema.clone();
+        context.platform.grpc = grpc;
+        context.settings.presence.key_prefix = format!("test:{schema}");
+        tune(&mut context.settings);
+        crate::create_admin(
+            &context.platform.database,
+            &schema,
+            ADMIN,
+            "관리자",
+            "admin@example.com",
+        )
         .await
-        .unwrap_or_else(|e| {
-            panic!("the gateway starts (is Redis running? scripts/ensure-services): {e:#}")
-        });
-        let addr = gateway.local_addr();
-        let (stop, shutdown) = Shutdown::new();
-        let stopped = tokio::spawn(gateway.run_until_stopped(shutdown));
+        .expect("the first admin is created");
+        let settings = context.settings.clone();
+        let service =
+            Started::build::<Gateway>(testing::free_listener().await, context, pool.clone()).await;
         Self {
-            addr,
+            addr: service.addr,
             pool,
             schema,
             amqp,
             test,
             settings,
-            stop,
-            stopped,
+            service,
         }
     }
 
@@ -192,10 +192,9 @@ impl Harness {
             .expect("the admin disables an agent");
     }
 
+    /// Stops the gateway, drops its schema and deletes the test's virtual host.
     pub async fn stop(self) {
-        self.stop.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.stopped).await;
-        testing::drop_schema(&self.pool, &self.schema).await;
+        self.service.stop().await;
         testing::delete_amqp(&self.test);
     }
 }

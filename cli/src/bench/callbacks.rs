@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use switchboard_gateway::GatewaySettings;
 use switchboard_platform::db;
 use switchboard_proto::{
     callback::v1::{
@@ -21,7 +22,7 @@ use switchboard_proto::{
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
 use super::{LoadResult, connect_url, print_line, run_closed_loop};
-use crate::config::Config;
+use crate::config::{Config, RoleSection};
 
 /// Connections the load is spread over (one HTTP/2 connection each).
 const CHANNELS: usize = 4;
@@ -48,7 +49,7 @@ async fn raw_inserts(
     duration: Duration,
 ) -> anyhow::Result<LoadResult> {
     let schema = format!("bench_raw_{run}");
-    let mut database = config.platform.database.clone();
+    let mut database = config.database.clone();
     database.max_connections = concurrency as u32 + 2;
     let pool = db::connect(&database, &schema).await?;
     let create = format!(
@@ -98,7 +99,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let (token, _) = switchboard_gateway::issue_local_token(
-        &config.gateway.settings,
+        &config
+            .section::<RoleSection<GatewaySettings>>("gateway")?
+            .settings,
         admin,
         Some(Duration::from_secs(3_600)),
     )?;

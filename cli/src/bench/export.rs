@@ -5,14 +5,17 @@
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
-use switchboard_callback::{Application, CallbackConfig, CallbackSettings};
-use switchboard_platform::{Shutdown, config::GrpcConfig, db};
+use switchboard_callback::{Application, CallbackSettings};
+use switchboard_platform::{
+    Shutdown, db,
+    service::{Peer, Service},
+};
 use switchboard_proto::callback::v1::{
     ExportCallbacksRequest, callback_service_client::CallbackServiceClient,
 };
 
-use super::{admin_interceptor, connect};
-use crate::config::Config;
+use super::{admin_interceptor, connect, in_process};
+use crate::config::{Config, RoleSection};
 
 /// The scratch schema's one route.
 const ROUTE: &str = "INSERT INTO ivr_routes (id, code, display_name, repeat_request_policy)
@@ -49,13 +52,15 @@ fn peak_memory_mib() -> Option<f64> {
 /// Runs the benchmark and prints its figures; the last line is the summary.
 #[allow(clippy::print_stdout)] // the figures are the command's output
 pub async fn run(config: &Config, rows: i64) -> anyhow::Result<()> {
-    let platform = &config.platform;
+    let platform = &config.config;
     let schema = format!(
         "bench_export_{}",
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let pool = db::connect(&platform.database, &schema).await?;
-    switchboard_callback::migrate(&platform.database, &schema).await?;
+    Application::SPEC
+        .migrate(&platform.database, &schema)
+        .await?;
     let filled = Instant::now();
     sqlx::query(ROUTE).execute(&pool).await?;
     sqlx::query(CALLBACKS).bind(rows).execute(&pool).await?;
@@ -74,22 +79,18 @@ pub async fn run(config: &Config, rows: i64) -> anyhow::Result<()> {
         peak_memory_mib().unwrap_or(f64::NAN)
     );
 
-    let service = Application::build(CallbackConfig {
-        listen: "127.0.0.1:0".parse()?,
-        grpc: GrpcConfig::default(),
-        database: platform.database.clone(),
-        amqp: platform.amqp.clone(),
-        principal: platform.principal.clone(),
-        schema: schema.clone(),
-        // No directory here: the sheet shows group ids instead of names.
-        gateway_url: "http://127.0.0.1:9".into(),
-        time_zone: config.time_zone.clone(),
-        settings: CallbackSettings {
-            export_max_rows: rows.max(1),
-            ..config.callback.settings.clone()
-        },
-    })
-    .await?;
+    let section: RoleSection<CallbackSettings> = config.section("callback")?;
+    let settings = CallbackSettings {
+        export_max_rows: rows.max(1),
+        ..section.settings
+    };
+    // No directory here: the sheet shows group ids instead of names.
+    let gateway = Peer {
+        name: "gateway".into(),
+        packages: Vec::new(),
+        url: "http://127.0.0.1:9".into(),
+    };
+    let service = Application::bind(in_process(config, &schema, vec![gateway], settings)).await?;
     let addr = service.local_addr();
     let (stop, shutdown) = Shutdown::new();
     let task = tokio::spawn(service.run_until_stopped(shutdown));

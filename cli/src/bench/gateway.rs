@@ -5,13 +5,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use switchboard_gateway::{Gateway, GatewayConfig, GatewaySettings, Upstream};
+use switchboard_gateway::{Gateway, GatewaySettings};
 use switchboard_platform::{
     Shutdown,
     config::{GrpcConfig, PrincipalConfig},
     db,
     grpc::{GrpcServer, MeshInterceptor},
     principal::PrincipalKey,
+    service::{Peer, Service},
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
@@ -24,8 +25,8 @@ use switchboard_proto::{
 };
 use tonic::{Request, Response, Status, metadata::MetadataValue};
 
-use super::{connect, print_line, run_closed_loop};
-use crate::config::Config;
+use super::{connect, in_process, print_line, run_closed_loop};
+use crate::config::{Config, RoleSection};
 
 /// The schema the benchmark's gateway uses; dropped when it ends.
 const SCHEMA: &str = "bench_gateway";
@@ -71,7 +72,7 @@ impl ReportingService for Noop {
 /// Runs the benchmark and prints its figures; the last line is the summary.
 #[allow(clippy::print_stdout)] // the figures are the command's output
 pub async fn run(config: &Config, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
-    let platform = &config.platform;
+    let platform = &config.config;
     let principal_config: PrincipalConfig = platform.principal.clone();
     let mesh_key = PrincipalKey::from_config(&principal_config)?;
     let (stop, shutdown) = Shutdown::new();
@@ -88,26 +89,24 @@ pub async fn run(config: &Config, concurrency: usize, duration: Duration) -> any
     db::migrate(&pool, SCHEMA, Some(&switchboard_gateway::MIGRATOR)).await?;
     switchboard_gateway::create_admin(&platform.database, SCHEMA, "bench-admin", "bench", "")
         .await?;
-    let mut settings: GatewaySettings = config.gateway.settings.clone();
+    let mut settings = config
+        .section::<RoleSection<GatewaySettings>>("gateway")?
+        .settings;
     settings.limits.rate_per_s = 1e9;
     settings.limits.burst = u32::MAX;
     settings.limits.max_concurrent_calls = concurrency * 4 + 64;
     settings.presence.key_prefix = "bench:presence".into();
-    let gateway = Gateway::build(GatewayConfig {
-        listen: "127.0.0.1:0".parse()?,
-        grpc: GrpcConfig::default(),
-        upstreams: vec![Upstream {
-            package: "switchboard.reporting.v1".into(),
-            service: "reporting".into(),
-            url: format!("http://{service_addr}"),
-        }],
-        settings: settings.clone(),
-        database: platform.database.clone(),
-        amqp: platform.amqp.clone(),
-        redis: platform.redis.clone(),
-        principal: principal_config,
-        schema: SCHEMA.into(),
-    })
+    let reporting = Peer {
+        name: "reporting".into(),
+        packages: vec!["switchboard.reporting.v1".into()],
+        url: format!("http://{service_addr}"),
+    };
+    let gateway = Gateway::bind(in_process(
+        config,
+        SCHEMA,
+        vec![reporting],
+        settings.clone(),
+    ))
     .await?;
     let gateway_addr = gateway.local_addr();
     let gateway_task = tokio::spawn(gateway.run_until_stopped(shutdown));

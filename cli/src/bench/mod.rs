@@ -14,6 +14,50 @@ use tonic::transport::Channel;
 
 pub use load::{LoadResult, run_closed_loop};
 
+use crate::{BenchCommand, config::Config};
+
+/// The context of a service a benchmark starts in this process: a free loopback port, the
+/// scratch `schema`, the given peers and settings.
+fn in_process<S>(
+    config: &Config,
+    schema: &str,
+    peers: Vec<switchboard_platform::service::Peer>,
+    settings: S,
+) -> switchboard_platform::service::ServiceContext<S> {
+    switchboard_platform::service::ServiceContext {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        platform: config.config.clone(),
+        schema: schema.to_owned(),
+        peers,
+        metrics: Default::default(),
+        settings,
+    }
+}
+
+/// Runs the benchmark `command` names.
+pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
+    let seconds = std::time::Duration::from_secs;
+    match command {
+        BenchCommand::Gateway {
+            concurrency,
+            duration,
+        } => gateway::run(config, concurrency, seconds(duration)).await,
+        BenchCommand::Callbacks {
+            concurrency,
+            duration,
+            gateway,
+            admin,
+        } => callbacks::run(config, &gateway, &admin, concurrency, seconds(duration)).await,
+        BenchCommand::Export { rows } => export::run(config, rows).await,
+        BenchCommand::Reporting {
+            callbacks,
+            repeat,
+            schema,
+            drop,
+        } => reporting::run(config, callbacks, repeat, &schema, drop).await,
+    }
+}
+
 /// One result's figures on one line.
 #[allow(clippy::print_stdout)] // the figures are the command's output
 fn print_line(name: &str, result: &LoadResult) {

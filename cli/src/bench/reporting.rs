@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use switchboard_platform::{Shutdown, config::GrpcConfig, db};
+use switchboard_platform::{Shutdown, db, service::Service};
 use switchboard_proto::{
     common::v1::LocalDate,
     reporting::v1::{
@@ -15,9 +15,9 @@ use switchboard_proto::{
         reporting_service_client::ReportingServiceClient,
     },
 };
-use switchboard_reporting::{Application, ReportingConfig};
+use switchboard_reporting::{Application, ReportingSettings};
 
-use super::{admin_interceptor, connect};
+use super::{admin_interceptor, connect, in_process};
 use crate::config::Config;
 
 const ROUTES: i64 = 20;
@@ -83,9 +83,9 @@ fn quantiles(times: &mut [Duration]) -> (f64, f64, f64) {
 /// Fills `schema` with `callbacks` facts and their counts, unless it already holds them.
 #[allow(clippy::print_stdout)] // progress is part of the command's output
 async fn fill(config: &Config, schema: &str, callbacks: i64) -> anyhow::Result<sqlx::PgPool> {
-    let database = &config.platform.database;
+    let database = &config.database;
     let pool = db::connect(database, schema).await?;
-    switchboard_reporting::migrate(database, schema).await?;
+    Application::SPEC.migrate(database, schema).await?;
     let (held,): (i64,) = sqlx::query_as("SELECT count(*) FROM callback_facts")
         .fetch_one(&pool)
         .await?;
@@ -150,23 +150,17 @@ pub async fn run(
     );
     db::check_schema_name(schema)?;
     anyhow::ensure!(
-        schema != switchboard_reporting::SCHEMA,
+        schema != Application::SPEC.schema,
         "--schema {schema} is the reporting service's own; the benchmark needs a scratch schema"
     );
-    let platform = &config.platform;
+    let platform = &config.config;
     let pool = fill(config, schema, callbacks).await?;
 
-    let service = Application::build(ReportingConfig {
-        listen: "127.0.0.1:0".parse()?,
-        grpc: GrpcConfig::default(),
-        database: platform.database.clone(),
-        amqp: platform.amqp.clone(),
-        principal: platform.principal.clone(),
-        schema: schema.to_owned(),
-        time_zone: config.time_zone.clone(),
+    // A reader: the model was generated, so nothing is consumed.
+    let settings = ReportingSettings {
         consume_events: false,
-    })
-    .await?;
+    };
+    let service = Application::bind(in_process(config, schema, Vec::new(), settings)).await?;
     let addr = service.local_addr();
     let (stop, shutdown) = Shutdown::new();
     let task = tokio::spawn(service.run_until_stopped(shutdown));

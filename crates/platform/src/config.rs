@@ -20,36 +20,133 @@ pub const DEV_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 pub const DEV_REDIS_URL: &str = "redis://127.0.0.1:6379/0";
 pub const DEV_PRINCIPAL_KEY: &str = "switchboard-development-principal-key-do-not-use";
 
-/// A configuration loaded from every source, with the keys that came from no source at all.
+/// The variable that turns on development mode (`1` or `true`): only then do the
+/// development defaults of [`DEV_DEFAULTS`] apply. `scripts/dev` and `scripts/test` set it.
+pub const DEV_MODE_VAR: &str = "SWITCHBOARD_DEV";
+
+/// Keys whose defaults only make sense on a developer's machine, with those defaults. Outside
+/// development mode such a key must be set, and not to its development value.
+pub const DEV_DEFAULTS: &[(&str, &str)] = &[
+    ("database.url", DEV_DATABASE_URL),
+    ("amqp.url", DEV_AMQP_URL),
+    ("redis.url", DEV_REDIS_URL),
+    ("principal.key", DEV_PRINCIPAL_KEY),
+    ("gateway.auth.local_token.secret", DEV_LOCAL_TOKEN_SECRET),
+];
+
+/// Development default of `gateway.auth.local_token.secret` (the gateway's own tokens).
+pub const DEV_LOCAL_TOKEN_SECRET: &str = "switchboard-development-token-secret-do-not-use";
+
+/// The platform keys every service process needs set outside development mode.
+pub const SERVICE_KEYS: &[&str] = &["database.url", "amqp.url", "principal.key"];
+
+/// Whether `SWITCHBOARD_DEV` asks for development mode.
+pub fn dev_mode() -> bool {
+    std::env::var(DEV_MODE_VAR).is_ok_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes"
+        )
+    })
+}
+
+/// The environment variable that sets `key` (`principal.key` → `SWITCHBOARD_PRINCIPAL__KEY`).
+pub fn env_var(key: &str) -> String {
+    format!(
+        "SWITCHBOARD_{}",
+        key.to_ascii_uppercase().replace('.', "__")
+    )
+}
+
+/// A configuration loaded from every source, which can still be asked for other sections.
+#[derive(Debug, Clone)]
 pub struct Loaded<T> {
     pub config: T,
-    /// Keys among those asked about that no file or variable set, so their defaults are in use.
+    /// Development-default keys that no file or variable set, so their defaults are in use.
     pub defaulted: Vec<&'static str>,
+    pub dev_mode: bool,
+    figment: Figment,
+}
+
+impl<T> std::ops::Deref for Loaded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.config
+    }
+}
+
+impl<T> Loaded<T> {
+    /// Section `key` of the configuration (e.g. a role's, `callback`), its defaults where unset.
+    pub fn section<S: DeserializeOwned + Default>(&self, key: &str) -> anyhow::Result<S> {
+        if !self.figment.contains(key) {
+            return Ok(S::default());
+        }
+        self.figment
+            .extract_inner(key)
+            .map_err(|e| anyhow::anyhow!("configuration section {key}: {e}"))
+    }
+
+    /// Refuses to go on with a development default outside development mode: each of `keys`
+    /// that has one must be set, and not to the development value. Names every such variable.
+    pub fn require(&self, keys: &[&str]) -> anyhow::Result<()> {
+        if self.dev_mode {
+            return Ok(());
+        }
+        let mut missing = Vec::new();
+        let mut public = Vec::new();
+        for key in keys {
+            let Some((_, dev_value)) = DEV_DEFAULTS.iter().find(|(k, _)| k == key) else {
+                continue;
+            };
+            match self.figment.find_value(key) {
+                Err(_) => missing.push(env_var(key)),
+                Ok(value) if value.as_str() == Some(*dev_value) => public.push(env_var(key)),
+                Ok(_) => {}
+            }
+        }
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!(
+                "{} not set; outside development mode ({DEV_MODE_VAR}=1) there is no default",
+                missing.join(", ")
+            ));
+        }
+        if !public.is_empty() {
+            problems.push(format!(
+                "{} set to the public development value; choose a secret of your own",
+                public.join(", ")
+            ));
+        }
+        anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
+        Ok(())
+    }
 }
 
 /// Loads `T` from the file named by `SWITCHBOARD_CONFIG` (if any) and `SWITCHBOARD_*` variables;
-/// fields nobody set keep their serde defaults. `watch` names the keys whose development default
-/// should be reported when nobody set them.
-pub fn load<T: DeserializeOwned>(watch: &[&'static str]) -> anyhow::Result<Loaded<T>> {
+/// fields nobody set keep their serde defaults.
+pub fn load<T: DeserializeOwned>() -> anyhow::Result<Loaded<T>> {
     let mut figment = Figment::new();
     if let Some(file) = std::env::var_os(CONFIG_FILE_VAR) {
         figment = figment.merge(Toml::file_exact(PathBuf::from(file)));
     }
     figment = figment.merge(Env::prefixed("SWITCHBOARD_").split("__"));
     let config = figment.extract()?;
-    let defaulted = watch
+    let defaulted = DEV_DEFAULTS
         .iter()
-        .copied()
+        .map(|(key, _)| *key)
         .filter(|key| !figment.contains(key))
         .collect();
-    Ok(Loaded { config, defaulted })
+    Ok(Loaded {
+        config,
+        defaulted,
+        dev_mode: dev_mode(),
+        figment,
+    })
 }
 
-/// The keys of [`PlatformConfig`] whose defaults only make sense on a developer's machine.
-pub const DEV_DEFAULT_KEYS: &[&str] = &["database.url", "amqp.url", "redis.url", "principal.key"];
-
 /// What every service process needs, whatever its role.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct PlatformConfig {
     pub database: DatabaseConfig,
@@ -58,6 +155,22 @@ pub struct PlatformConfig {
     pub principal: PrincipalConfig,
     pub grpc: GrpcConfig,
     pub telemetry: TelemetryConfig,
+    /// The contact center's time zone (IANA name): local days and months.
+    pub time_zone: String,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            database: DatabaseConfig::default(),
+            amqp: AmqpConfig::default(),
+            redis: RedisConfig::default(),
+            principal: PrincipalConfig::default(),
+            grpc: GrpcConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            time_zone: "Asia/Seoul".into(),
+        }
+    }
 }
 
 /// PostgreSQL.

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod paging;
 pub mod principal;
 pub mod request_id;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

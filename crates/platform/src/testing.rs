@@ -20,8 +20,11 @@ use crate::{
 
 #[path = "testing/probe.rs"]
 mod probe;
+#[path = "testing/service.rs"]
+mod service;
 
 pub use probe::{Probe, probe_server};
+pub use service::{Started, context, free_listener, peer, platform_config};
 
 const START_POSTGRES: &str =
     "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
@@ -42,8 +45,26 @@ pub fn database_config() -> DatabaseConfig {
     }
 }
 
+/// With `TEST_LOG` set, the logs of the test process are written through the test harness
+/// (shown for failing tests); `RUST_LOG` filters them (default `info`). Called by every harness.
+pub fn init_test_log() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("TEST_LOG").is_none() {
+        return;
+    }
+    INIT.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 /// A fresh schema named `t_<prefix>_<id>` with the platform's tables, and a pool that uses it.
 pub async fn fresh_schema(prefix: &str) -> (PgPool, String) {
+    init_test_log();
     let schema = format!("t_{prefix}_{}", unique_id());
     let pool = crate::db::connect(&database_config(), &schema)
         .await

@@ -16,3 +16,19 @@ pub use verify::VerifyPrincipalLayer;
 pub(crate) fn is_infrastructure_path(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.") || path.starts_with("/grpc.reflection.")
 }
+
+/// Adds generated tonic servers to a [`GrpcServer`], each with the configured message limit
+/// (`grpc.max_message_bytes`) for requests and responses alike:
+/// `add_grpc_services!(server, CallbackServiceServer::new(api), IvrRouteServiceServer::new(routes))`.
+#[macro_export]
+macro_rules! add_grpc_services {
+    ($server:expr, $($service:expr),+ $(,)?) => {{
+        let server = $server;
+        let max = server.max_message_bytes();
+        server$(.add_service(
+            $service
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        ))+
+    }};
+}

@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
-use switchboard_callback::{Application, CallbackConfig, CallbackSettings};
+use switchboard_callback::CallbackSettings;
 use switchboard_gateway::Upstream;
 pub use switchboard_gateway::testing::{ADMIN, EventTap, Harness, bearer};
-use switchboard_platform::{Shutdown, ShutdownTrigger, config::GrpcConfig, testing};
+use switchboard_platform::testing::{self, Started};
 use switchboard_proto::callback::v1::{
     CreateCallbackRequest, CreateCallbackResponse, CreateIvrRouteRequest, IvrRoute,
     RepeatRequestPolicy, callback_service_client::CallbackServiceClient,
@@ -26,8 +26,7 @@ pub struct Mesh {
     pub schema: String,
     /// An API key with `callbacks:create`, as the IVR holds.
     pub ivr_key: String,
-    stop: ShutdownTrigger,
-    stopped: tokio::task::JoinHandle<anyhow::Result<()>>,
+    service: Started,
 }
 
 impl Mesh {
@@ -37,7 +36,7 @@ impl Mesh {
 
     pub async fn start_with(tune: impl FnOnce(&mut CallbackSettings)) -> Self {
         // The service's address must be known to the gateway, and the gateway's to the service.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = testing::free_listener().await;
         let addr = listener.local_addr().unwrap();
         let gateway = Harness::start(vec![Upstream {
             package: "switchboard.callback.v1".into(),
@@ -45,38 +44,15 @@ impl Mesh {
             url: format!("http://{addr}"),
         }])
         .await;
-        let (pool, schema) = testing::fresh_schema("cb").await;
-        switchboard_callback::migrate(&testing::database_config(), &schema)
-            .await
-            .expect("the callback migrations apply");
-        let mut settings = CallbackSettings::default();
-        tune(&mut settings);
-        let service = Application::build_on(
-            listener,
-            CallbackConfig {
-                listen: addr,
-                grpc: GrpcConfig::default(),
-                database: testing::database_config(),
-                amqp: gateway.amqp.clone(),
-                principal: testing::principal_config(),
-                schema: schema.clone(),
-                gateway_url: format!("http://{}", gateway.addr),
-                time_zone: "Asia/Seoul".into(),
-                settings,
-            },
-        )
-        .await
-        .expect("the callback service starts");
-        let (stop, shutdown) = Shutdown::new();
-        let stopped = tokio::spawn(service.run_until_stopped(shutdown));
+        let service =
+            switchboard_callback::testing::start(listener, gateway.addr, &gateway.amqp, tune).await;
         let (_, ivr_key) = gateway.create_api_key("ivr", &["callbacks:create"]).await;
         Self {
             gateway,
-            pool,
-            schema,
+            pool: service.pool.clone(),
+            schema: service.schema.clone(),
             ivr_key,
-            stop,
-            stopped,
+            service,
         }
     }
 
@@ -172,9 +148,7 @@ impl Mesh {
     }
 
     pub async fn stop(self) {
-        self.stop.trigger();
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.stopped).await;
-        testing::drop_schema(&self.pool, &self.schema).await;
+        self.service.stop().await;
         self.gateway.stop().await;
     }
 }

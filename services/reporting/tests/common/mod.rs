@@ -17,10 +17,8 @@ use sqlx::PgPool;
 use switchboard_gateway::Upstream;
 pub use switchboard_gateway::testing::{ADMIN, Harness, bearer};
 use switchboard_platform::{
-    Shutdown, ShutdownTrigger,
-    config::GrpcConfig,
     events::{ConsumerStats, amqp},
-    testing,
+    testing::{self, Started},
 };
 use switchboard_proto::{
     callback::v1::callback_service_client::CallbackServiceClient,
@@ -32,7 +30,6 @@ use switchboard_proto::{
         reporting_service_client::ReportingServiceClient,
     },
 };
-use switchboard_reporting::{Application, ReportingConfig};
 use tonic::transport::Channel;
 
 pub mod scenario;
@@ -50,25 +47,9 @@ pub struct Mesh {
     /// The first reporting replica's own address (behind the gateway).
     pub reporting_addr: std::net::SocketAddr,
     pub lag: switchboard_reporting::ModelLag,
-    stops: Vec<ShutdownTrigger>,
-    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-fn reporting_config(
-    listener: &tokio::net::TcpListener,
-    mesh: &Harness,
-    schema: &str,
-) -> ReportingConfig {
-    ReportingConfig {
-        listen: listener.local_addr().unwrap(),
-        grpc: GrpcConfig::default(),
-        database: testing::database_config(),
-        amqp: mesh.amqp.clone(),
-        principal: testing::principal_config(),
-        schema: schema.to_owned(),
-        time_zone: ZONE.into(),
-        consume_events: true,
-    }
+    /// The reporting replicas (the first owns the schema).
+    replicas: Vec<Started>,
+    callbacks_service: Option<Started>,
 }
 
 impl Mesh {
@@ -83,9 +64,8 @@ impl Mesh {
     }
 
     async fn start_inner(replicas: usize, with_callbacks: bool) -> Self {
-        let bind = || tokio::net::TcpListener::bind("127.0.0.1:0");
-        let reporting_listener = bind().await.unwrap();
-        let callback_listener = bind().await.unwrap();
+        let reporting_listener = testing::free_listener().await;
+        let callback_listener = testing::free_listener().await;
         let mut upstreams = vec![Upstream {
             package: "switchboard.reporting.v1".into(),
             service: "reporting".into(),
@@ -100,73 +80,44 @@ impl Mesh {
         }
         let gateway = Harness::start(upstreams).await;
         testing::require_rabbitmq(&gateway.amqp).await;
-        let (pool, schema) = testing::fresh_schema("rp").await;
-        switchboard_reporting::migrate(&testing::database_config(), &schema)
-            .await
-            .expect("the reporting migrations apply");
+        let (mut context, pool) = switchboard_reporting::testing::context(&gateway.amqp).await;
+        context.platform.time_zone = ZONE.into();
         let mut mesh = Self {
             reporting_addr: reporting_listener.local_addr().unwrap(),
             lag: switchboard_reporting::ModelLag::new(pool.clone()),
             gateway,
+            schema: context.schema.clone(),
             pool,
-            schema,
             callback_schema: None,
             stats: Vec::new(),
-            stops: Vec::new(),
-            tasks: Vec::new(),
+            replicas: Vec::new(),
+            callbacks_service: None,
         };
         let mut listener = Some(reporting_listener);
         for _ in 0..replicas {
             // The gateway routes to the first replica; the others only consume.
             let listener = match listener.take() {
                 Some(listener) => listener,
-                None => bind().await.unwrap(),
+                None => testing::free_listener().await,
             };
-            let config = reporting_config(&listener, &mesh.gateway, &mesh.schema);
-            let service = Application::build_on(listener, config)
-                .await
-                .expect("the reporting service starts");
-            mesh.stats.extend(service.consumer_stats());
-            mesh.spawn(|shutdown| service.run_until_stopped(shutdown));
+            let (replica, stats) =
+                switchboard_reporting::testing::start(listener, context.clone(), mesh.pool.clone())
+                    .await;
+            mesh.stats.extend(stats);
+            mesh.replicas.push(replica);
         }
         if with_callbacks {
-            mesh.start_callbacks(callback_listener).await;
+            let service = switchboard_callback::testing::start(
+                callback_listener,
+                mesh.gateway.addr,
+                &mesh.gateway.amqp,
+                |_| {},
+            )
+            .await;
+            mesh.callback_schema = Some((service.pool.clone(), service.schema.clone()));
+            mesh.callbacks_service = Some(service);
         }
         mesh
-    }
-
-    fn spawn<F>(&mut self, run: impl FnOnce(Shutdown) -> F)
-    where
-        F: Future<Output = anyhow::Result<()>> + Send + 'static,
-    {
-        let (stop, shutdown) = Shutdown::new();
-        self.tasks.push(tokio::spawn(run(shutdown)));
-        self.stops.push(stop);
-    }
-
-    async fn start_callbacks(&mut self, listener: tokio::net::TcpListener) {
-        let (pool, schema) = testing::fresh_schema("rpcb").await;
-        switchboard_callback::migrate(&testing::database_config(), &schema)
-            .await
-            .expect("the callback migrations apply");
-        let service = switchboard_callback::Application::build_on(
-            listener,
-            switchboard_callback::CallbackConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                grpc: GrpcConfig::default(),
-                database: testing::database_config(),
-                amqp: self.gateway.amqp.clone(),
-                principal: testing::principal_config(),
-                schema: schema.clone(),
-                gateway_url: format!("http://{}", self.gateway.addr),
-                time_zone: ZONE.into(),
-                settings: switchboard_callback::CallbackSettings::default(),
-            },
-        )
-        .await
-        .expect("the callback service starts");
-        self.spawn(|shutdown| service.run_until_stopped(shutdown));
-        self.callback_schema = Some((pool, schema));
     }
 
     pub fn admin(&self) -> String {
@@ -284,16 +235,17 @@ impl Mesh {
     }
 
     pub async fn stop(self) {
-        for stop in &self.stops {
-            stop.trigger();
+        if let Some(service) = self.callbacks_service {
+            service.stop().await;
         }
-        for task in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        let mut replicas = self.replicas.into_iter();
+        let owner = replicas.next();
+        for replica in replicas {
+            replica.stop_keeping_schema().await;
         }
-        if let Some((pool, schema)) = &self.callback_schema {
-            testing::drop_schema(pool, schema).await;
+        if let Some(owner) = owner {
+            owner.stop().await;
         }
-        testing::drop_schema(&self.pool, &self.schema).await;
         self.gateway.stop().await;
     }
 }

@@ -1,0 +1,33 @@
+//! Test helpers (feature `testing`): the reporting service started as production starts it.
+
+use std::sync::Arc;
+
+use switchboard_platform::{
+    config::AmqpConfig,
+    events::ConsumerStats,
+    service::{Service, ServiceContext},
+    testing::{self, Started},
+};
+use tokio::net::TcpListener;
+
+use crate::{Application, ReportingSettings};
+
+/// A context for a reporting replica in a fresh schema, consuming from `amqp`.
+pub async fn context(amqp: &AmqpConfig) -> (ServiceContext<ReportingSettings>, sqlx::PgPool) {
+    testing::context::<Application>("rp", amqp, Vec::new(), ReportingSettings::default()).await
+}
+
+/// A reporting replica on `listener` built from `context` (replicas may share one schema), and
+/// its consumer's figures.
+pub async fn start(
+    listener: TcpListener,
+    context: ServiceContext<ReportingSettings>,
+    pool: sqlx::PgPool,
+) -> (Started, Option<Arc<ConsumerStats>>) {
+    let schema = context.schema.clone();
+    let service = Application::build(listener, context)
+        .await
+        .unwrap_or_else(|e| panic!("the reporting service starts: {e:#}"));
+    let stats = service.consumer_stats();
+    (Started::run(service, pool, schema), stats)
+}
