@@ -1,12 +1,10 @@
 //! Every way a caller can fail to prove who they are ends in UNAUTHENTICATED; every way an
 //! authenticated caller can reach past their role or scope ends in PERMISSION_DENIED.
 
-mod common;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::{ADMIN, Harness, bearer};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{ADMIN, Harness, bearer};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use switchboard_gateway::config::IdpConfig;
@@ -333,6 +331,18 @@ async fn api_keys_are_scoped_revocable_and_shown_once() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
 
+    // The use is recorded in the background: wait for it rather than race it.
+    let recorded =
+        switchboard_platform::testing::eventually(std::time::Duration::from_secs(5), || async {
+            let (used,): (bool,) =
+                sqlx::query_as("SELECT last_used_time IS NOT NULL FROM api_keys")
+                    .fetch_one(&harness.pool)
+                    .await
+                    .unwrap();
+            used
+        })
+        .await;
+    assert!(recorded, "the key's use is written within 5 s");
     let listed = keys
         .list_api_keys(bearer(
             ListApiKeysRequest {

@@ -2,9 +2,7 @@
 //! every change published), agents see themselves and their colleagues, lists page stably, and
 //! the last admin cannot be removed.
 
-mod common;
-
-use common::{ADMIN, EventTap, Harness, bearer};
+use crate::common::{ADMIN, EventTap, Harness, bearer};
 use switchboard_platform::error::violated_fields;
 use switchboard_proto::gateway::v1::{
     Agent, AgentRole, CreateAgentRequest, DeleteAgentRequest, DeleteGroupRequest,

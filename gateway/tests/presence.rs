@@ -2,11 +2,9 @@
 //! service uses, heartbeats keep a session alive, a session without them expires after the TTL,
 //! and every change is published as a `presence.changed` event.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{EventTap, Harness, bearer};
+use crate::common::{EventTap, Harness, bearer};
 use prost::Message;
 use switchboard_platform::error::violated_fields;
 use switchboard_proto::{

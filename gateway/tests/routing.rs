@@ -2,11 +2,9 @@
 //! with its own principal in place of whatever identity the caller sent; it names a service it
 //! cannot reach, reports the health of what it routes, and enforces its limits.
 
-mod common;
-
 use std::{net::SocketAddr, pin::Pin, time::Duration};
 
-use common::{ADMIN, Harness, bearer};
+use crate::common::{ADMIN, Harness, bearer};
 use switchboard_gateway::Upstream;
 use switchboard_platform::{
     Shutdown, ShutdownTrigger,

@@ -24,12 +24,19 @@ pub const DEV_PRINCIPAL_KEY: &str = "switchboard-development-principal-key-do-no
 /// development defaults of [`DEV_DEFAULTS`] apply. `scripts/dev` and `scripts/test` set it.
 pub const DEV_MODE_VAR: &str = "SWITCHBOARD_DEV";
 
-/// Keys whose defaults only make sense on a developer's machine, with those defaults. Outside
-/// development mode such a key must be set, and not to its development value.
-pub const DEV_DEFAULTS: &[(&str, &str)] = &[
-    ("database.url", DEV_DATABASE_URL),
-    ("amqp.url", DEV_AMQP_URL),
-    ("redis.url", DEV_REDIS_URL),
+/// Keys whose defaults only make sense on a developer's machine. Outside development mode such
+/// a key must be set.
+pub const DEV_DEFAULTS: &[&str] = &[
+    "database.url",
+    "amqp.url",
+    "redis.url",
+    "principal.key",
+    "gateway.auth.local_token.secret",
+];
+
+/// The development secrets: public in this repository, so outside development mode they are
+/// refused even when set explicitly.
+pub const DEV_SECRETS: &[(&str, &str)] = &[
     ("principal.key", DEV_PRINCIPAL_KEY),
     ("gateway.auth.local_token.secret", DEV_LOCAL_TOKEN_SECRET),
 ];
@@ -95,14 +102,16 @@ impl<T> Loaded<T> {
         }
         let mut missing = Vec::new();
         let mut public = Vec::new();
-        for key in keys {
-            let Some((_, dev_value)) = DEV_DEFAULTS.iter().find(|(k, _)| k == key) else {
+        for key in keys.iter().filter(|key| DEV_DEFAULTS.contains(key)) {
+            let Ok(value) = self.figment.find_value(key) else {
+                missing.push(env_var(key));
                 continue;
             };
-            match self.figment.find_value(key) {
-                Err(_) => missing.push(env_var(key)),
-                Ok(value) if value.as_str() == Some(*dev_value) => public.push(env_var(key)),
-                Ok(_) => {}
+            let public_secret = DEV_SECRETS
+                .iter()
+                .any(|(secret, dev_value)| secret == key && value.as_str() == Some(*dev_value));
+            if public_secret {
+                public.push(env_var(key));
             }
         }
         let mut problems = Vec::new();
@@ -134,7 +143,7 @@ pub fn load<T: DeserializeOwned>() -> anyhow::Result<Loaded<T>> {
     let config = figment.extract()?;
     let defaulted = DEV_DEFAULTS
         .iter()
-        .map(|(key, _)| *key)
+        .copied()
         .filter(|key| !figment.contains(key))
         .collect();
     Ok(Loaded {

@@ -1,11 +1,9 @@
 //! Assignment through the gateway: the summary, candidates following CTI presence, even
 //! assignment balanced from the agents' loads, two admins at once, unfinished counts, export.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{Mesh, bearer};
+use crate::common::{Mesh, bearer};
 use switchboard_proto::callback::v1::{
     AssignEvenlyRequest, AssignManuallyRequest, CallbackFilter, ExportCallbacksRequest,
     GetAssignmentSummaryRequest, ListCandidateAgentsRequest, ListUnfinishedCountsRequest,

@@ -1,9 +1,7 @@
 //! IVR intake through the gateway: E.164 numbers, idempotent pushes (also 100 at once), repeat
 //! requests per route policy, IVR routes, and the events on RabbitMQ.
 
-mod common;
-
-use common::{Mesh, bearer};
+use crate::common::{Mesh, bearer};
 use switchboard_platform::error::violated_fields;
 use switchboard_proto::callback::v1::{
     CallbackState, CreateCallbackRequest, DeleteIvrRouteRequest, IntakeDisposition, IvrRoute,
@@ -95,11 +93,11 @@ async fn pushes_are_normalised_idempotent_and_announced() {
 }
 
 /// A tap on every callback and route event of the mesh's virtual host.
-struct EventTapFor(common::EventTap);
+struct EventTapFor(crate::common::EventTap);
 
 impl EventTapFor {
     async fn start(mesh: &Mesh) -> Self {
-        Self(common::EventTap::start(&mesh.gateway, &["callback.#", "ivr_route.#"]).await)
+        Self(crate::common::EventTap::start(&mesh.gateway, &["callback.#", "ivr_route.#"]).await)
     }
 }
 

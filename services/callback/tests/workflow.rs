@@ -1,9 +1,7 @@
 //! A callback's life through the gateway: assigned, listed, connected, its outcome recorded,
 //! completed; the row-level rules for agents; every state change in the history and on the bus.
 
-mod common;
-
-use common::{EventTap, Mesh, bearer};
+use crate::common::{EventTap, Mesh, bearer};
 use switchboard_proto::callback::v1::{
     AssignManuallyRequest, AttemptOutcome, CallbackFilter, CallbackHistoryKind, CallbackOrder,
     CallbackState, CancelAssignmentRequest, CompleteCallbackRequest, ConnectCallbackRequest,

@@ -1,12 +1,10 @@
 //! The callback service's own events, through RabbitMQ, into the report: what an admin does
 //! in the callback API shows in the processing status and the unfinished list.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Mesh, ZONE, bearer};
 use chrono::{Datelike, Utc};
-use common::{Mesh, ZONE, bearer};
 use switchboard_proto::{
     callback::v1::{
         AssignManuallyRequest, CompleteCallbackRequest, CreateCallbackRequest,

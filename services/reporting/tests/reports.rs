@@ -2,15 +2,13 @@
 //! delivery, the model's freshness and lag metric, the export, who may read, bad input, and an
 //! event that cannot be applied.
 
-mod common;
-
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use common::{
+use crate::common::{
     Mesh, bearer,
     scenario::{Agent, Life},
 };
+use chrono::{TimeZone, Utc};
 use lapin::options::QueueDeclareOptions;
 use switchboard_platform::{
     error::violated_fields, events::amqp, grpc::MeshInterceptor, metrics::Metrics, testing,

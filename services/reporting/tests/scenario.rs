@@ -2,16 +2,14 @@
 //! replicas: every bucket of every report equals the count taken directly from the callbacks'
 //! final states, and a rebuild from the retained log gives the identical reports.
 
-mod common;
-
 use std::{collections::BTreeMap, time::Duration};
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use chrono_tz::Tz;
-use common::{
+use crate::common::{
     Mesh, ZONE,
     scenario::{Agent, Rng, generate},
 };
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono_tz::Tz;
 use switchboard_platform::testing;
 use switchboard_proto::{
     callback::v1::CallbackState,
