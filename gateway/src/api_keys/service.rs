@@ -124,7 +124,7 @@ impl ApiKeyService for ApiKeyApi {
             .await
             .map_err(|e| sql_status("get api key", &e))?
             .ok_or_else(|| Status::internal("api key vanished"))?;
-        let event = NewEvent::of(
+        let event = NewEvent::new(
             &ApiKeyCreated {
                 api_key: Some(row.to_proto()),
             },
@@ -208,7 +208,7 @@ impl ApiKeyService for ApiKeyApi {
             .map_err(|e| sql_status("get api key", &e))?
             .ok_or_else(|| Status::not_found(format!("no API key {id}")))?;
         if revoked {
-            let event = NewEvent::of(
+            let event = NewEvent::new(
                 &ApiKeyRevoked {
                     api_key: Some(row.to_proto()),
                 },

@@ -120,7 +120,7 @@ async fn publish_agent(
         agent: Some(row.to_proto()),
         created,
     };
-    let event = NewEvent::of(&payload, &row.login, row.version).with_actor(by.actor());
+    let event = NewEvent::new(&payload, &row.login, row.version).with_actor(by.actor());
     publish(conn, SOURCE, event).await
 }
 
@@ -131,7 +131,7 @@ async fn publish_group(
     payload: &impl Event,
     by: &Principal,
 ) -> Result<(), Status> {
-    let event = NewEvent::of(payload, &id.to_string(), version).with_actor(by.actor());
+    let event = NewEvent::new(payload, &id.to_string(), version).with_actor(by.actor());
     publish(conn, SOURCE, event).await
 }
 
@@ -382,7 +382,7 @@ impl DirectoryService for DirectoryApi {
         store::mark_agent_deleted(&mut tx, &login)
             .await
             .map_err(|e| sql_status("delete agent", &e))?;
-        let event = NewEvent::of(
+        let event = NewEvent::new(
             &AgentDeleted {
                 agent_login: login.clone(),
             },
@@ -518,10 +518,16 @@ impl DirectoryService for DirectoryApi {
                 "agents still belong to the group; move them first",
             ));
         }
-        let payload = GroupDeleted {
-            group_id: id.to_string(),
-        };
-        publish_group(&mut tx, id, row.version + 1, &payload, &by).await?;
+        publish_group(
+            &mut tx,
+            id,
+            row.version + 1,
+            &GroupDeleted {
+                group_id: id.to_string(),
+            },
+            &by,
+        )
+        .await?;
         tx.commit().await.map_err(|e| sql_status("commit", &e))?;
         Ok(Response::new(DeleteGroupResponse {}))
     }

@@ -29,7 +29,7 @@ pub struct NewEvent {
 impl NewEvent {
     /// The event announcing `payload`: its event type and aggregate type are the payload's
     /// (see [`Event`]), so a producer cannot pair a payload with another event's routing key.
-    pub fn of<E: Event>(payload: &E, aggregate_id: &str, aggregate_version: i64) -> Self {
+    pub fn new<E: Event>(payload: &E, aggregate_id: &str, aggregate_version: i64) -> Self {
         Self::packed(
             E::EVENT_TYPE,
             E::AGGREGATE_TYPE,

@@ -181,5 +181,5 @@ pub async fn announce(
 }
 
 fn new_event(row: &CallbackRow, payload: &impl Event) -> NewEvent {
-    NewEvent::of(payload, &row.id.to_string(), row.version)
+    NewEvent::new(payload, &row.id.to_string(), row.version)
 }

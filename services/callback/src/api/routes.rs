@@ -102,7 +102,8 @@ async fn publish_changed(
     let payload = IvrRouteChanged {
         ivr_route: Some(route.to_proto()),
     };
-    let event = NewEvent::of(&payload, &route.id.to_string(), route.version).with_actor(by.actor());
+    let event =
+        NewEvent::new(&payload, &route.id.to_string(), route.version).with_actor(by.actor());
     publish(conn, SOURCE, event).await
 }
 
@@ -296,7 +297,7 @@ impl RouteApi {
         routes::delete(&mut tx, id)
             .await
             .map_err(|e| sql_status("delete route", &e))?;
-        let event = NewEvent::of(
+        let event = NewEvent::new(
             &IvrRouteDeleted {
                 ivr_route_id: id.to_string(),
             },
