@@ -4,9 +4,15 @@
 
 use crate::common::{ADMIN, EventTap, Harness, bearer};
 use switchboard_platform::error::violated_fields;
-use switchboard_proto::gateway::v1::{
-    Agent, AgentRole, CreateAgentRequest, DeleteAgentRequest, DeleteGroupRequest,
-    ListAgentsRequest, UpdateAgentRequest,
+use switchboard_proto::{
+    events::{
+        Event,
+        v1::{AgentChanged, AgentDeleted, ApiKeyCreated, GroupChanged},
+    },
+    gateway::v1::{
+        Agent, AgentRole, CreateAgentRequest, DeleteAgentRequest, DeleteGroupRequest,
+        ListAgentsRequest, UpdateAgentRequest,
+    },
 };
 use tonic::Code;
 
@@ -43,7 +49,7 @@ async fn logins(
 #[tokio::test]
 async fn agents_and_groups_are_managed_by_admins_and_read_by_role() {
     let harness = Harness::start(Vec::new()).await;
-    let tap = EventTap::start(&harness, &["directory.#"]).await;
+    let tap = EventTap::start(&harness, &[AgentChanged::FAMILY_BINDING]).await;
     let admin = harness.token(ADMIN);
     let team_a = harness.create_group("상담 1팀").await.id;
     let team_b = harness.create_group("상담 2팀").await.id;
@@ -297,24 +303,24 @@ async fn agents_and_groups_are_managed_by_admins_and_read_by_role() {
     // Every change was published.
     let created = tap
         .wait_for("kim created", |e| {
-            e.event_type == "directory.agent_changed" && e.aggregate_id == "kim"
+            e.event_type == AgentChanged::EVENT_TYPE && e.aggregate_id == "kim"
         })
         .await;
     assert_eq!(created.aggregate_version, 1);
     tap.wait_for("jung deleted", |e| {
-        e.event_type == "directory.agent_deleted" && e.aggregate_id == "jung"
+        e.event_type == AgentDeleted::EVENT_TYPE && e.aggregate_id == "jung"
     })
     .await;
     tap.wait_for("a group created", |e| {
-        e.event_type == "directory.group_changed" && e.aggregate_id == team_a
+        e.event_type == GroupChanged::EVENT_TYPE && e.aggregate_id == team_a
     })
     .await;
     tap.wait_for("an API key created", |e| {
-        e.event_type == "directory.api_key_created"
+        e.event_type == ApiKeyCreated::EVENT_TYPE
     })
     .await;
     tap.wait_for("admin demoted", |e| {
-        e.event_type == "directory.agent_changed"
+        e.event_type == AgentChanged::EVENT_TYPE
             && e.aggregate_id == ADMIN
             && e.aggregate_version == 2
     })

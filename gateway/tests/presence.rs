@@ -8,7 +8,10 @@ use crate::common::{EventTap, Harness, bearer};
 use prost::Message;
 use switchboard_platform::error::violated_fields;
 use switchboard_proto::{
-    events::v1::{PresenceChangeReason, PresenceChanged},
+    events::{
+        Event,
+        v1::{PresenceChangeReason, PresenceChanged},
+    },
     gateway::v1::{
         AgentRole, GetPresenceRequest, HeartbeatRequest, ListPresentAgentsRequest, LoginRequest,
         LogoutRequest, PresenceState, SetStateRequest,
@@ -59,7 +62,7 @@ async fn present(
 #[tokio::test]
 async fn presence_is_seen_at_once_expires_without_heartbeats_and_is_published() {
     let harness = start().await;
-    let tap = EventTap::start(&harness, &["presence.changed"]).await;
+    let tap = EventTap::start(&harness, &[PresenceChanged::EVENT_TYPE]).await;
     let team = harness.create_group("상담 1팀").await.id;
     for login in ["kim", "lee", "park"] {
         let groups = if login == "park" {
@@ -252,7 +255,7 @@ async fn presence_is_seen_at_once_expires_without_heartbeats_and_is_published() 
     assert!(
         tap.events()
             .iter()
-            .all(|e| e.event_type == "presence.changed" && e.source == "gateway"),
+            .all(|e| e.event_type == PresenceChanged::EVENT_TYPE && e.source == "gateway"),
         "heartbeats publish nothing"
     );
     assert_eq!(tap.events().len(), 6, "kim 3, lee 2, park 1");

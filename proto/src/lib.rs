@@ -15,3 +15,5 @@ mod generated {
 }
 
 pub use generated::switchboard::*;
+
+pub mod events;

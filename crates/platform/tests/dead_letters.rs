@@ -85,7 +85,7 @@ async fn a_poison_event_is_dead_lettered_after_its_attempts_without_blocking_the
         std::iter::once("poison".to_owned()).chain((0..50).map(|i| format!("good-{i}")))
     {
         let payload = LocalDate::default();
-        let event = NewEvent::new("probe.written", "probe", &aggregate, 1, &payload);
+        let event = NewEvent::untyped("probe.written", "probe", &aggregate, 1, &payload);
         enqueue(&mut tx, "probe", event).await.unwrap();
     }
     tx.commit().await.unwrap();

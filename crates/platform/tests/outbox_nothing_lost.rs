@@ -54,7 +54,7 @@ async fn write_events(pool: PgPool, writer: usize, count: usize) {
                 month: 11,
                 day: ((written + i) % 28 + 1) as i32,
             };
-            let event = NewEvent::new(
+            let event = NewEvent::untyped(
                 "probe.written",
                 "probe",
                 &format!("writer-{writer}"),

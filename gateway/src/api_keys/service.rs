@@ -125,13 +125,11 @@ impl ApiKeyService for ApiKeyApi {
             .map_err(|e| sql_status("get api key", &e))?
             .ok_or_else(|| Status::internal("api key vanished"))?;
         let event = NewEvent::new(
-            "directory.api_key_created",
-            "api_key",
-            &id.to_string(),
-            1,
             &ApiKeyCreated {
                 api_key: Some(row.to_proto()),
             },
+            &id.to_string(),
+            1,
         )
         .with_actor(by.actor());
         publish(&mut tx, SOURCE, event).await?;
@@ -211,13 +209,11 @@ impl ApiKeyService for ApiKeyApi {
             .ok_or_else(|| Status::not_found(format!("no API key {id}")))?;
         if revoked {
             let event = NewEvent::new(
-                "directory.api_key_revoked",
-                "api_key",
-                &id.to_string(),
-                2,
                 &ApiKeyRevoked {
                     api_key: Some(row.to_proto()),
                 },
+                &id.to_string(),
+                2,
             )
             .with_actor(by.actor());
             publish(&mut tx, SOURCE, event).await?;

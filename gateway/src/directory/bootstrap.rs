@@ -59,13 +59,7 @@ pub async fn create_admin(
         agent: Some(row.to_proto()),
         created: true,
     };
-    let event = NewEvent::new(
-        "directory.agent_changed",
-        "agent",
-        &login,
-        row.version,
-        &payload,
-    );
+    let event = NewEvent::new(&payload, &login, row.version);
     enqueue(&mut tx, SOURCE, event).await?;
     tx.commit().await?;
     Ok(Bootstrapped::Created(row.to_proto()))

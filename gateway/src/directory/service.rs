@@ -12,7 +12,10 @@ use switchboard_platform::{
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
-    events::v1::{AgentChanged, AgentDeleted, GroupChanged, GroupDeleted, PresenceChangeReason},
+    events::{
+        Event,
+        v1::{AgentChanged, AgentDeleted, GroupChanged, GroupDeleted, PresenceChangeReason},
+    },
     gateway::v1::{directory_service_server::DirectoryService, *},
 };
 use tonic::{Request, Response, Status};
@@ -117,27 +120,18 @@ async fn publish_agent(
         agent: Some(row.to_proto()),
         created,
     };
-    let event = NewEvent::new(
-        "directory.agent_changed",
-        "agent",
-        &row.login,
-        row.version,
-        &payload,
-    )
-    .with_actor(by.actor());
+    let event = NewEvent::new(&payload, &row.login, row.version).with_actor(by.actor());
     publish(conn, SOURCE, event).await
 }
 
 async fn publish_group(
     conn: &mut PgConnection,
-    event_type: &str,
     id: Uuid,
     version: i64,
-    payload: &impl prost::Name,
+    payload: &impl Event,
     by: &Principal,
 ) -> Result<(), Status> {
-    let event = NewEvent::new(event_type, "group", &id.to_string(), version, payload)
-        .with_actor(by.actor());
+    let event = NewEvent::new(payload, &id.to_string(), version).with_actor(by.actor());
     publish(conn, SOURCE, event).await
 }
 
@@ -152,15 +146,7 @@ async fn publish_group_changed(
         group: Some(row.to_proto()),
         created,
     };
-    publish_group(
-        conn,
-        "directory.group_changed",
-        row.id,
-        row.version,
-        &payload,
-        by,
-    )
-    .await
+    publish_group(conn, row.id, row.version, &payload, by).await
 }
 
 /// Refuses a change that would leave no active admin (`login` would stop being one).
@@ -397,13 +383,11 @@ impl DirectoryService for DirectoryApi {
             .await
             .map_err(|e| sql_status("delete agent", &e))?;
         let event = NewEvent::new(
-            "directory.agent_deleted",
-            "agent",
-            &login,
-            row.version + 1,
             &AgentDeleted {
                 agent_login: login.clone(),
             },
+            &login,
+            row.version + 1,
         )
         .with_actor(by.actor());
         publish(&mut tx, SOURCE, event).await?;
@@ -534,15 +518,13 @@ impl DirectoryService for DirectoryApi {
                 "agents still belong to the group; move them first",
             ));
         }
-        let payload = GroupDeleted {
-            group_id: id.to_string(),
-        };
         publish_group(
             &mut tx,
-            "directory.group_deleted",
             id,
             row.version + 1,
-            &payload,
+            &GroupDeleted {
+                group_id: id.to_string(),
+            },
             &by,
         )
         .await?;

@@ -182,7 +182,7 @@ impl PresenceStore {
             presence: Some(after),
             reason: reason as i32,
         };
-        let mut event = NewEvent::new("presence.changed", "presence", login, version, &payload);
+        let mut event = NewEvent::new(&payload, login, version);
         if let Some(actor) = actor {
             event = event.with_actor(actor);
         }

@@ -7,7 +7,10 @@ use switchboard_proto::callback::v1::{
     CallbackState, CreateCallbackRequest, DeleteIvrRouteRequest, IntakeDisposition, IvrRoute,
     ListIvrRoutesRequest, RepeatRequestPolicy, UpdateIvrRouteRequest,
 };
-use switchboard_proto::events::v1::CallbackRegistered;
+use switchboard_proto::events::{
+    Event,
+    v1::{CallbackRegistered, CallbackRequestRepeated, IvrRouteChanged, IvrRouteDeleted},
+};
 use tonic::Code;
 
 #[tokio::test]
@@ -50,8 +53,8 @@ async fn pushes_are_normalised_idempotent_and_announced() {
 
     let registered = tap
         .0
-        .wait_for("callback.registered", |e| {
-            e.event_type == "callback.registered"
+        .wait_for(CallbackRegistered::EVENT_TYPE, |e| {
+            e.event_type == CallbackRegistered::EVENT_TYPE
         })
         .await;
     assert_eq!(registered.aggregate_id, callback.id);
@@ -60,14 +63,16 @@ async fn pushes_are_normalised_idempotent_and_announced() {
     assert_eq!(payload.ivr_call_id, "call-1");
     let repeated_event = tap
         .0
-        .wait_for("callback.request_repeated", |e| {
-            e.event_type == "callback.request_repeated"
+        .wait_for(CallbackRequestRepeated::EVENT_TYPE, |e| {
+            e.event_type == CallbackRequestRepeated::EVENT_TYPE
         })
         .await;
     assert_eq!(repeated_event.aggregate_version, 2);
     let route_event = tap
         .0
-        .wait_for("ivr_route.changed", |e| e.event_type == "ivr_route.changed")
+        .wait_for(IvrRouteChanged::EVENT_TYPE, |e| {
+            e.event_type == IvrRouteChanged::EVENT_TYPE
+        })
         .await;
     assert_eq!(route_event.aggregate_type, "ivr_route");
     assert_eq!(route_event.aggregate_version, 1);
@@ -86,7 +91,9 @@ async fn pushes_are_normalised_idempotent_and_announced() {
         .unwrap();
     let deleted = tap
         .0
-        .wait_for("ivr_route.deleted", |e| e.event_type == "ivr_route.deleted")
+        .wait_for(IvrRouteDeleted::EVENT_TYPE, |e| {
+            e.event_type == IvrRouteDeleted::EVENT_TYPE
+        })
         .await;
     assert_eq!(deleted.aggregate_id, spare.id);
     mesh.stop().await;
@@ -97,7 +104,16 @@ struct EventTapFor(crate::common::EventTap);
 
 impl EventTapFor {
     async fn start(mesh: &Mesh) -> Self {
-        Self(crate::common::EventTap::start(&mesh.gateway, &["callback.#", "ivr_route.#"]).await)
+        Self(
+            crate::common::EventTap::start(
+                &mesh.gateway,
+                &[
+                    CallbackRegistered::FAMILY_BINDING,
+                    IvrRouteChanged::FAMILY_BINDING,
+                ],
+            )
+            .await,
+        )
     }
 }
 

@@ -8,6 +8,13 @@ use switchboard_proto::callback::v1::{
     ExportCallbacksRequest, GetCallbackRequest, ListCallbacksRequest, PhoneMatch,
     RecordAttemptOutcomeRequest, RepeatRequestPolicy,
 };
+use switchboard_proto::events::{
+    Event,
+    v1::{
+        CallbackAssigned, CallbackAssignmentCancelled, CallbackAttemptRecorded, CallbackCompleted,
+        CallbackConnectRequested, CallbackRegistered,
+    },
+};
 use switchboard_proto::gateway::v1::AgentRole;
 use tonic::Code;
 
@@ -36,7 +43,7 @@ async fn assign(mesh: &Mesh, ids: &[String], agent: &str) {
 #[tokio::test]
 async fn a_callback_from_push_to_completion() {
     let mesh = Mesh::start().await;
-    let tap = EventTap::start(&mesh.gateway, &["callback.#"]).await;
+    let tap = EventTap::start(&mesh.gateway, &[CallbackRegistered::FAMILY_BINDING]).await;
     mesh.route("main", RepeatRequestPolicy::Attach).await;
     let kim = mesh.phone_agent("kim", &[]).await;
     let ids = mesh.push_many(1, "main").await;
@@ -176,11 +183,11 @@ async fn a_callback_from_push_to_completion() {
 
     // Every change reached RabbitMQ, with the callback's versions.
     for (event_type, version) in [
-        ("callback.registered", 1),
-        ("callback.assigned", 2),
-        ("callback.connect_requested", 3),
-        ("callback.attempt_recorded", 4),
-        ("callback.completed", 5),
+        (CallbackRegistered::EVENT_TYPE, 1),
+        (CallbackAssigned::EVENT_TYPE, 2),
+        (CallbackConnectRequested::EVENT_TYPE, 3),
+        (CallbackAttemptRecorded::EVENT_TYPE, 4),
+        (CallbackCompleted::EVENT_TYPE, 5),
     ] {
         let event = tap
             .wait_for(event_type, |e| {
@@ -336,7 +343,7 @@ pub fn sheet_xml(file: &[u8]) -> String {
 #[tokio::test]
 async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
     let mesh = Mesh::start().await;
-    let tap = EventTap::start(&mesh.gateway, &["callback.assignment_cancelled"]).await;
+    let tap = EventTap::start(&mesh.gateway, &[CallbackAssignmentCancelled::EVENT_TYPE]).await;
     mesh.route("main", RepeatRequestPolicy::Attach).await;
     let other = mesh.route("other", RepeatRequestPolicy::Attach).await;
     let kim = mesh.phone_agent("kim", &[]).await;
@@ -496,7 +503,7 @@ async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
     assert_eq!(last.assignee_before.as_ref().unwrap().agent_login, "kim");
     assert_eq!(last.note, "담당자 변경");
     let event = tap
-        .wait_for("callback.assignment_cancelled", |e| {
+        .wait_for(CallbackAssignmentCancelled::EVENT_TYPE, |e| {
             e.aggregate_id == ids[0]
         })
         .await;

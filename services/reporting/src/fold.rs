@@ -41,7 +41,8 @@ impl EventHandler for Fold {
         log::retain(tx, event).await.map_err(HandlerError)?;
         apply(tx, event, self.zone).await?;
         // Freshness is about callbacks: a route event does not make the counts newer.
-        let callback_time = (event.aggregate_type == "callback").then_some(occur_time);
+        let callback_time =
+            (event.aggregate_type == events::CALLBACK_AGGREGATE).then_some(occur_time);
         status::record_applied(tx, status::CALLBACKS, callback_time).await?;
         Ok(())
     }

@@ -64,9 +64,14 @@ async fn replay_callbacks(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow:
     let mut after = String::new();
     let mut written = 0;
     loop {
-        let batch =
-            log::newest_per_aggregate(tx, "callback", &events::CALLBACK_EVENTS, &after, BATCH)
-                .await?;
+        let batch = log::newest_per_aggregate(
+            tx,
+            events::CALLBACK_AGGREGATE,
+            &events::CALLBACK_EVENTS,
+            &after,
+            BATCH,
+        )
+        .await?;
         let Some((last, _)) = batch.last() else {
             return Ok(written);
         };

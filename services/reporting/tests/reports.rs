@@ -16,7 +16,10 @@ use switchboard_platform::{
 use switchboard_proto::{
     callback::v1::IvrRoute,
     common::v1::{LocalDate, Principal, PrincipalKind},
-    events::v1::{EventEnvelope, IvrRouteChanged},
+    events::{
+        Event,
+        v1::{EventEnvelope, IvrRouteChanged},
+    },
     gateway::v1::AgentRole,
     reporting::v1::{
         AssigneeFilter, ExportCallbackProcessingStatusRequest, GetCallbackProcessingStatusRequest,
@@ -65,11 +68,11 @@ fn route_changed() -> EventEnvelope {
     };
     EventEnvelope {
         event_id: Uuid::new_v4().to_string(),
-        event_type: "ivr_route.changed".into(),
+        event_type: IvrRouteChanged::EVENT_TYPE.into(),
         occur_time: Some(switchboard_platform::time::timestamp(seoul(
             2025, 1, 1, 9, 0, 0,
         ))),
-        aggregate_type: "ivr_route".into(),
+        aggregate_type: IvrRouteChanged::AGGREGATE_TYPE.into(),
         aggregate_id: ROUTE.into(),
         aggregate_version: 1,
         payload: Some(

@@ -2,7 +2,10 @@
 
 use prost::Message;
 use sqlx::PgConnection;
-use switchboard_proto::{common::v1::Actor, events::v1::EventEnvelope};
+use switchboard_proto::{
+    common::v1::Actor,
+    events::{Event, v1::EventEnvelope},
+};
 use tonic::Status;
 use uuid::Uuid;
 
@@ -24,8 +27,38 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
-    /// An event with `payload` (any message of `switchboard.events.v1`) packed as `Any`.
-    pub fn new<M: prost::Name>(
+    /// The event announcing `payload`: its event type and aggregate type are the payload's
+    /// (see [`Event`]), so a producer cannot pair a payload with another event's routing key.
+    pub fn new<E: Event>(payload: &E, aggregate_id: &str, aggregate_version: i64) -> Self {
+        Self::packed(
+            E::EVENT_TYPE,
+            E::AGGREGATE_TYPE,
+            aggregate_id,
+            aggregate_version,
+            payload,
+        )
+    }
+
+    /// An event of a type outside the table of [`Event`]s, with any message as its payload: for
+    /// the platform's probe and tests, which make up event types of their own.
+    #[cfg(feature = "testing")]
+    pub fn untyped<M: prost::Name>(
+        event_type: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        aggregate_version: i64,
+        payload: &M,
+    ) -> Self {
+        Self::packed(
+            event_type,
+            aggregate_type,
+            aggregate_id,
+            aggregate_version,
+            payload,
+        )
+    }
+
+    fn packed<M: prost::Name>(
         event_type: &str,
         aggregate_type: &str,
         aggregate_id: &str,

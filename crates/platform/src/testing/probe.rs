@@ -58,7 +58,7 @@ impl ProbeService for Probe {
                 event_type: request.message.clone(),
                 ..Default::default()
             };
-            let event = NewEvent::new(&request.event_type, "probe", &subject, 1, &payload);
+            let event = NewEvent::untyped(&request.event_type, "probe", &subject, 1, &payload);
             let mut tx = pool.begin().await.map_err(|e| sql_status("echo", &e))?;
             publish(&mut tx, "probe", event).await?;
             tx.commit().await.map_err(|e| sql_status("echo", &e))?;

@@ -11,9 +11,13 @@ use switchboard_platform::{
 use switchboard_proto::{
     callback::v1::{AssignmentMethod, CallbackHistoryEntry, CallbackHistoryKind, CallbackState},
     common::v1::Actor,
-    events::v1::{
-        CallbackAssigned, CallbackAssignmentCancelled, CallbackAttemptRecorded, CallbackCompleted,
-        CallbackConnectRequested, CallbackRegistered, CallbackRequestRepeated,
+    events::{
+        Event,
+        v1::{
+            CallbackAssigned, CallbackAssignmentCancelled, CallbackAttemptRecorded,
+            CallbackCompleted, CallbackConnectRequested, CallbackRegistered,
+            CallbackRequestRepeated,
+        },
     },
 };
 use tonic::Status;
@@ -79,7 +83,6 @@ pub async fn announce(
             entry.ivr_call_id = after.ivr_call_id.clone();
             new_event(
                 after,
-                "callback.registered",
                 &CallbackRegistered {
                     callback: snapshot,
                     phone_number: after.phone_number.clone(),
@@ -96,7 +99,6 @@ pub async fn announce(
             entry.ivr_call_id = ivr_call_id.to_owned();
             new_event(
                 after,
-                "callback.request_repeated",
                 &CallbackRequestRepeated {
                     callback: snapshot,
                     ivr_call_id: ivr_call_id.to_owned(),
@@ -109,7 +111,6 @@ pub async fn announce(
             entry.assignment_method = method as i32;
             new_event(
                 after,
-                "callback.assigned",
                 &CallbackAssigned {
                     callback: snapshot,
                     state_before: state_before as i32,
@@ -122,7 +123,6 @@ pub async fn announce(
             entry.note = reason.to_owned();
             new_event(
                 after,
-                "callback.assignment_cancelled",
                 &CallbackAssignmentCancelled {
                     callback: snapshot,
                     state_before: state_before as i32,
@@ -136,7 +136,6 @@ pub async fn announce(
             entry.attempt_id = attempt.id.to_string();
             new_event(
                 after,
-                "callback.connect_requested",
                 &CallbackConnectRequested {
                     callback: snapshot,
                     attempt_id: attempt.id.to_string(),
@@ -152,7 +151,6 @@ pub async fn announce(
             entry.attempt_outcome = i32::from(attempt.outcome);
             new_event(
                 after,
-                "callback.attempt_recorded",
                 &CallbackAttemptRecorded {
                     callback: snapshot,
                     attempt_id: attempt.id.to_string(),
@@ -168,7 +166,6 @@ pub async fn announce(
             entry.note = note.to_owned();
             new_event(
                 after,
-                "callback.completed",
                 &CallbackCompleted {
                     callback: snapshot,
                     state_before: state_before as i32,
@@ -183,12 +180,6 @@ pub async fn announce(
     publish(conn, SOURCE, event.with_actor(actor.clone())).await
 }
 
-fn new_event(row: &CallbackRow, event_type: &str, payload: &impl prost::Name) -> NewEvent {
-    NewEvent::new(
-        event_type,
-        "callback",
-        &row.id.to_string(),
-        row.version,
-        payload,
-    )
+fn new_event(row: &CallbackRow, payload: &impl Event) -> NewEvent {
+    NewEvent::new(payload, &row.id.to_string(), row.version)
 }

@@ -102,14 +102,8 @@ async fn publish_changed(
     let payload = IvrRouteChanged {
         ivr_route: Some(route.to_proto()),
     };
-    let event = NewEvent::new(
-        "ivr_route.changed",
-        "ivr_route",
-        &route.id.to_string(),
-        route.version,
-        &payload,
-    )
-    .with_actor(by.actor());
+    let event =
+        NewEvent::new(&payload, &route.id.to_string(), route.version).with_actor(by.actor());
     publish(conn, SOURCE, event).await
 }
 
@@ -304,13 +298,11 @@ impl RouteApi {
             .await
             .map_err(|e| sql_status("delete route", &e))?;
         let event = NewEvent::new(
-            "ivr_route.deleted",
-            "ivr_route",
-            &id.to_string(),
-            row.version + 1,
             &IvrRouteDeleted {
                 ivr_route_id: id.to_string(),
             },
+            &id.to_string(),
+            row.version + 1,
         )
         .with_actor(principal.actor());
         publish(&mut tx, SOURCE, event).await?;

@@ -1,27 +1,36 @@
 //! What an event on the bus means to the reporting service's models.
 
-use prost::Name;
 use switchboard_proto::{
     callback::v1::IvrRoute,
-    events::v1::{
-        CallbackAssigned, CallbackAssignmentCancelled, CallbackAttemptRecorded, CallbackCompleted,
-        CallbackConnectRequested, CallbackRegistered, CallbackRequestRepeated, CallbackSnapshot,
-        EventEnvelope, IvrRouteChanged, IvrRouteDeleted,
+    events::{
+        Event,
+        v1::{
+            CallbackAssigned, CallbackAssignmentCancelled, CallbackAttemptRecorded,
+            CallbackCompleted, CallbackConnectRequested, CallbackRegistered,
+            CallbackRequestRepeated, CallbackSnapshot, EventEnvelope, IvrRouteChanged,
+            IvrRouteDeleted,
+        },
     },
 };
 
 /// The routing-key patterns the reporting service consumes.
-pub const BINDINGS: [&str; 2] = ["callback.*", "ivr_route.*"];
+pub const BINDINGS: [&str; 2] = [
+    CallbackRegistered::FAMILY_BINDING,
+    IvrRouteChanged::FAMILY_BINDING,
+];
+
+/// The aggregate type of the callback events.
+pub const CALLBACK_AGGREGATE: &str = CallbackRegistered::AGGREGATE_TYPE;
 
 /// The callback event types whose snapshot the model folds (as [`read`] knows them).
 pub const CALLBACK_EVENTS: [&str; 7] = [
-    "callback.registered",
-    "callback.request_repeated",
-    "callback.assigned",
-    "callback.assignment_cancelled",
-    "callback.connect_requested",
-    "callback.attempt_recorded",
-    "callback.completed",
+    CallbackRegistered::EVENT_TYPE,
+    CallbackRequestRepeated::EVENT_TYPE,
+    CallbackAssigned::EVENT_TYPE,
+    CallbackAssignmentCancelled::EVENT_TYPE,
+    CallbackConnectRequested::EVENT_TYPE,
+    CallbackAttemptRecorded::EVENT_TYPE,
+    CallbackCompleted::EVENT_TYPE,
 ];
 
 /// An event's effect on the models.
@@ -37,18 +46,8 @@ pub enum Change {
     Retained,
 }
 
-fn unpack<M: Name + Default>(envelope: &EventEnvelope) -> Result<M, String> {
-    let payload = envelope
-        .payload
-        .as_ref()
-        .ok_or_else(|| format!("{} has no payload", envelope.event_type))?;
-    payload.to_msg::<M>().map_err(|e| {
-        format!(
-            "{} payload is not a {} ({e})",
-            envelope.event_type,
-            M::full_name()
-        )
-    })
+fn unpack<E: Event>(envelope: &EventEnvelope) -> Result<E, String> {
+    envelope.unpack::<E>().map_err(|e| e.to_string())
 }
 
 fn snapshot(event_type: &str, snapshot: Option<CallbackSnapshot>) -> Result<Change, String> {
@@ -62,27 +61,33 @@ fn snapshot(event_type: &str, snapshot: Option<CallbackSnapshot>) -> Result<Chan
 pub fn read(envelope: &EventEnvelope) -> Result<Change, String> {
     let kind = envelope.event_type.as_str();
     match kind {
-        "callback.registered" => snapshot(kind, unpack::<CallbackRegistered>(envelope)?.callback),
-        "callback.request_repeated" => {
+        CallbackRegistered::EVENT_TYPE => {
+            snapshot(kind, unpack::<CallbackRegistered>(envelope)?.callback)
+        }
+        CallbackRequestRepeated::EVENT_TYPE => {
             snapshot(kind, unpack::<CallbackRequestRepeated>(envelope)?.callback)
         }
-        "callback.assigned" => snapshot(kind, unpack::<CallbackAssigned>(envelope)?.callback),
-        "callback.assignment_cancelled" => snapshot(
+        CallbackAssigned::EVENT_TYPE => {
+            snapshot(kind, unpack::<CallbackAssigned>(envelope)?.callback)
+        }
+        CallbackAssignmentCancelled::EVENT_TYPE => snapshot(
             kind,
             unpack::<CallbackAssignmentCancelled>(envelope)?.callback,
         ),
-        "callback.connect_requested" => {
+        CallbackConnectRequested::EVENT_TYPE => {
             snapshot(kind, unpack::<CallbackConnectRequested>(envelope)?.callback)
         }
-        "callback.attempt_recorded" => {
+        CallbackAttemptRecorded::EVENT_TYPE => {
             snapshot(kind, unpack::<CallbackAttemptRecorded>(envelope)?.callback)
         }
-        "callback.completed" => snapshot(kind, unpack::<CallbackCompleted>(envelope)?.callback),
-        "ivr_route.changed" => unpack::<IvrRouteChanged>(envelope)?
+        CallbackCompleted::EVENT_TYPE => {
+            snapshot(kind, unpack::<CallbackCompleted>(envelope)?.callback)
+        }
+        IvrRouteChanged::EVENT_TYPE => unpack::<IvrRouteChanged>(envelope)?
             .ivr_route
             .map(Change::Route)
             .ok_or_else(|| format!("{kind} carries no route")),
-        "ivr_route.deleted" => Ok(Change::RouteDeleted(
+        IvrRouteDeleted::EVENT_TYPE => Ok(Change::RouteDeleted(
             unpack::<IvrRouteDeleted>(envelope)?.ivr_route_id,
         )),
         _ => Ok(Change::Retained),
@@ -112,18 +117,19 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let change = read(&envelope("callback.completed", Some(completed))).unwrap();
+        let change = read(&envelope(CallbackCompleted::EVENT_TYPE, Some(completed))).unwrap();
         assert_eq!(change, Change::Callback(callback));
     }
 
     #[test]
     fn a_payload_of_the_wrong_type_or_none_is_an_error() {
         let wrong = prost_types::Any::from_msg(&IvrRouteDeleted::default()).unwrap();
-        let error = read(&envelope("callback.assigned", Some(wrong))).unwrap_err();
+        let assigned = CallbackAssigned::EVENT_TYPE;
+        let error = read(&envelope(assigned, Some(wrong))).unwrap_err();
         assert!(error.contains("CallbackAssigned"), "{error}");
-        assert!(read(&envelope("callback.assigned", None)).is_err());
+        assert!(read(&envelope(assigned, None)).is_err());
         let empty = prost_types::Any::from_msg(&CallbackAssigned::default()).unwrap();
-        let error = read(&envelope("callback.assigned", Some(empty))).unwrap_err();
+        let error = read(&envelope(assigned, Some(empty))).unwrap_err();
         assert!(error.contains("no callback snapshot"), "{error}");
     }
 
@@ -133,6 +139,16 @@ mod tests {
             let error = read(&envelope(kind, None)).unwrap_err();
             assert!(error.contains("no payload"), "{kind}: {error}");
         }
+    }
+
+    #[test]
+    fn every_callback_event_of_the_table_is_listed() {
+        let table: Vec<_> = switchboard_proto::events::ALL
+            .iter()
+            .filter(|kind| kind.aggregate_type == CALLBACK_AGGREGATE)
+            .map(|kind| kind.event_type)
+            .collect();
+        assert_eq!(table, CALLBACK_EVENTS);
     }
 
     #[test]

@@ -7,9 +7,13 @@ use chrono_tz::Tz;
 use switchboard_platform::time::timestamp;
 use switchboard_proto::{
     callback::v1::{AgentRef, AssignmentMethod, CallbackState},
-    events::v1::{
-        CallbackAssigned, CallbackAssignmentCancelled, CallbackCompleted, CallbackConnectRequested,
-        CallbackRegistered, CallbackRequestRepeated, CallbackSnapshot, EventEnvelope,
+    events::{
+        Event,
+        v1::{
+            CallbackAssigned, CallbackAssignmentCancelled, CallbackCompleted,
+            CallbackConnectRequested, CallbackRegistered, CallbackRequestRepeated,
+            CallbackSnapshot, EventEnvelope,
+        },
     },
 };
 use uuid::Uuid;
@@ -95,7 +99,7 @@ impl Life {
             events: Vec::new(),
             version: 0,
         };
-        life.announce("callback.registered", |callback| CallbackRegistered {
+        life.announce(|callback| CallbackRegistered {
             callback,
             phone_number: "+821012345678".into(),
             ..Default::default()
@@ -108,18 +112,14 @@ impl Life {
         DateTime::from_timestamp(request.seconds, 0).unwrap() + Duration::minutes(self.version)
     }
 
-    fn announce<M: prost::Name>(
-        &mut self,
-        event_type: &str,
-        payload: impl FnOnce(Option<CallbackSnapshot>) -> M,
-    ) {
+    fn announce<E: Event>(&mut self, payload: impl FnOnce(Option<CallbackSnapshot>) -> E) {
         self.version += 1;
         let message = payload(Some(self.snapshot.clone()));
         self.events.push(EventEnvelope {
             event_id: Uuid::new_v4().to_string(),
-            event_type: event_type.into(),
+            event_type: E::EVENT_TYPE.into(),
             occur_time: Some(timestamp(self.time())),
-            aggregate_type: "callback".into(),
+            aggregate_type: E::AGGREGATE_TYPE.into(),
             aggregate_id: self.snapshot.callback_id.clone(),
             aggregate_version: self.version,
             source: "callback".into(),
@@ -130,11 +130,9 @@ impl Life {
 
     pub fn repeat(&mut self) {
         self.snapshot.request_count += 1;
-        self.announce("callback.request_repeated", |callback| {
-            CallbackRequestRepeated {
-                callback,
-                ..Default::default()
-            }
+        self.announce(|callback| CallbackRequestRepeated {
+            callback,
+            ..Default::default()
         });
     }
 
@@ -144,7 +142,7 @@ impl Life {
         self.snapshot.assignee = Some(agent.as_ref());
         self.snapshot.distributor = Some(Agent::new("admin", "").as_ref());
         self.snapshot.assign_time = Some(timestamp(self.time()));
-        self.announce("callback.assigned", |callback| CallbackAssigned {
+        self.announce(|callback| CallbackAssigned {
             callback,
             state_before: before,
             method: AssignmentMethod::Manual as i32,
@@ -156,13 +154,11 @@ impl Life {
         self.snapshot.distributor = None;
         self.snapshot.assign_time = None;
         self.snapshot.state = CallbackState::Cancelled as i32;
-        self.announce("callback.assignment_cancelled", |callback| {
-            CallbackAssignmentCancelled {
-                callback,
-                state_before: CallbackState::Unprocessed as i32,
-                previous_assignee: previous,
-                reason: String::new(),
-            }
+        self.announce(|callback| CallbackAssignmentCancelled {
+            callback,
+            state_before: CallbackState::Unprocessed as i32,
+            previous_assignee: previous,
+            reason: String::new(),
         });
     }
 
@@ -170,21 +166,19 @@ impl Life {
         self.snapshot.attempt_count += 1;
         self.snapshot.last_attempt_time = Some(timestamp(self.time()));
         let agent = self.snapshot.assignee.clone().unwrap_or_default();
-        self.announce("callback.connect_requested", |callback| {
-            CallbackConnectRequested {
-                callback,
-                attempt_id: Uuid::new_v4().to_string(),
-                attempt_number: 1,
-                agent_login: agent.agent_login,
-                phone_number: "+821012345678".into(),
-            }
+        self.announce(|callback| CallbackConnectRequested {
+            callback,
+            attempt_id: Uuid::new_v4().to_string(),
+            attempt_number: 1,
+            agent_login: agent.agent_login,
+            phone_number: "+821012345678".into(),
         });
     }
 
     pub fn complete(&mut self) {
         self.snapshot.state = CallbackState::Completed as i32;
         self.snapshot.complete_time = Some(timestamp(self.time()));
-        self.announce("callback.completed", |callback| CallbackCompleted {
+        self.announce(|callback| CallbackCompleted {
             callback,
             state_before: CallbackState::Unprocessed as i32,
             note: String::new(),
