@@ -1,8 +1,8 @@
 //! The service roles this binary can run, and running them side by side in one process. Each
-//! built role is one entry of [`ROLES`]: its declaration (name, schema, packages, migrations,
-//! port) and its settings come from the service crate's [`Service`] implementation.
+//! role is one entry of [`ROLES`]: a built one's declaration (name, schema, packages,
+//! migrations, port) and settings come from its crate's `Service` implementation.
 
-use std::{future::Future, marker::PhantomData, pin::Pin, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::bail;
 use switchboard_callback::Application as CallbackService;
@@ -11,148 +11,41 @@ use switchboard_platform::{
     Shutdown,
     config::SERVICE_KEYS,
     metrics::Metrics,
-    service::{Peer, Service, ServiceContext, ServiceSpec, Tasks, supervise},
+    service::{
+        Tasks,
+        role::{self, Built, Planned, Role, RoleAddress},
+        supervise,
+    },
     telemetry,
 };
 use switchboard_reporting::Application as ReportingService;
 
-use crate::config::{self, Config, RoleAddress, RoleSection};
-
-type RoleFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
-
-/// A service role of the mesh. Each runs as its own process in production
-/// (`switchboard serve callback`) or all together for development (`switchboard serve all`).
-pub trait Role: Sync {
-    fn spec(&self) -> ServiceSpec;
-
-    /// Whether this binary has the role's implementation yet. Roles arrive issue by issue.
-    fn is_built(&self) -> bool;
-
-    /// Builds the role from `config` and runs it until `shutdown`.
-    fn run(&self, config: Arc<Config>, metrics: Metrics, shutdown: Shutdown) -> RoleFuture;
-}
+use crate::config::{self, Config};
 
 /// Every role, in the order `switchboard services` lists them. Adding a role is one entry.
 pub static ROLES: &[&dyn Role] = &[
-    &Built::<Gateway>(PhantomData),
-    &Built::<CallbackService>(PhantomData),
-    &Planned(ServiceSpec {
-        name: "ticket",
-        schema: "ticket",
-        packages: &["switchboard.ticket.v1"],
-        migrator: None,
-        default_port: 50062,
-        production_keys: &[],
-    }),
-    &Planned(ServiceSpec {
-        name: "trigger-engine",
-        schema: "trigger_engine",
-        packages: &["switchboard.trigger.v1"],
-        migrator: None,
-        default_port: 50063,
-        production_keys: &[],
-    }),
-    &Planned(ServiceSpec {
-        name: "mail-ingest",
-        schema: "mail_ingest",
-        packages: &["switchboard.inbound.v1"],
-        migrator: None,
-        default_port: 50064,
-        production_keys: &[],
-    }),
-    &Built::<ReportingService>(PhantomData),
+    &Built::<Gateway>::new(),
+    &Built::<CallbackService>::new(),
+    &Planned::new("ticket", "ticket", &["switchboard.ticket.v1"], 50062),
+    &Planned::new(
+        "trigger-engine",
+        "trigger_engine",
+        &["switchboard.trigger.v1"],
+        50063,
+    ),
+    &Planned::new(
+        "mail-ingest",
+        "mail_ingest",
+        &["switchboard.inbound.v1"],
+        50064,
+    ),
+    &Built::<ReportingService>::new(),
 ];
 
-/// A role whose service crate is in this binary.
-struct Built<S>(PhantomData<fn() -> S>);
-
-impl<S: Service> Role for Built<S> {
-    fn spec(&self) -> ServiceSpec {
-        S::SPEC
-    }
-
-    fn is_built(&self) -> bool {
-        true
-    }
-
-    fn run(&self, config: Arc<Config>, metrics: Metrics, shutdown: Shutdown) -> RoleFuture {
-        Box::pin(async move {
-            let service = S::bind(context::<S>(&config, metrics)?).await?;
-            service.run_until_stopped(shutdown).await
-        })
-    }
-}
-
-/// A role of the design that is not implemented yet: listed, with its address, but not run.
-struct Planned(ServiceSpec);
-
-impl Role for Planned {
-    fn spec(&self) -> ServiceSpec {
-        self.0
-    }
-
-    fn is_built(&self) -> bool {
-        false
-    }
-
-    fn run(&self, _: Arc<Config>, _: Metrics, _: Shutdown) -> RoleFuture {
-        let name = self.0.name;
-        Box::pin(async move { bail!("the {name} service is not built into this binary yet") })
-    }
-}
-
-/// What `S` is built from: the platform's configuration, its section, and where its peers are.
-fn context<S: Service>(
-    config: &Config,
-    metrics: Metrics,
-) -> anyhow::Result<ServiceContext<S::Settings>> {
-    let section: RoleSection<S::Settings> = config.section(&S::SPEC.config_key())?;
-    Ok(ServiceContext {
-        listen: section
-            .address
-            .listen
-            .unwrap_or_else(|| S::SPEC.default_listen()),
-        platform: config.config.clone(),
-        schema: S::SPEC.schema.to_owned(),
-        peers: peers(config)?,
-        metrics,
-        settings: section.settings,
-    })
-}
-
-/// Every built role, as the others reach it.
-fn peers(config: &Config) -> anyhow::Result<Vec<Peer>> {
-    ROLES
-        .iter()
-        .filter(|role| role.is_built())
-        .map(|role| {
-            let spec = role.spec();
-            Ok(Peer {
-                name: spec.name.to_owned(),
-                packages: spec.packages.iter().map(|p| (*p).to_owned()).collect(),
-                url: url(config, &spec)?,
-            })
-        })
-        .collect()
-}
-
-fn address(config: &Config, spec: &ServiceSpec) -> anyhow::Result<RoleAddress> {
-    config.section(&spec.config_key())
-}
-
 /// Where the role listens.
-fn listen(config: &Config, spec: &ServiceSpec) -> anyhow::Result<std::net::SocketAddr> {
-    Ok(address(config, spec)?
-        .listen
-        .unwrap_or_else(|| spec.default_listen()))
-}
-
-/// How other roles reach the role.
-fn url(config: &Config, spec: &ServiceSpec) -> anyhow::Result<String> {
-    match address(config, spec)?.url {
-        Some(url) => Ok(url),
-        None => Ok(format!("http://{}", listen(config, spec)?)),
-    }
+fn listen(config: &Config, role: &dyn Role) -> anyhow::Result<std::net::SocketAddr> {
+    let spec = role.spec();
+    Ok(RoleAddress::of(config, &spec)?.listen_or_default(&spec))
 }
 
 /// The configuration keys `roles` cannot run on a development default of.
@@ -211,7 +104,7 @@ pub fn print_roles(config: &Config) -> anyhow::Result<()> {
         } else {
             "not built yet"
         };
-        let listen = listen(config, &spec)?.to_string();
+        let listen = listen(config, *role)?.to_string();
         println!("{:<16}{listen:<22}{state}", spec.name);
     }
     Ok(())
@@ -236,11 +129,12 @@ pub async fn serve(roles: &[&'static dyn Role], config: Config) -> anyhow::Resul
                 metrics.serve(listener, shutdown)
             });
         }
+        let peers = role::peers(&config, ROLES)?;
         let config = Arc::new(config);
         for &role in roles {
-            let (config, metrics) = (config.clone(), metrics.clone());
+            let (config, peers, metrics) = (config.clone(), peers.clone(), metrics.clone());
             tasks = tasks.add(role.spec().name, move |shutdown| {
-                role.run(config, metrics, shutdown)
+                role.run(config, peers, metrics, shutdown)
             });
         }
         supervise(tasks, shutdown).await

@@ -4,6 +4,7 @@
 //! binary's role table all follow from one declaration.
 
 mod context;
+pub mod role;
 mod supervise;
 
 use std::{future::Future, net::SocketAddr};
