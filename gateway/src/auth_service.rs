@@ -42,8 +42,7 @@ impl AuthService for AuthApi {
         let agent = self
             .agents
             .get(&login)
-            .await
-            .map_err(|e| switchboard_platform::error::sql_status("read agent", &e))?
+            .await?
             .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))?;
         if agent.disabled {
             return Err(Status::failed_precondition(format!(

@@ -67,6 +67,6 @@ pub async fn create_admin(
         &payload,
     );
     enqueue(&mut tx, SOURCE, event).await?;
-    tx.commit().await?;
+    db::commit(tx).await?;
     Ok(Bootstrapped::Created(row.to_proto()))
 }
