@@ -53,7 +53,7 @@ pub async fn lock_open_for_phone(
     phone: &str,
 ) -> Result<Option<CallbackRow>> {
     // The state is written into the text, not bound: only then can the planner use the partial
-    // index `callbacks_open_by_phone` (`WHERE state <> 3` in the migration).
+    // index `callbacks_open_by_phone`, whose predicate leaves COMPLETED callbacks out.
     let completed = CallbackState::Completed as i16;
     Ok(
         sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!(
