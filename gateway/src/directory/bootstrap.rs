@@ -47,7 +47,7 @@ pub async fn create_admin(
     if !violations.is_empty() {
         anyhow::bail!("{}", violations.into_status().message());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = db::begin(&pool).await?;
     if store::login_ever_used(&mut tx, &login).await? {
         return Ok(Bootstrapped::Exists);
     }
