@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use switchboard_platform::{error::invalid_field, principal::RequestPrincipal};
+use switchboard_platform::{error::invalid_field, request::PrincipalAndBody};
 use switchboard_proto::gateway::v1::{auth_service_server::AuthService, *};
 use tonic::{Request, Response, Status};
 
@@ -42,8 +42,7 @@ impl AuthService for AuthApi {
         let agent = self
             .agents
             .get(&login)
-            .await
-            .map_err(|e| switchboard_platform::error::sql_status("read agent", &e))?
+            .await?
             .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))?;
         if agent.disabled {
             return Err(Status::failed_precondition(format!(
@@ -63,8 +62,8 @@ impl AuthService for AuthApi {
         &self,
         request: Request<WhoAmIRequest>,
     ) -> Result<Response<WhoAmIResponse>, Status> {
-        let principal = request.principal()?.clone();
         let credential = request.extensions().get::<Credential>().cloned();
+        let (principal, _) = request.into_principal_and_body()?;
         Ok(Response::new(WhoAmIResponse {
             principal: Some(principal),
             credential_kind: credential

@@ -1,8 +1,117 @@
 //! Turning failures into gRPC statuses: field-level `BadRequest` details for bad input, SQL
 //! errors classified by SQLSTATE in one place, internal causes logged and never sent.
+//!
+//! Handlers and stores return [`Result`]: `?` turns a `sqlx::Error` (remembering where it was
+//! met) or a ready `Status` into an [`Error`], and an [`Error`] into the `Status` the caller sees.
+
+use std::panic::Location;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::events::HandlerError;
+
+/// What a service's handlers and stores return.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure of a call: a status meant for the caller, or a cause only the log may see.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A status for the caller as it is (bad input, not found, permission denied, …).
+    #[error("{:?}: {}", .0.code(), .0.message())]
+    Status(Box<Status>),
+    /// A database failure, met at `at` (the `?` that turned it into an `Error`).
+    #[error("postgres at {at}: {source}")]
+    Sql {
+        source: sqlx::Error,
+        at: &'static Location<'static>,
+    },
+    /// Any other failure whose cause the caller must not see.
+    #[error("internal at {at}: {source}")]
+    Internal {
+        source: Box<dyn std::error::Error + Send + Sync>,
+        at: &'static Location<'static>,
+    },
+}
+
+impl Error {
+    /// An internal failure caused by `cause`, met where this is called.
+    #[track_caller]
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal {
+            source: cause.into(),
+            at: Location::caller(),
+        }
+    }
+
+    /// A database failure met at `at` (for helpers that capture their caller's location).
+    pub fn sql_at(source: sqlx::Error, at: &'static Location<'static>) -> Self {
+        Self::Sql { source, at }
+    }
+
+    /// What the database error is, by SQLSTATE; `None` for other failures.
+    pub fn sql_kind(&self) -> Option<SqlErrorKind> {
+        match self {
+            Self::Sql { source, .. } => Some(classify_sql(source)),
+            _ => None,
+        }
+    }
+
+    /// `ALREADY_EXISTS` "`{field} {description}`" when this is a unique violation of
+    /// `constraint`; any other error is returned unchanged.
+    pub fn unique_violation(
+        self,
+        constraint: &str,
+        field: &str,
+        description: impl std::fmt::Display,
+    ) -> Self {
+        match self.sql_kind() {
+            Some(SqlErrorKind::UniqueViolation {
+                constraint: Some(violated),
+            }) if violated == constraint => {
+                Status::already_exists(format!("{field} {description}")).into()
+            }
+            _ => self,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    /// Records the location of the `?` (or call) that converted the error, for the log.
+    #[track_caller]
+    fn from(source: sqlx::Error) -> Self {
+        Self::sql_at(source, Location::caller())
+    }
+}
+
+impl From<Status> for Error {
+    fn from(status: Status) -> Self {
+        Self::Status(Box::new(status))
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Status(status) => *status,
+            Error::Sql { source, at } => sql_error_status(&source, at),
+            Error::Internal { source, at } => {
+                tracing::error!(location = %at, error = %source, "internal error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// A consumer's handler fails with the error's text (it is logged and the event retried).
+impl From<Error> for HandlerError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Sql { source, .. } => Self::from(source),
+            other => Self(other.to_string()),
+        }
+    }
+}
 
 /// Collects every problem with a request's fields, so the caller learns them all at once.
 #[derive(Debug, Default)]
@@ -118,7 +227,13 @@ pub fn classify_sql(error: &sqlx::Error) -> SqlErrorKind {
 
 /// The status for a database error that no handler turned into something more specific. The
 /// cause is logged with the operation; the caller learns only what kind of failure it was.
+/// (Code on [`Error`] gets the same through `?`.)
 pub fn sql_status(operation: &str, error: &sqlx::Error) -> Status {
+    sql_error_status(error, &operation)
+}
+
+/// The one mapping of database errors to statuses; `at` says in the log where it happened.
+fn sql_error_status(error: &sqlx::Error, at: &dyn std::fmt::Display) -> Status {
     match classify_sql(error) {
         SqlErrorKind::UniqueViolation { .. } => {
             Status::already_exists("the resource already exists")
@@ -128,10 +243,13 @@ pub fn sql_status(operation: &str, error: &sqlx::Error) -> Status {
         }
         SqlErrorKind::Retryable => Status::aborted("concurrent change; retry the call"),
         SqlErrorKind::Unavailable => {
-            tracing::error!(operation, %error, "database unavailable");
+            tracing::error!(location = %at, %error, "database unavailable");
             Status::unavailable("the database is unavailable")
         }
-        SqlErrorKind::CheckViolation { .. } | SqlErrorKind::Other => internal(operation, error),
+        SqlErrorKind::CheckViolation { .. } | SqlErrorKind::Other => {
+            tracing::error!(location = %at, %error, "internal error");
+            Status::internal("internal error")
+        }
     }
 }
 
@@ -142,24 +260,4 @@ pub fn internal(operation: &str, error: &dyn std::fmt::Display) -> Status {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn violations_name_every_field() {
-        let mut violations = FieldViolations::new();
-        violations
-            .check(true, "phone_number", || "must not be empty".into())
-            .check(false, "memo", || unreachable!())
-            .add("ivr_route_id", "unknown route");
-        let status = violations.into_status();
-        assert_eq!(status.code(), Code::InvalidArgument);
-        assert_eq!(violated_fields(&status), ["phone_number", "ivr_route_id"]);
-        assert!(status.message().contains("phone_number: must not be empty"));
-    }
-
-    #[test]
-    fn no_violations_is_ok() {
-        assert!(FieldViolations::new().into_result().is_ok());
-    }
-}
+mod tests;

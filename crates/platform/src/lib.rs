@@ -11,6 +11,7 @@ pub mod grpc;
 pub mod metrics;
 pub mod paging;
 pub mod principal;
+pub mod request;
 pub mod request_id;
 pub mod service;
 pub mod shutdown;

@@ -13,6 +13,7 @@ use std::{
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use switchboard_platform::error::Result;
 use switchboard_proto::common::v1::{Principal, PrincipalKind};
 
 pub use service::ApiKeyApi;
@@ -77,7 +78,7 @@ impl KeyRing {
     }
 
     /// The active key whose secret is `secret`; `None` for unknown, revoked or expired keys.
-    pub async fn find(&self, secret: &str) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    pub async fn find(&self, secret: &str) -> Result<Option<ApiKeyRow>> {
         let hash = hash_secret(secret);
         let key = match self.entries.get(&hash) {
             Some(key) => key,

@@ -3,10 +3,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::{FieldViolations, SqlErrorKind, classify_sql, invalid_field, sql_status},
+    db,
+    error::FieldViolations,
     events::{NewEvent, publish},
     paging::Page,
-    principal::{PrincipalExt, RequestPrincipal},
+    principal::PrincipalExt,
+    request::{PrincipalAndBody, uuid_field},
     request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
@@ -74,27 +76,18 @@ fn check_key(key: &ApiKey) -> Result<Option<DateTime<Utc>>, Status> {
     Ok(expire_time)
 }
 
-fn key_id(id: &str) -> Result<Uuid, Status> {
-    Uuid::parse_str(id).map_err(|_| invalid_field("id", "must be an API key id (UUID)"))
-}
-
 #[tonic::async_trait]
 impl ApiKeyService for ApiKeyApi {
     async fn create_api_key(
         &self,
         request: Request<CreateApiKeyRequest>,
     ) -> Result<Response<CreateApiKeyResponse>, Status> {
-        let by = request.principal()?.clone();
-        let body = request.into_inner();
+        let (by, body) = request.into_principal_and_body()?;
         let request_id = RequestId::parse("CreateApiKey", &body.request_id, &body)?;
         let mut key = body.api_key.unwrap_or_default();
         key.scopes.dedup();
         let expire_time = check_key(&key)?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| sql_status("begin", &e))?;
+        let mut tx = db::begin(&self.pool).await?;
         if let Some(id) = &request_id
             && let Some(replayed) = id.replay::<CreateApiKeyResponse>(&mut tx).await?
         {
@@ -111,18 +104,15 @@ impl ApiKeyService for ApiKeyApi {
             expire_time,
             created_by: &by.subject,
         };
-        if let Err(error) = store::insert(&mut tx, &new).await {
-            return Err(match classify_sql(&error) {
-                SqlErrorKind::UniqueViolation { .. } => Status::already_exists(format!(
-                    "api_key.display_name {:?} is taken",
-                    key.display_name
-                )),
-                _ => sql_status("insert api key", &error),
-            });
-        }
+        store::insert(&mut tx, &new).await.map_err(|e| {
+            e.unique_violation(
+                "api_keys_display_name_key",
+                "api_key.display_name",
+                format_args!("{:?} is taken", key.display_name),
+            )
+        })?;
         let row = store::get(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("get api key", &e))?
+            .await?
             .ok_or_else(|| Status::internal("api key vanished"))?;
         let event = NewEvent::new(
             &ApiKeyCreated {
@@ -147,15 +137,10 @@ impl ApiKeyService for ApiKeyApi {
         &self,
         request: Request<GetApiKeyRequest>,
     ) -> Result<Response<GetApiKeyResponse>, Status> {
-        let id = key_id(&request.get_ref().id)?;
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| sql_status("acquire", &e))?;
+        let id = uuid_field("id", &request.get_ref().id)?;
+        let mut conn = db::acquire(&self.pool).await?;
         let row = store::get(&mut conn, id)
-            .await
-            .map_err(|e| sql_status("get api key", &e))?
+            .await?
             .ok_or_else(|| Status::not_found(format!("no API key {id}")))?;
         Ok(Response::new(GetApiKeyResponse {
             api_key: Some(row.to_proto()),
@@ -169,11 +154,13 @@ impl ApiKeyService for ApiKeyApi {
         let body = request.into_inner();
         let filters = [u8::from(body.show_inactive)];
         let page = Page::parse(body.page_size, &body.page_token, &filters)?;
-        let after = page.after.as_deref().map(key_id).transpose()?;
+        let after = page
+            .after
+            .as_deref()
+            .map(|id| uuid_field("page_token", id))
+            .transpose()?;
         let (mut rows, total) =
-            store::list(&self.pool, body.show_inactive, after, page.fetch_limit())
-                .await
-                .map_err(|e| sql_status("list api keys", &e))?;
+            store::list(&self.pool, body.show_inactive, after, page.fetch_limit()).await?;
         let next_page_token = page.finish(&mut rows, |row| row.id.to_string());
         Ok(Response::new(ListApiKeysResponse {
             api_keys: rows.iter().map(|row| row.to_proto()).collect(),
@@ -186,26 +173,15 @@ impl ApiKeyService for ApiKeyApi {
         &self,
         request: Request<RevokeApiKeyRequest>,
     ) -> Result<Response<RevokeApiKeyResponse>, Status> {
-        let by = request.principal()?.clone();
-        let id = key_id(&request.get_ref().id)?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| sql_status("begin", &e))?;
-        if store::get(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("get api key", &e))?
-            .is_none()
-        {
+        let (by, request) = request.into_principal_and_body()?;
+        let id = uuid_field("id", &request.id)?;
+        let mut tx = db::begin(&self.pool).await?;
+        if store::get(&mut tx, id).await?.is_none() {
             return Err(Status::not_found(format!("no API key {id}")));
         }
-        let revoked = store::revoke(&mut tx, id, &by.subject)
-            .await
-            .map_err(|e| sql_status("revoke api key", &e))?;
+        let revoked = store::revoke(&mut tx, id, &by.subject).await?;
         let row = store::get(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("get api key", &e))?
+            .await?
             .ok_or_else(|| Status::not_found(format!("no API key {id}")))?;
         if revoked {
             let event = NewEvent::new(
@@ -218,7 +194,7 @@ impl ApiKeyService for ApiKeyApi {
             .with_actor(by.actor());
             publish(&mut tx, SOURCE, event).await?;
         }
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         self.keys.forget_all();
         Ok(Response::new(RevokeApiKeyResponse {
             api_key: Some(row.to_proto()),

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
 use switchboard_proto::{
     common::v1::Actor,
     gateway::v1::{ApiKey, ApiKeyState},
@@ -66,22 +67,22 @@ impl ApiKeyRow {
 const COLUMNS: &str = "id, display_name, description, scopes, key_prefix, expire_time, create_time,
     created_by, revoke_time, revoked_by, last_used_time";
 
-pub async fn find_by_hash(pool: &PgPool, hash: &[u8]) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn find_by_hash(pool: &PgPool, hash: &[u8]) -> Result<Option<ApiKeyRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1"
     )))
     .bind(hash)
     .fetch_optional(pool)
-    .await
+    .await?)
 }
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<ApiKeyRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM api_keys WHERE id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 /// One page, newest first (ids are UUIDv7, so by id descending) after the given id, and the
@@ -91,7 +92,7 @@ pub async fn list(
     show_inactive: bool,
     after: Option<Uuid>,
     limit: i64,
-) -> Result<(Vec<ApiKeyRow>, i64), sqlx::Error> {
+) -> Result<(Vec<ApiKeyRow>, i64)> {
     const ACTIVE: &str =
         "($1 OR (revoke_time IS NULL AND (expire_time IS NULL OR expire_time > now())))";
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -122,7 +123,7 @@ pub struct NewKey<'a> {
     pub created_by: &'a str,
 }
 
-pub async fn insert(conn: &mut PgConnection, key: &NewKey<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut PgConnection, key: &NewKey<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO api_keys (id, display_name, description, scopes, key_prefix, secret_hash,
                                expire_time, created_by)
@@ -142,7 +143,7 @@ pub async fn insert(conn: &mut PgConnection, key: &NewKey<'_>) -> Result<(), sql
 }
 
 /// Revokes an active key; `Ok(false)` when it was revoked already.
-pub async fn revoke(conn: &mut PgConnection, id: Uuid, by: &str) -> Result<bool, sqlx::Error> {
+pub async fn revoke(conn: &mut PgConnection, id: Uuid, by: &str) -> Result<bool> {
     let revoked = sqlx::query(
         "UPDATE api_keys SET revoke_time = now(), revoked_by = $2
          WHERE id = $1 AND revoke_time IS NULL",
@@ -154,7 +155,7 @@ pub async fn revoke(conn: &mut PgConnection, id: Uuid, by: &str) -> Result<bool,
     Ok(revoked.rows_affected() == 1)
 }
 
-pub async fn touch(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn touch(pool: &PgPool, id: Uuid) -> Result<()> {
     sqlx::query("UPDATE api_keys SET last_used_time = now() WHERE id = $1")
         .bind(id)
         .execute(pool)

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sqlx::PgPool;
+use switchboard_platform::{db, error::Result};
 
 use super::ttl_cache::TtlCache;
 use crate::directory::store::{self, AgentRow};
@@ -23,11 +24,11 @@ impl AgentCache {
     }
 
     /// The live agent with `login`, if any.
-    pub async fn get(&self, login: &str) -> Result<Option<AgentRow>, sqlx::Error> {
+    pub async fn get(&self, login: &str) -> Result<Option<AgentRow>> {
         if let Some(agent) = self.entries.get(&login.to_owned()) {
             return Ok(agent);
         }
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::acquire(&self.pool).await?;
         let agent = store::get_agent(&mut conn, login).await?;
         self.entries.insert(login.to_owned(), agent.clone());
         Ok(agent)

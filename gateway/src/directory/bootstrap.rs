@@ -47,7 +47,7 @@ pub async fn create_admin(
     if !violations.is_empty() {
         anyhow::bail!("{}", violations.into_status().message());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = db::begin(&pool).await?;
     if store::login_ever_used(&mut tx, &login).await? {
         return Ok(Bootstrapped::Exists);
     }
@@ -61,6 +61,6 @@ pub async fn create_admin(
     };
     let event = NewEvent::new(&payload, &login, row.version);
     enqueue(&mut tx, SOURCE, event).await?;
-    tx.commit().await?;
+    db::commit(tx).await?;
     Ok(Bootstrapped::Created(row.to_proto()))
 }

@@ -4,10 +4,12 @@
 
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::{
-    error::{FieldViolations, SqlErrorKind, classify_sql, invalid_field, sql_status},
+    db,
+    error::{Error, FieldViolations, invalid_field},
     events::{NewEvent, publish},
     paging::Page,
-    principal::{PrincipalExt, RequestPrincipal},
+    principal::PrincipalExt,
+    request::{PrincipalAndBody, uuid_field},
     request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
@@ -46,10 +48,6 @@ impl DirectoryApi {
         }
     }
 
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Status> {
-        self.pool.begin().await.map_err(|e| sql_status("begin", &e))
-    }
-
     /// After a change to `agent` commits: forget cached copies, and end the CTI session of an
     /// agent who can no longer work.
     async fn after_agent_change(&self, login: &str, active: bool) {
@@ -71,10 +69,6 @@ fn login_field(login: &str, field: &str) -> Result<String, Status> {
     })
 }
 
-fn group_id_field(id: &str, field: &str) -> Result<Uuid, Status> {
-    Uuid::parse_str(id).map_err(|_| invalid_field(field, "must be a group id (UUID)"))
-}
-
 fn group_uuids(agent: &Agent) -> Vec<Uuid> {
     agent
         .group_ids
@@ -84,9 +78,7 @@ fn group_uuids(agent: &Agent) -> Vec<Uuid> {
 }
 
 async fn check_groups_exist(conn: &mut PgConnection, agent: &Agent) -> Result<(), Status> {
-    let missing = store::missing_groups(conn, &group_uuids(agent))
-        .await
-        .map_err(|e| sql_status("check groups", &e))?;
+    let missing = store::missing_groups(conn, &group_uuids(agent)).await?;
     let mut violations = FieldViolations::new();
     for (i, id) in agent.group_ids.iter().enumerate() {
         if missing.iter().any(|m| m.to_string() == *id) {
@@ -98,15 +90,13 @@ async fn check_groups_exist(conn: &mut PgConnection, agent: &Agent) -> Result<()
 
 async fn load_group(conn: &mut PgConnection, id: Uuid) -> Result<store::GroupRow, Status> {
     store::get_group(conn, id)
-        .await
-        .map_err(|e| sql_status("get group", &e))?
+        .await?
         .ok_or_else(|| Status::not_found(format!("no group {id}")))
 }
 
 async fn load_agent(conn: &mut PgConnection, login: &str) -> Result<AgentRow, Status> {
     store::get_agent(conn, login)
-        .await
-        .map_err(|e| sql_status("get agent", &e))?
+        .await?
         .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))
 }
 
@@ -151,9 +141,7 @@ async fn publish_group_changed(
 
 /// Refuses a change that would leave no active admin (`login` would stop being one).
 async fn keep_an_admin(conn: &mut PgConnection, login: &str) -> Result<(), Status> {
-    let admins = store::lock_active_admins(conn)
-        .await
-        .map_err(|e| sql_status("lock admins", &e))?;
+    let admins = store::lock_active_admins(conn).await?;
     if admins.iter().all(|admin| admin == login) && admins.iter().any(|a| a == login) {
         return Err(Status::failed_precondition(format!(
             "{login} is the last active admin; make another admin first"
@@ -168,8 +156,7 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<CreateAgentRequest>,
     ) -> Result<Response<CreateAgentResponse>, Status> {
-        let by = request.principal()?.clone();
-        let body = request.into_inner();
+        let (by, body) = request.into_principal_and_body()?;
         let request_id = RequestId::parse("CreateAgent", &body.request_id, &body)?;
         let mut agent = body.agent.unwrap_or_default();
         let mut violations = FieldViolations::new();
@@ -185,31 +172,28 @@ impl DirectoryService for DirectoryApi {
         validate::check_agent(&agent, AGENT_FIELDS, &mut violations);
         violations.into_result()?;
 
-        let mut tx = self.begin().await?;
+        let mut tx = db::begin(&self.pool).await?;
         if let Some(id) = &request_id
             && let Some(replayed) = id.replay::<CreateAgentResponse>(&mut tx).await?
         {
             return Ok(Response::new(replayed));
         }
         check_groups_exist(&mut tx, &agent).await?;
-        if store::login_ever_used(&mut tx, &agent.login)
-            .await
-            .map_err(|e| sql_status("check login", &e))?
-        {
+        if store::login_ever_used(&mut tx, &agent.login).await? {
             return Err(Status::already_exists(format!(
                 "agent.login {:?} is taken or was used before",
                 agent.login
             )));
         }
-        let inserted = store::insert_agent(&mut tx, &agent, &group_uuids(&agent)).await;
-        if let Err(error) = inserted {
-            return Err(match classify_sql(&error) {
-                SqlErrorKind::UniqueViolation { .. } => {
-                    Status::already_exists(format!("agent.login {:?} is taken", agent.login))
-                }
-                _ => sql_status("insert agent", &error),
-            });
-        }
+        store::insert_agent(&mut tx, &agent, &group_uuids(&agent))
+            .await
+            .map_err(|e| {
+                e.unique_violation(
+                    "agents_pkey",
+                    "agent.login",
+                    format_args!("{:?} is taken", agent.login),
+                )
+            })?;
         let row = load_agent(&mut tx, &agent.login).await?;
         publish_agent(&mut tx, &row, true, &by).await?;
         let response = CreateAgentResponse {
@@ -224,18 +208,14 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<GetAgentRequest>,
     ) -> Result<Response<GetAgentResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let login = login_field(&request.get_ref().login, "login")?;
+        let (principal, request) = request.into_principal_and_body()?;
+        let login = login_field(&request.login, "login")?;
         if principal.kind() == PrincipalKind::Agent && principal.subject != login {
             return Err(Status::permission_denied(
                 "agents may read only their own record",
             ));
         }
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| sql_status("acquire", &e))?;
+        let mut conn = db::acquire(&self.pool).await?;
         let row = load_agent(&mut conn, &login).await?;
         Ok(Response::new(GetAgentResponse {
             agent: Some(row.to_proto()),
@@ -246,8 +226,7 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<ListAgentsRequest>,
     ) -> Result<Response<ListAgentsResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let body = request.into_inner();
+        let (principal, body) = request.into_principal_and_body()?;
         let page = Page::parse(
             body.page_size,
             &body.page_token,
@@ -285,8 +264,7 @@ impl DirectoryService for DirectoryApi {
             page.after.as_deref(),
             page.fetch_limit(),
         )
-        .await
-        .map_err(|e| sql_status("list agents", &e))?;
+        .await?;
         let next_page_token = page.finish(&mut rows, |row| row.login.clone());
         Ok(Response::new(ListAgentsResponse {
             agents: rows.iter().map(AgentRow::to_proto).collect(),
@@ -299,8 +277,7 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<UpdateAgentRequest>,
     ) -> Result<Response<UpdateAgentResponse>, Status> {
-        let by = request.principal()?.clone();
-        let body = request.into_inner();
+        let (by, body) = request.into_principal_and_body()?;
         let mut agent = body.agent.unwrap_or_default();
         let paths = body.update_mask.map(|m| m.paths).unwrap_or_default();
         let mut violations = FieldViolations::new();
@@ -324,10 +301,8 @@ impl DirectoryService for DirectoryApi {
         validate::check_agent(&agent, &fields, &mut violations);
         violations.into_result()?;
 
-        let mut tx = self.begin().await?;
-        store::lock_agent(&mut tx, &agent.login)
-            .await
-            .map_err(|e| sql_status("lock agent", &e))?;
+        let mut tx = db::begin(&self.pool).await?;
+        store::lock_agent(&mut tx, &agent.login).await?;
         let before = load_agent(&mut tx, &agent.login).await?;
         if fields.contains(&"group_ids") {
             check_groups_exist(&mut tx, &agent).await?;
@@ -348,17 +323,13 @@ impl DirectoryService for DirectoryApi {
         if before.is_admin() && !before.disabled && !stays_admin(&before) {
             keep_an_admin(&mut tx, &agent.login).await?;
         }
-        store::update_agent(&mut tx, &agent, &fields)
-            .await
-            .map_err(|e| sql_status("update agent", &e))?;
+        store::update_agent(&mut tx, &agent, &fields).await?;
         if fields.contains(&"group_ids") {
-            store::set_groups(&mut tx, &agent.login, &group_uuids(&agent))
-                .await
-                .map_err(|e| sql_status("set groups", &e))?;
+            store::set_groups(&mut tx, &agent.login, &group_uuids(&agent)).await?;
         }
         let after = load_agent(&mut tx, &agent.login).await?;
         publish_agent(&mut tx, &after, false, &by).await?;
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         self.after_agent_change(&after.login, !after.disabled).await;
         Ok(Response::new(UpdateAgentResponse {
             agent: Some(after.to_proto()),
@@ -369,19 +340,15 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<DeleteAgentRequest>,
     ) -> Result<Response<DeleteAgentResponse>, Status> {
-        let by = request.principal()?.clone();
-        let login = login_field(&request.get_ref().login, "login")?;
-        let mut tx = self.begin().await?;
-        store::lock_agent(&mut tx, &login)
-            .await
-            .map_err(|e| sql_status("lock agent", &e))?;
+        let (by, request) = request.into_principal_and_body()?;
+        let login = login_field(&request.login, "login")?;
+        let mut tx = db::begin(&self.pool).await?;
+        store::lock_agent(&mut tx, &login).await?;
         let row = load_agent(&mut tx, &login).await?;
         if row.is_admin() && !row.disabled {
             keep_an_admin(&mut tx, &login).await?;
         }
-        store::mark_agent_deleted(&mut tx, &login)
-            .await
-            .map_err(|e| sql_status("delete agent", &e))?;
+        store::mark_agent_deleted(&mut tx, &login).await?;
         let event = NewEvent::new(
             &AgentDeleted {
                 agent_login: login.clone(),
@@ -391,7 +358,7 @@ impl DirectoryService for DirectoryApi {
         )
         .with_actor(by.actor());
         publish(&mut tx, SOURCE, event).await?;
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         self.after_agent_change(&login, false).await;
         Ok(Response::new(DeleteAgentResponse {}))
     }
@@ -400,14 +367,13 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<CreateGroupRequest>,
     ) -> Result<Response<CreateGroupResponse>, Status> {
-        let by = request.principal()?.clone();
-        let body = request.into_inner();
+        let (by, body) = request.into_principal_and_body()?;
         let request_id = RequestId::parse("CreateGroup", &body.request_id, &body)?;
         let group = body.group.unwrap_or_default();
         let mut violations = FieldViolations::new();
         validate::check_group(&group, GROUP_FIELDS, &mut violations);
         violations.into_result()?;
-        let mut tx = self.begin().await?;
+        let mut tx = db::begin(&self.pool).await?;
         if let Some(id) = &request_id
             && let Some(replayed) = id.replay::<CreateGroupResponse>(&mut tx).await?
         {
@@ -416,7 +382,7 @@ impl DirectoryService for DirectoryApi {
         let id = Uuid::now_v7();
         store::insert_group(&mut tx, id, &group)
             .await
-            .map_err(|e| name_taken(&e, "insert group"))?;
+            .map_err(name_taken)?;
         let row = load_group(&mut tx, id).await?;
         publish_group_changed(&mut tx, &row, true, &by).await?;
         let response = CreateGroupResponse {
@@ -431,12 +397,8 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<GetGroupRequest>,
     ) -> Result<Response<GetGroupResponse>, Status> {
-        let id = group_id_field(&request.get_ref().id, "id")?;
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| sql_status("acquire", &e))?;
+        let id = uuid_field("id", &request.get_ref().id)?;
+        let mut conn = db::acquire(&self.pool).await?;
         let row = load_group(&mut conn, id).await?;
         Ok(Response::new(GetGroupResponse {
             group: Some(row.to_proto()),
@@ -455,12 +417,10 @@ impl DirectoryService for DirectoryApi {
                 let (id, name) = key
                     .split_once(' ')
                     .ok_or_else(|| invalid_field("page_token", "not a page token of this list"))?;
-                Some((name.to_owned(), group_id_field(id, "page_token")?))
+                Some((name.to_owned(), uuid_field("page_token", id)?))
             }
         };
-        let (mut rows, total) = store::list_groups(&self.pool, after, page.fetch_limit())
-            .await
-            .map_err(|e| sql_status("list groups", &e))?;
+        let (mut rows, total) = store::list_groups(&self.pool, after, page.fetch_limit()).await?;
         let next_page_token =
             page.finish(&mut rows, |row| format!("{} {}", row.id, row.display_name));
         Ok(Response::new(ListGroupsResponse {
@@ -474,29 +434,25 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<UpdateGroupRequest>,
     ) -> Result<Response<UpdateGroupResponse>, Status> {
-        let by = request.principal()?.clone();
-        let body = request.into_inner();
+        let (by, body) = request.into_principal_and_body()?;
         let group = body.group.unwrap_or_default();
         let paths = body.update_mask.map(|m| m.paths).unwrap_or_default();
         let mut violations = FieldViolations::new();
         let fields = validate::mask_fields(&paths, GROUP_FIELDS, &mut violations);
         validate::check_group(&group, &fields, &mut violations);
-        let id = Uuid::parse_str(&group.id).ok();
-        violations.check(id.is_none(), "group.id", || {
-            "must be a group id (UUID)".into()
-        });
+        let id = violations.uuid("group.id", &group.id);
         violations.into_result()?;
         let id = id.unwrap_or_default();
-        let mut tx = self.begin().await?;
+        let mut tx = db::begin(&self.pool).await?;
         if !store::update_group(&mut tx, id, &group, &fields)
             .await
-            .map_err(|e| name_taken(&e, "update group"))?
+            .map_err(name_taken)?
         {
             return Err(Status::not_found(format!("no group {id}")));
         }
         let row = load_group(&mut tx, id).await?;
         publish_group_changed(&mut tx, &row, false, &by).await?;
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         Ok(Response::new(UpdateGroupResponse {
             group: Some(row.to_proto()),
         }))
@@ -506,14 +462,11 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<DeleteGroupRequest>,
     ) -> Result<Response<DeleteGroupResponse>, Status> {
-        let by = request.principal()?.clone();
-        let id = group_id_field(&request.get_ref().id, "id")?;
-        let mut tx = self.begin().await?;
+        let (by, request) = request.into_principal_and_body()?;
+        let id = uuid_field("id", &request.id)?;
+        let mut tx = db::begin(&self.pool).await?;
         let row = load_group(&mut tx, id).await?;
-        if !store::delete_group(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("delete group", &e))?
-        {
+        if !store::delete_group(&mut tx, id).await? {
             return Err(Status::failed_precondition(
                 "agents still belong to the group; move them first",
             ));
@@ -528,16 +481,15 @@ impl DirectoryService for DirectoryApi {
             &by,
         )
         .await?;
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         Ok(Response::new(DeleteGroupResponse {}))
     }
 }
 
-fn name_taken(error: &sqlx::Error, operation: &str) -> Status {
-    match classify_sql(error) {
-        SqlErrorKind::UniqueViolation { .. } => {
-            Status::already_exists("group.display_name is taken by another group")
-        }
-        _ => sql_status(operation, error),
-    }
+fn name_taken(error: Error) -> Error {
+    error.unique_violation(
+        "groups_display_name_key",
+        "group.display_name",
+        "is taken by another group",
+    )
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
 use switchboard_proto::gateway::v1::{Agent, AgentRole, Group};
 use uuid::Uuid;
 
@@ -85,16 +86,13 @@ const AGENT_COLUMNS: &str = "a.login, a.display_name, a.email, a.role, a.permiss
     COALESCE((SELECT array_agg(g.group_id ORDER BY g.position) FROM agent_groups g
               WHERE g.login = a.login), '{}') AS group_ids";
 
-pub async fn get_agent(
-    conn: &mut PgConnection,
-    login: &str,
-) -> Result<Option<AgentRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get_agent(conn: &mut PgConnection, login: &str) -> Result<Option<AgentRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {AGENT_COLUMNS} FROM agents a WHERE a.login = $1 AND a.deleted_time IS NULL"
     )))
     .bind(login)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 /// The filters of `ListAgents`, already checked.
@@ -125,7 +123,7 @@ pub async fn list_agents(
     filter: &AgentFilter,
     after: Option<&str>,
     limit: i64,
-) -> Result<(Vec<AgentRow>, i64), sqlx::Error> {
+) -> Result<(Vec<AgentRow>, i64)> {
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {AGENT_COLUMNS} FROM agents a WHERE {AGENT_FILTER}
          AND ($7::text IS NULL OR a.login > $7) ORDER BY a.login LIMIT $8"
@@ -159,8 +157,8 @@ pub async fn members_among(
     pool: &PgPool,
     group_id: Uuid,
     logins: &[String],
-) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
         "SELECT a.login FROM agents a JOIN agent_groups g USING (login)
          WHERE g.group_id = $1 AND a.login = ANY ($2)
            AND NOT a.disabled AND a.deleted_time IS NULL",
@@ -168,36 +166,35 @@ pub async fn members_among(
     .bind(group_id)
     .bind(logins)
     .fetch_all(pool)
-    .await
+    .await?)
 }
 
 /// Is the login taken, by a live or a deleted agent?
-pub async fn login_ever_used(conn: &mut PgConnection, login: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents WHERE login = $1)")
-        .bind(login)
-        .fetch_one(conn)
-        .await
+pub async fn login_ever_used(conn: &mut PgConnection, login: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM agents WHERE login = $1)")
+            .bind(login)
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 /// The group ids among `ids` that do not exist.
-pub async fn missing_groups(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn missing_groups(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
         "SELECT t.wanted FROM unnest($1::uuid[]) AS t(wanted)
          WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = t.wanted)",
     )
     .bind(ids)
     .fetch_all(conn)
-    .await
+    .await?)
 }
 
 pub async fn insert_agent(
     conn: &mut PgConnection,
     agent: &Agent,
     group_ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO agents (login, display_name, email, role, permissions, disabled)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -213,11 +210,7 @@ pub async fn insert_agent(
     set_groups(conn, &agent.login, group_ids).await
 }
 
-pub async fn set_groups(
-    conn: &mut PgConnection,
-    login: &str,
-    group_ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
+pub async fn set_groups(conn: &mut PgConnection, login: &str, group_ids: &[Uuid]) -> Result<()> {
     sqlx::query("DELETE FROM agent_groups WHERE login = $1")
         .bind(login)
         .execute(&mut *conn)
@@ -234,11 +227,7 @@ pub async fn set_groups(
 }
 
 /// Writes the changed fields of `agent` (its other fields are ignored) and bumps the version.
-pub async fn update_agent(
-    conn: &mut PgConnection,
-    agent: &Agent,
-    fields: &[&str],
-) -> Result<(), sqlx::Error> {
+pub async fn update_agent(conn: &mut PgConnection, agent: &Agent, fields: &[&str]) -> Result<()> {
     let has = |f: &str| fields.contains(&f);
     sqlx::query(
         "UPDATE agents SET
@@ -266,7 +255,7 @@ pub async fn update_agent(
     Ok(())
 }
 
-pub async fn mark_agent_deleted(conn: &mut PgConnection, login: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_agent_deleted(conn: &mut PgConnection, login: &str) -> Result<()> {
     sqlx::query("DELETE FROM agent_groups WHERE login = $1")
         .bind(login)
         .execute(&mut *conn)
@@ -282,17 +271,17 @@ pub async fn mark_agent_deleted(conn: &mut PgConnection, login: &str) -> Result<
 
 /// The logins of active admins, locked until the transaction ends (so two changes cannot each
 /// remove a different last admin).
-pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
         "SELECT login FROM agents WHERE role = 'admin' AND NOT disabled AND deleted_time IS NULL
          ORDER BY login FOR UPDATE",
     )
     .fetch_all(conn)
-    .await
+    .await?)
 }
 
 /// Locks one live agent row for a change.
-pub async fn lock_agent(conn: &mut PgConnection, login: &str) -> Result<bool, sqlx::Error> {
+pub async fn lock_agent(conn: &mut PgConnection, login: &str) -> Result<bool> {
     let found: Option<String> = sqlx::query_scalar(
         "SELECT login FROM agents WHERE login = $1 AND deleted_time IS NULL FOR UPDATE",
     )
@@ -305,13 +294,13 @@ pub async fn lock_agent(conn: &mut PgConnection, login: &str) -> Result<bool, sq
 const GROUP_COLUMNS: &str = "g.id, g.display_name, g.description, g.version, g.create_time,
     g.update_time, (SELECT count(*) FROM agent_groups m WHERE m.group_id = g.id) AS member_count";
 
-pub async fn get_group(conn: &mut PgConnection, id: Uuid) -> Result<Option<GroupRow>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn get_group(conn: &mut PgConnection, id: Uuid) -> Result<Option<GroupRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {GROUP_COLUMNS} FROM groups g WHERE g.id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 /// One page of groups ordered by (display name, id) after the given key, and the total count.
@@ -319,7 +308,7 @@ pub async fn list_groups(
     pool: &PgPool,
     after: Option<(String, Uuid)>,
     limit: i64,
-) -> Result<(Vec<GroupRow>, i64), sqlx::Error> {
+) -> Result<(Vec<GroupRow>, i64)> {
     let (after_name, after_id) = after.unzip();
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {GROUP_COLUMNS} FROM groups g
@@ -337,11 +326,7 @@ pub async fn list_groups(
     Ok((rows, total))
 }
 
-pub async fn insert_group(
-    conn: &mut PgConnection,
-    id: Uuid,
-    group: &Group,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_group(conn: &mut PgConnection, id: Uuid, group: &Group) -> Result<()> {
     sqlx::query("INSERT INTO groups (id, display_name, description) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(group.display_name.trim())
@@ -356,7 +341,7 @@ pub async fn update_group(
     id: Uuid,
     group: &Group,
     fields: &[&str],
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let has = |f: &str| fields.contains(&f);
     let updated = sqlx::query(
         "UPDATE groups SET
@@ -376,7 +361,7 @@ pub async fn update_group(
 }
 
 /// Deletes a group without members; `Ok(false)` when it has members.
-pub async fn delete_group(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete_group(conn: &mut PgConnection, id: Uuid) -> Result<bool> {
     sqlx::query("SELECT id FROM groups WHERE id = $1 FOR UPDATE")
         .bind(id)
         .execute(&mut *conn)

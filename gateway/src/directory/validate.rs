@@ -71,9 +71,7 @@ pub fn check_agent(agent: &Agent, fields: &[&str], violations: &mut FieldViolati
     if has("group_ids") {
         for (i, id) in agent.group_ids.iter().enumerate() {
             let field = format!("agent.group_ids[{i}]");
-            if Uuid::parse_str(id).is_err() {
-                violations.add(field, "must be a group id (UUID)");
-            } else if agent.group_ids[..i].contains(id) {
+            if violations.uuid(field.clone(), id).is_some() && agent.group_ids[..i].contains(id) {
                 violations.add(field, "is listed twice");
             }
         }
@@ -82,14 +80,7 @@ pub fn check_agent(agent: &Agent, fields: &[&str], violations: &mut FieldViolati
 
 /// An optional group id filter: empty means none; anything else must be a UUID.
 pub fn optional_group_id(value: &str, violations: &mut FieldViolations) -> Option<Uuid> {
-    if value.is_empty() {
-        return None;
-    }
-    let parsed = Uuid::parse_str(value).ok();
-    violations.check(parsed.is_none(), "group_id", || {
-        "must be a group id (UUID)".into()
-    });
-    parsed
+    violations.optional_uuid("group_id", value)
 }
 
 pub fn check_group(group: &Group, fields: &[&str], violations: &mut FieldViolations) {

@@ -3,9 +3,11 @@
 
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::{FieldViolations, invalid_field, sql_status},
+    db,
+    error::{FieldViolations, invalid_field},
     paging::Page,
-    principal::{PrincipalExt, RequestPrincipal},
+    principal::PrincipalExt,
+    request::PrincipalAndBody,
 };
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
@@ -50,14 +52,9 @@ impl PresenceApi {
     }
 
     async fn require_agent(&self, login: &str) -> Result<(), Status> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| sql_status("acquire", &e))?;
+        let mut conn = db::acquire(&self.pool).await?;
         directory::get_agent(&mut conn, login)
-            .await
-            .map_err(|e| sql_status("read agent", &e))?
+            .await?
             .map(|_| ())
             .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))
     }
@@ -83,8 +80,7 @@ impl PresenceService for PresenceApi {
         &self,
         request: Request<LoginRequest>,
     ) -> Result<Response<LoginResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let body = request.get_ref();
+        let (principal, body) = request.into_principal_and_body()?;
         let login = Self::target(&principal, &body.agent_login)?;
         let state = working_state(body.state(), "state", Some(PresenceState::Available))?;
         if body.extension.chars().count() > 32 {
@@ -103,8 +99,8 @@ impl PresenceService for PresenceApi {
         &self,
         request: Request<LogoutRequest>,
     ) -> Result<Response<LogoutResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let login = Self::target(&principal, &request.get_ref().agent_login)?;
+        let (principal, request) = request.into_principal_and_body()?;
+        let login = Self::target(&principal, &request.agent_login)?;
         self.require_agent(&login).await?;
         let presence = self
             .store
@@ -123,8 +119,8 @@ impl PresenceService for PresenceApi {
         &self,
         request: Request<HeartbeatRequest>,
     ) -> Result<Response<HeartbeatResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let login = Self::target(&principal, &request.get_ref().agent_login)?;
+        let (principal, request) = request.into_principal_and_body()?;
+        let login = Self::target(&principal, &request.agent_login)?;
         let presence = self.store.heartbeat(&login).await?;
         Ok(Response::new(HeartbeatResponse {
             presence: Some(presence),
@@ -135,8 +131,7 @@ impl PresenceService for PresenceApi {
         &self,
         request: Request<SetStateRequest>,
     ) -> Result<Response<SetStateResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let body = request.get_ref();
+        let (principal, body) = request.into_principal_and_body()?;
         let login = Self::target(&principal, &body.agent_login)?;
         let state = working_state(body.state(), "state", None)?;
         let presence = self
@@ -152,8 +147,8 @@ impl PresenceService for PresenceApi {
         &self,
         request: Request<GetPresenceRequest>,
     ) -> Result<Response<GetPresenceResponse>, Status> {
-        let principal = request.principal()?.clone();
-        let login = Self::target(&principal, &request.get_ref().agent_login)?;
+        let (principal, request) = request.into_principal_and_body()?;
+        let login = Self::target(&principal, &request.agent_login)?;
         self.require_agent(&login).await?;
         let presence = self.store.get(&login).await?;
         Ok(Response::new(GetPresenceResponse {
@@ -196,8 +191,7 @@ impl PresenceService for PresenceApi {
             let logins: Vec<_> = present.iter().map(|p| p.agent_login.clone()).collect();
             let members: std::collections::HashSet<String> =
                 directory::members_among(&self.pool, group, &logins)
-                    .await
-                    .map_err(|e| sql_status("list group members", &e))?
+                    .await?
                     .into_iter()
                     .collect();
             present.retain(|p| members.contains(&p.agent_login));

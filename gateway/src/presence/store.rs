@@ -9,8 +9,8 @@ use std::{collections::HashMap, time::Duration};
 use redis::{AsyncCommands, Script, aio::ConnectionManager};
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::{
-    Shutdown,
-    error::sql_status,
+    Shutdown, db,
+    error::{Error, Result},
     events::{NewEvent, publish},
 };
 use switchboard_proto::{
@@ -58,9 +58,9 @@ pub struct PresenceStore {
     prefix: String,
 }
 
-fn redis_down(error: redis::RedisError) -> Status {
+fn redis_down(error: redis::RedisError) -> Error {
     tracing::error!(%error, "redis unavailable");
-    Status::unavailable("presence is unavailable (Redis); retry")
+    Status::unavailable("presence is unavailable (Redis); retry").into()
 }
 
 fn to_map(fields: Vec<String>) -> HashMap<String, String> {
@@ -92,7 +92,7 @@ impl PresenceStore {
         self.ttl.as_millis() as i64
     }
 
-    async fn read(&self, login: &str) -> Result<Option<Session>, Status> {
+    async fn read(&self, login: &str) -> Result<Option<Session>> {
         let mut redis = self.redis.clone();
         let hash: HashMap<String, String> = redis
             .hgetall(self.session_key(login))
@@ -101,7 +101,7 @@ impl PresenceStore {
         Ok(Session::from_hash(&hash, now_ms()))
     }
 
-    async fn write(&self, login: &str, session: Option<&Session>) -> Result<(), Status> {
+    async fn write(&self, login: &str, session: Option<&Session>) -> Result<()> {
         let mut redis = self.redis.clone();
         let key = self.session_key(login);
         let mut pipe = redis::pipe();
@@ -120,38 +120,33 @@ impl PresenceStore {
         pipe.query_async::<()>(&mut redis).await.map_err(redis_down)
     }
 
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Status> {
-        self.pool.begin().await.map_err(|e| sql_status("begin", &e))
-    }
-
     /// Commits a change whose Redis write is done; when the commit fails, puts the previous
     /// session back, so Redis never shows a change whose event was not written.
     async fn commit_or_restore(
         &self,
-        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        tx: db::Transaction,
         login: &str,
         previous: Option<&Session>,
-    ) -> Result<(), Status> {
-        let Err(error) = tx.commit().await else {
+    ) -> Result<()> {
+        let Err(error) = db::commit(tx).await else {
             return Ok(());
         };
         if let Err(status) = self.write(login, previous).await {
             tracing::error!(login, %status, "cannot restore a presence after a failed commit");
         }
-        Err(sql_status("commit", &error))
+        Err(error)
     }
 
     /// Locks the agent's presence row (creating it) for the rest of the transaction.
-    async fn lock(conn: &mut PgConnection, login: &str) -> Result<i64, Status> {
-        sqlx::query_scalar(
+    async fn lock(conn: &mut PgConnection, login: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
             "INSERT INTO presence_sessions (login) VALUES ($1)
              ON CONFLICT (login) DO UPDATE SET version = presence_sessions.version
              RETURNING version",
         )
         .bind(login)
         .fetch_one(conn)
-        .await
-        .map_err(|e| sql_status("lock presence", &e))
+        .await?)
     }
 
     /// Bumps the version and writes the `presence.changed` event.
@@ -162,17 +157,15 @@ impl PresenceStore {
         after: Presence,
         reason: PresenceChangeReason,
         actor: Option<Actor>,
-    ) -> Result<(), Status> {
+    ) -> Result<()> {
         let version: i64 = sqlx::query_scalar(
             "UPDATE presence_sessions SET version = version + 1 WHERE login = $1 RETURNING version",
         )
         .bind(login)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| sql_status("bump presence version", &e))?;
+        .await?;
         let group_ids = directory::get_agent(conn, login)
-            .await
-            .map_err(|e| sql_status("read agent", &e))?
+            .await?
             .map(|a| a.group_ids.iter().map(|g| g.to_string()).collect())
             .unwrap_or_default();
         let payload = PresenceChanged {
@@ -197,16 +190,13 @@ impl PresenceStore {
         state: PresenceState,
         extension: &str,
         actor: Actor,
-    ) -> Result<Presence, Status> {
-        let mut tx = self.begin().await?;
+    ) -> Result<Presence> {
+        let mut tx = db::begin(&self.pool).await?;
         let agent = directory::get_agent(&mut tx, login)
-            .await
-            .map_err(|e| sql_status("read agent", &e))?
+            .await?
             .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))?;
         if agent.disabled {
-            return Err(Status::failed_precondition(format!(
-                "agent {login:?} is disabled"
-            )));
+            return Err(Status::failed_precondition(format!("agent {login:?} is disabled")).into());
         }
         Self::lock(&mut tx, login).await?;
         let previous = self.read(login).await?;
@@ -241,8 +231,8 @@ impl PresenceStore {
         login: &str,
         state: PresenceState,
         actor: Actor,
-    ) -> Result<Presence, Status> {
-        let mut tx = self.begin().await?;
+    ) -> Result<Presence> {
+        let mut tx = db::begin(&self.pool).await?;
         Self::lock(&mut tx, login).await?;
         let previous = self.read(login).await?.ok_or_else(|| {
             Status::failed_precondition("agent is OFFLINE, set state needs a CTI login")
@@ -277,8 +267,8 @@ impl PresenceStore {
         login: &str,
         reason: PresenceChangeReason,
         actor: Option<Actor>,
-    ) -> Result<Presence, Status> {
-        let mut tx = self.begin().await?;
+    ) -> Result<Presence> {
+        let mut tx = db::begin(&self.pool).await?;
         Self::lock(&mut tx, login).await?;
         let previous = self.read(login).await?;
         let now = now_ms();
@@ -308,7 +298,7 @@ impl PresenceStore {
     }
 
     /// Keeps a live session fresh.
-    pub async fn heartbeat(&self, login: &str) -> Result<Presence, Status> {
+    pub async fn heartbeat(&self, login: &str) -> Result<Presence> {
         let mut redis = self.redis.clone();
         let expire: i64 = Script::new(HEARTBEAT)
             .key(self.session_key(login))
@@ -322,13 +312,14 @@ impl PresenceStore {
         if expire == 0 {
             return Err(Status::failed_precondition(
                 "agent is OFFLINE (the session expired or was logged out); call Login again",
-            ));
+            )
+            .into());
         }
         self.get(login).await
     }
 
     /// The agent's presence now (OFFLINE when not logged in).
-    pub async fn get(&self, login: &str) -> Result<Presence, Status> {
+    pub async fn get(&self, login: &str) -> Result<Presence> {
         Ok(match self.read(login).await? {
             Some(session) => session.to_proto(login),
             None => offline(login, None),
@@ -336,7 +327,7 @@ impl PresenceStore {
     }
 
     /// Every live session, ordered by login.
-    pub async fn present(&self) -> Result<Vec<Presence>, Status> {
+    pub async fn present(&self) -> Result<Vec<Presence>> {
         let mut redis = self.redis.clone();
         let now = now_ms();
         let logins: Vec<String> = redis
@@ -365,7 +356,7 @@ impl PresenceStore {
 
     /// Ends every session whose deadline has passed and announces each as expired. Returns how
     /// many ended. Safe to run on every replica at once.
-    pub async fn sweep(&self) -> Result<usize, Status> {
+    pub async fn sweep(&self) -> Result<usize> {
         let mut redis = self.redis.clone();
         let due: Vec<String> = redis
             .zrangebyscore_limit(self.deadlines(), "-inf", now_ms(), 0, 500)
@@ -373,7 +364,7 @@ impl PresenceStore {
             .map_err(redis_down)?;
         let mut ended = 0;
         for login in due {
-            let mut tx = self.begin().await?;
+            let mut tx = db::begin(&self.pool).await?;
             Self::lock(&mut tx, &login).await?;
             let fields: Vec<String> = Script::new(EXPIRE_IF_DUE)
                 .key(self.session_key(&login))
@@ -402,7 +393,7 @@ impl PresenceStore {
                     None,
                 )
                 .await?;
-                tx.commit().await.map_err(|e| sql_status("commit", &e))
+                db::commit(tx).await
             }
             .await;
             if let Err(status) = announced {

@@ -4,7 +4,10 @@
 
 use chrono_tz::Tz;
 use sqlx::PgConnection;
-use switchboard_platform::events::{EventHandler, HandlerError};
+use switchboard_platform::{
+    error::Result,
+    events::{EventHandler, HandlerError},
+};
 use switchboard_proto::{callback::v1::IvrRoute, events::v1::EventEnvelope};
 use uuid::Uuid;
 
@@ -76,7 +79,7 @@ pub async fn apply(
 
 /// Keeps `fact` if it is newer than the model's, moving the callback's counts with it; returns
 /// whether it was newer.
-pub async fn apply_fact(tx: &mut PgConnection, fact: CallbackFact) -> sqlx::Result<bool> {
+pub async fn apply_fact(tx: &mut PgConnection, fact: CallbackFact) -> Result<bool> {
     facts::lock(tx, fact.callback_id).await?;
     let old = facts::get(tx, fact.callback_id).await?;
     if old.as_ref().is_some_and(|old| old.version >= fact.version) {

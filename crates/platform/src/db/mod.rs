@@ -2,6 +2,7 @@
 //! under an advisory lock so that many replicas (or a Helm hook Job) may start at once.
 
 mod migrate;
+mod transaction;
 
 use secrecy::ExposeSecret;
 use sqlx::{
@@ -10,6 +11,7 @@ use sqlx::{
 };
 
 pub use migrate::{PLATFORM_MIGRATOR, migrate};
+pub use transaction::{Transaction, acquire, begin, commit};
 
 use crate::config::DatabaseConfig;
 

@@ -70,17 +70,6 @@ pub fn worker(principal: &Principal) -> Result<Sight, Status> {
     }
 }
 
-/// `PERMISSION_DENIED` unless `principal` is an admin or a service with `scope`.
-pub fn admin_or_scope(principal: &Principal, scope: &str) -> Result<(), Status> {
-    if principal.is_admin() || principal.has_scope(scope) {
-        Ok(())
-    } else {
-        Err(Status::permission_denied(format!(
-            "this method is for admins and the {scope} scope"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

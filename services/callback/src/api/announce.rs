@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use switchboard_platform::{
-    error::sql_status,
     events::{NewEvent, publish},
     time::timestamp,
 };
@@ -174,9 +173,7 @@ pub async fn announce(
             )
         }
     };
-    history::append(conn, after.id, &entry)
-        .await
-        .map_err(|e| sql_status("append history", &e))?;
+    history::append(conn, after.id, &entry).await?;
     publish(conn, SOURCE, event.with_actor(actor.clone())).await
 }
 

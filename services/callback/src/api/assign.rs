@@ -4,11 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use switchboard_platform::{
-    error::{FieldViolations, sql_status},
-    paging::Page,
-    principal::PrincipalExt,
-};
+use switchboard_platform::{db, error::FieldViolations, paging::Page, principal::PrincipalExt};
 use switchboard_proto::{
     callback::v1::{
         AgentRef, AgentUnfinishedCount, AssignEvenlyRequest, AssignEvenlyResponse,
@@ -49,9 +45,7 @@ pub async fn summary(
 ) -> Result<GetAssignmentSummaryResponse, Status> {
     principal.require_admin()?;
     let search = filter::search(request.filter.as_ref(), &Sight::Everything, &api.settings)?;
-    let (total, assigned) = search::summary(&api.pool, &search)
-        .await
-        .map_err(|e| sql_status("count callbacks", &e))?;
+    let (total, assigned) = search::summary(&api.pool, &search).await?;
     Ok(GetAssignmentSummaryResponse {
         total_count: total,
         assigned_count: assigned,
@@ -71,26 +65,20 @@ fn callback_ids(ids: &[String], violations: &mut FieldViolations) -> Vec<Uuid> {
     let mut seen = HashSet::new();
     let mut unique = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        match Uuid::parse_str(id.trim()) {
-            Ok(id) if seen.insert(id) => unique.push(id),
-            Ok(_) => {}
-            Err(_) => {
-                violations.add(format!("callback_ids[{i}]"), "must be a UUID");
-            }
+        if let Some(id) = violations.uuid(format!("callback_ids[{i}]"), id)
+            && seen.insert(id)
+        {
+            unique.push(id);
         }
     }
     unique
 }
 
+/// The optional `group_id`, as the directory spells group ids.
 fn optional_group(group_id: &str, violations: &mut FieldViolations) -> Option<String> {
-    let group_id = group_id.trim();
-    if group_id.is_empty() {
-        return None;
-    }
-    if Uuid::parse_str(group_id).is_err() {
-        violations.add("group_id", "must be a group id (UUID)");
-    }
-    Some(group_id.to_owned())
+    violations
+        .optional_uuid("group_id", group_id)
+        .map(|id| id.to_string())
 }
 
 /// Looks the selected agents up and checks each may receive callbacks under `group`; returns
@@ -183,16 +171,11 @@ async fn assign(
     method: AssignmentMethod,
 ) -> Result<Assigned, Status> {
     let logins: Vec<String> = agents.iter().map(|a| a.agent_login.clone()).collect();
-    let mut tx = api.begin().await?;
-    callbacks::lock_agents(&mut tx, &logins)
-        .await
-        .map_err(|e| sql_status("lock agents", &e))?;
-    let rows = callbacks::lock(&mut tx, ids)
-        .await
-        .map_err(|e| sql_status("lock callbacks", &e))?;
+    let mut tx = db::begin(&api.pool).await?;
+    callbacks::lock_agents(&mut tx, &logins).await?;
+    let rows = callbacks::lock(&mut tx, ids).await?;
     let counts: HashMap<String, i64> = callbacks::unfinished_counts(&mut tx, &logins)
-        .await
-        .map_err(|e| sql_status("count unfinished", &e))?
+        .await?
         .into_iter()
         .collect();
     let mut loads: Vec<i64> = logins
@@ -232,9 +215,7 @@ async fn assign(
         row.set_state(transition(Action::Assign, row.state()).map_err(Status::internal)?);
         row.set_assignment(Some((agents[agent].clone(), by.clone(), now)));
         next_version(row, now);
-        callbacks::save(&mut tx, row)
-            .await
-            .map_err(|e| sql_status("save callback", &e))?;
+        callbacks::save(&mut tx, row).await?;
         announce(
             &mut tx,
             Some(&before),
@@ -246,7 +227,7 @@ async fn assign(
         loads[agent] += 1;
         outcome.insert(*id, Ok(agent));
     }
-    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+    db::commit(tx).await?;
 
     let mut results = Vec::with_capacity(ids.len());
     let mut assignments = Vec::new();
@@ -354,10 +335,8 @@ pub async fn cancel(
         || format!("at most {MAX_REASON} characters"),
     );
     violations.into_result()?;
-    let mut tx = api.begin().await?;
-    let rows = callbacks::lock(&mut tx, &ids)
-        .await
-        .map_err(|e| sql_status("lock callbacks", &e))?;
+    let mut tx = db::begin(&api.pool).await?;
+    let rows = callbacks::lock(&mut tx, &ids).await?;
     let mut by_id: HashMap<Uuid, CallbackRow> = rows.into_iter().map(|r| (r.id, r)).collect();
     let now = Utc::now();
     let actor = principal.actor();
@@ -378,16 +357,14 @@ pub async fn cancel(
         row.set_state(state);
         row.set_assignment(None);
         next_version(row, now);
-        callbacks::save(&mut tx, row)
-            .await
-            .map_err(|e| sql_status("save callback", &e))?;
+        callbacks::save(&mut tx, row).await?;
         let happened = Happened::AssignmentCancelled {
             reason: &request.reason,
         };
         announce(&mut tx, Some(&before), row, happened, &actor).await?;
         results.push(succeeded(*id));
     }
-    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+    db::commit(tx).await?;
     Ok(CancelAssignmentResponse { results })
 }
 
@@ -414,14 +391,9 @@ pub async fn candidates(
     let agents = api.directory.phone_agents(group.as_deref()).await?;
     let present = api.directory.present_logins(group.as_deref()).await?;
     let logins: Vec<String> = agents.iter().map(|a| a.login.clone()).collect();
-    let mut conn = api
-        .pool
-        .acquire()
-        .await
-        .map_err(|e| sql_status("acquire", &e))?;
+    let mut conn = db::acquire(&api.pool).await?;
     let counts: HashMap<String, i64> = callbacks::unfinished_counts(&mut conn, &logins)
-        .await
-        .map_err(|e| sql_status("count unfinished", &e))?
+        .await?
         .into_iter()
         .collect();
     let mut rows: Vec<CandidateAgent> = agents
@@ -461,16 +433,10 @@ pub async fn unfinished(
     let page = Page::parse(request.page_size, &request.page_token, &filters)?;
     let group = group_field(&request.group_id)?;
     let candidates = api.directory.phone_agents(group.as_deref()).await?;
-    let all_counts = callbacks::agents_with_unfinished(&api.pool, None)
-        .await
-        .map_err(|e| sql_status("count unfinished", &e))?;
+    let all_counts = callbacks::agents_with_unfinished(&api.pool, None).await?;
     let in_group = match &group {
         None => None,
-        Some(group) => Some(
-            callbacks::agents_with_unfinished(&api.pool, Some(group))
-                .await
-                .map_err(|e| sql_status("count unfinished", &e))?,
-        ),
+        Some(group) => Some(callbacks::agents_with_unfinished(&api.pool, Some(group)).await?),
     };
     let counts: HashMap<&str, i64> = all_counts
         .iter()

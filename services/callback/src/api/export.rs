@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use sqlx::PgPool;
 use switchboard_platform::{
     calendar::{compact_date, local_text},
-    error::{internal, sql_status},
+    error::{Error, Result},
 };
 use switchboard_proto::{
     callback::v1::{AttemptOutcome, ExportCallbacksRequest, ExportCallbacksResponse},
@@ -83,9 +83,7 @@ pub async fn start(
 ) -> Result<ExportStream, Status> {
     let sight = sight(principal)?;
     let search = filter::search(request.filter.as_ref(), &sight, &api.settings)?;
-    let rows = search::count(&api.pool, &search)
-        .await
-        .map_err(|e| sql_status("count callbacks", &e))?;
+    let rows = search::count(&api.pool, &search).await?;
     if rows > api.settings.export_max_rows {
         return Err(Status::failed_precondition(format!(
             "the search matches {rows} callbacks; at most {} can be exported, narrow the search",
@@ -107,8 +105,8 @@ pub async fn start(
     };
     let order = order(request.order);
     tokio::spawn(async move {
-        if let Err(status) = export.run(search, order, &sender).await {
-            let _ = sender.send(Err(status)).await;
+        if let Err(error) = export.run(search, order, &sender).await {
+            let _ = sender.send(Err(error.into())).await;
         }
     });
     Ok(Box::pin(ReceiverStream::new(receiver)))
@@ -151,15 +149,15 @@ impl Export {
         search: search::Search,
         order: search::Order,
         sender: &Sender,
-    ) -> Result<(), Status> {
-        let fail = |e: std::io::Error| internal("write workbook", &e);
-        let mut sheet =
-            SheetWriter::new(Vec::with_capacity(2 * CHUNK), "콜백", &HEADER).map_err(fail)?;
+    ) -> Result<()> {
+        let mut sheet = SheetWriter::new(Vec::with_capacity(2 * CHUNK), "콜백", &HEADER)
+            .map_err(|e| Error::internal(e))?;
         let mut first = Some(self.file_name.clone());
         let mut rows = search::all(&self.pool, &search, order);
         while let Some(row) = rows.next().await {
-            let row = row.map_err(|e| sql_status("export callbacks", &e))?;
-            self.write(&mut sheet, &row).map_err(fail)?;
+            let row = row?;
+            self.write(&mut sheet, &row)
+                .map_err(|e| Error::internal(e))?;
             if sheet.output().len() >= CHUNK {
                 let data = std::mem::take(sheet.output());
                 if !send(sender, &mut first, data).await {
@@ -167,7 +165,7 @@ impl Export {
                 }
             }
         }
-        let rest = sheet.finish().map_err(fail)?;
+        let rest = sheet.finish().map_err(|e| Error::internal(e))?;
         send(sender, &mut first, rest).await;
         Ok(())
     }

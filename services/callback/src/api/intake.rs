@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use switchboard_platform::{
-    error::{FieldViolations, sql_status},
-    principal::PrincipalExt,
+    db, error::FieldViolations, principal::PrincipalExt, request::require_admin_or_scope,
     time::instant,
 };
 use switchboard_proto::{
@@ -18,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     CallbackApi,
-    access::{CREATE_SCOPE, admin_or_scope},
+    access::CREATE_SCOPE,
     announce::{Happened, announce, next_version},
 };
 use crate::{
@@ -143,12 +142,11 @@ pub async fn create(
     principal: &Principal,
     request: CreateCallbackRequest,
 ) -> Result<CreateCallbackResponse, Status> {
-    admin_or_scope(principal, CREATE_SCOPE)?;
+    require_admin_or_scope(principal, CREATE_SCOPE)?;
     let now = Utc::now();
     let push = validate(request, api, now)?;
     let route = routes::by_code(&api.pool, &push.route_code)
-        .await
-        .map_err(|e| sql_status("find route", &e))?
+        .await?
         .ok_or_else(|| {
             Status::not_found(format!("no IVR route has the code {:?}", push.route_code))
         })?;
@@ -160,14 +158,9 @@ pub async fn create(
     }
     let body_hash = push.body().digest();
 
-    let mut tx = api.begin().await?;
-    callbacks::lock_intake(&mut tx, &push.ivr_call_id, route.id, &push.phone.e164)
-        .await
-        .map_err(|e| sql_status("lock intake", &e))?;
-    if let Some(earlier) = intake::get(&mut tx, &push.ivr_call_id)
-        .await
-        .map_err(|e| sql_status("read intake", &e))?
-    {
+    let mut tx = db::begin(&api.pool).await?;
+    callbacks::lock_intake(&mut tx, &push.ivr_call_id, route.id, &push.phone.e164).await?;
+    if let Some(earlier) = intake::get(&mut tx, &push.ivr_call_id).await? {
         let same_time = push.request_time.is_none_or(|t| t == earlier.request_time);
         if earlier.body_hash != body_hash || !same_time {
             return Err(Status::already_exists(format!(
@@ -176,8 +169,7 @@ pub async fn create(
             )));
         }
         let callback = callbacks::get(&mut tx, earlier.callback_id)
-            .await
-            .map_err(|e| sql_status("read callback", &e))?
+            .await?
             .ok_or_else(|| Status::internal("the pushed callback is missing"))?;
         return Ok(CreateCallbackResponse {
             callback: Some(callback.to_proto()),
@@ -189,9 +181,7 @@ pub async fn create(
     let request_time = push.request_time.unwrap_or(now);
     let actor = principal.actor();
     let open = if route.policy() == RepeatRequestPolicy::Attach {
-        callbacks::lock_open_for_phone(&mut tx, route.id, &push.phone.e164)
-            .await
-            .map_err(|e| sql_status("find open callback", &e))?
+        callbacks::lock_open_for_phone(&mut tx, route.id, &push.phone.e164).await?
     } else {
         None
     };
@@ -201,9 +191,7 @@ pub async fn create(
             callback.request_count += 1;
             callback.last_request_time = callback.last_request_time.max(request_time);
             next_version(&mut callback, now);
-            callbacks::save(&mut tx, &callback)
-                .await
-                .map_err(|e| sql_status("save callback", &e))?;
+            callbacks::save(&mut tx, &callback).await?;
             let happened = Happened::RequestRepeated {
                 ivr_call_id: &push.ivr_call_id,
                 request_time,
@@ -246,9 +234,7 @@ pub async fn create(
                 version: 1,
                 last_attempt: LastAttemptColumns::default(),
             };
-            callbacks::insert(&mut tx, &callback)
-                .await
-                .map_err(|e| sql_status("insert callback", &e))?;
+            callbacks::insert(&mut tx, &callback).await?;
             announce(&mut tx, None, &callback, Happened::Registered, &actor).await?;
             (callback, IntakeDisposition::Created)
         }
@@ -259,10 +245,8 @@ pub async fn create(
         callback_id: callback.id,
         disposition: disposition as i16,
     };
-    intake::insert(&mut tx, &push.ivr_call_id, &record)
-        .await
-        .map_err(|e| sql_status("record intake", &e))?;
-    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+    intake::insert(&mut tx, &push.ivr_call_id, &record).await?;
+    db::commit(tx).await?;
     Ok(CreateCallbackResponse {
         callback: Some(callback.to_proto()),
         disposition: disposition as i32,

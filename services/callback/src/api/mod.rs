@@ -18,16 +18,11 @@ use chrono_tz::Tz;
 use futures_util::Stream;
 use phonenumber::country;
 use sqlx::PgPool;
-use switchboard_platform::{
-    calendar,
-    error::{FieldViolations, invalid_field, sql_status},
-    principal::RequestPrincipal,
-};
+use switchboard_platform::{calendar, request::PrincipalAndBody};
 use switchboard_proto::callback::v1::{
     callback_service_server::CallbackService, ivr_route_service_server::IvrRouteService, *,
 };
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 pub use routes::RouteApi;
 
@@ -66,22 +61,6 @@ impl CallbackApi {
             directory,
         }
     }
-
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Status> {
-        self.pool.begin().await.map_err(|e| sql_status("begin", &e))
-    }
-}
-
-/// A UUID request field, or `INVALID_ARGUMENT` naming it.
-fn uuid_field(text: &str, field: &str) -> Result<Uuid, Status> {
-    Uuid::parse_str(text.trim()).map_err(|_| invalid_field(field, "must be a UUID"))
-}
-
-/// A UUID request field, or `None` with a violation naming it among the request's others.
-fn uuid_in(text: &str, field: &str, violations: &mut FieldViolations) -> Option<Uuid> {
-    let parsed = Uuid::parse_str(text.trim()).ok();
-    violations.check(parsed.is_none(), field, || "must be a UUID".into());
-    parsed
 }
 
 type ExportStream = Pin<Box<dyn Stream<Item = Result<ExportCallbacksResponse, Status>> + Send>>;
@@ -92,8 +71,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<CreateCallbackRequest>,
     ) -> Result<Response<CreateCallbackResponse>, Status> {
-        let principal = request.principal()?.clone();
-        intake::create(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        intake::create(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -102,8 +81,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<GetCallbackRequest>,
     ) -> Result<Response<GetCallbackResponse>, Status> {
-        let principal = request.principal()?.clone();
-        read::get(self, &principal, request.get_ref())
+        let (principal, request) = request.into_principal_and_body()?;
+        read::get(self, &principal, &request)
             .await
             .map(Response::new)
     }
@@ -112,8 +91,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<ListCallbacksRequest>,
     ) -> Result<Response<ListCallbacksResponse>, Status> {
-        let principal = request.principal()?.clone();
-        read::list(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        read::list(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -122,8 +101,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<ConnectCallbackRequest>,
     ) -> Result<Response<ConnectCallbackResponse>, Status> {
-        let principal = request.principal()?.clone();
-        work::connect(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        work::connect(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -132,8 +111,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<RecordAttemptOutcomeRequest>,
     ) -> Result<Response<RecordAttemptOutcomeResponse>, Status> {
-        let principal = request.principal()?.clone();
-        work::record_outcome(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        work::record_outcome(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -142,8 +121,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<CompleteCallbackRequest>,
     ) -> Result<Response<CompleteCallbackResponse>, Status> {
-        let principal = request.principal()?.clone();
-        work::complete(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        work::complete(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -152,8 +131,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<GetAssignmentSummaryRequest>,
     ) -> Result<Response<GetAssignmentSummaryResponse>, Status> {
-        let principal = request.principal()?.clone();
-        assign::summary(self, &principal, request.get_ref())
+        let (principal, request) = request.into_principal_and_body()?;
+        assign::summary(self, &principal, &request)
             .await
             .map(Response::new)
     }
@@ -162,8 +141,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<ListCandidateAgentsRequest>,
     ) -> Result<Response<ListCandidateAgentsResponse>, Status> {
-        let principal = request.principal()?.clone();
-        assign::candidates(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        assign::candidates(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -172,8 +151,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<AssignEvenlyRequest>,
     ) -> Result<Response<AssignEvenlyResponse>, Status> {
-        let principal = request.principal()?.clone();
-        assign::evenly(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        assign::evenly(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -182,8 +161,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<AssignManuallyRequest>,
     ) -> Result<Response<AssignManuallyResponse>, Status> {
-        let principal = request.principal()?.clone();
-        assign::manually(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        assign::manually(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -192,8 +171,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<CancelAssignmentRequest>,
     ) -> Result<Response<CancelAssignmentResponse>, Status> {
-        let principal = request.principal()?.clone();
-        assign::cancel(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        assign::cancel(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -202,8 +181,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<ListUnfinishedCountsRequest>,
     ) -> Result<Response<ListUnfinishedCountsResponse>, Status> {
-        let principal = request.principal()?.clone();
-        assign::unfinished(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        assign::unfinished(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -214,8 +193,8 @@ impl CallbackService for CallbackApi {
         &self,
         request: Request<ExportCallbacksRequest>,
     ) -> Result<Response<Self::ExportCallbacksStream>, Status> {
-        let principal = request.principal()?.clone();
-        export::start(self, &principal, request.into_inner())
+        let (principal, request) = request.into_principal_and_body()?;
+        export::start(self, &principal, request)
             .await
             .map(Response::new)
     }
@@ -227,49 +206,39 @@ impl IvrRouteService for RouteApi {
         &self,
         request: Request<CreateIvrRouteRequest>,
     ) -> Result<Response<CreateIvrRouteResponse>, Status> {
-        let principal = request.principal()?.clone();
-        self.create(&principal, request.into_inner())
-            .await
-            .map(Response::new)
+        let (principal, request) = request.into_principal_and_body()?;
+        self.create(&principal, request).await.map(Response::new)
     }
 
     async fn get_ivr_route(
         &self,
         request: Request<GetIvrRouteRequest>,
     ) -> Result<Response<GetIvrRouteResponse>, Status> {
-        let principal = request.principal()?.clone();
-        self.get(&principal, request.get_ref())
-            .await
-            .map(Response::new)
+        let (principal, request) = request.into_principal_and_body()?;
+        self.get(&principal, &request).await.map(Response::new)
     }
 
     async fn list_ivr_routes(
         &self,
         request: Request<ListIvrRoutesRequest>,
     ) -> Result<Response<ListIvrRoutesResponse>, Status> {
-        let principal = request.principal()?.clone();
-        self.list(&principal, request.into_inner())
-            .await
-            .map(Response::new)
+        let (principal, request) = request.into_principal_and_body()?;
+        self.list(&principal, request).await.map(Response::new)
     }
 
     async fn update_ivr_route(
         &self,
         request: Request<UpdateIvrRouteRequest>,
     ) -> Result<Response<UpdateIvrRouteResponse>, Status> {
-        let principal = request.principal()?.clone();
-        self.update(&principal, request.into_inner())
-            .await
-            .map(Response::new)
+        let (principal, request) = request.into_principal_and_body()?;
+        self.update(&principal, request).await.map(Response::new)
     }
 
     async fn delete_ivr_route(
         &self,
         request: Request<DeleteIvrRouteRequest>,
     ) -> Result<Response<DeleteIvrRouteResponse>, Status> {
-        let principal = request.principal()?.clone();
-        self.delete(&principal, request.get_ref())
-            .await
-            .map(Response::new)
+        let (principal, request) = request.into_principal_and_body()?;
+        self.delete(&principal, &request).await.map(Response::new)
     }
 }

@@ -1,7 +1,7 @@
 //! `GetCallback` and `ListCallbacks`: what the caller may see (SPEC §2.3).
 
 use chrono::DateTime;
-use switchboard_platform::{error::sql_status, paging::Page};
+use switchboard_platform::{db, error::invalid_field, paging::Page, request::uuid_field};
 use switchboard_proto::{
     callback::v1::{
         CallbackOrder, GetCallbackRequest, GetCallbackResponse, ListCallbacksRequest,
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::{
     CallbackApi,
     access::{Sight, not_yours, sees, sight},
-    filter, uuid_field,
+    filter,
 };
 use crate::store::{attempts, callbacks, history, search};
 
@@ -28,15 +28,9 @@ pub async fn get(
     request: &GetCallbackRequest,
 ) -> Result<GetCallbackResponse, Status> {
     let sight = sight(principal)?;
-    let id = uuid_field(&request.id, "id")?;
-    let mut conn = api
-        .pool
-        .acquire()
-        .await
-        .map_err(|e| sql_status("acquire", &e))?;
-    let row = callbacks::get(&mut conn, id)
-        .await
-        .map_err(|e| sql_status("get callback", &e))?;
+    let id = uuid_field("id", &request.id)?;
+    let mut conn = db::acquire(&api.pool).await?;
+    let row = callbacks::get(&mut conn, id).await?;
     let row = match (row, &sight) {
         (Some(row), _) if sees(&sight, &row) => row,
         // An agent learns nothing about callbacks that are not theirs, not even that they exist.
@@ -44,12 +38,8 @@ pub async fn get(
         (Some(row), Sight::Everything) => row,
         (None, Sight::Everything) => return Err(Status::not_found(format!("no callback {id}"))),
     };
-    let history = history::of(&mut conn, id)
-        .await
-        .map_err(|e| sql_status("read history", &e))?;
-    let attempts = attempts::of(&mut conn, id)
-        .await
-        .map_err(|e| sql_status("read attempts", &e))?;
+    let history = history::of(&mut conn, id).await?;
+    let attempts = attempts::of(&mut conn, id).await?;
     Ok(GetCallbackResponse {
         callback: Some(row.to_proto()),
         history,
@@ -93,12 +83,10 @@ pub async fn list(
     )?;
     let after = match page.after.as_deref() {
         None => None,
-        Some(key) => Some(page_key(key).ok_or_else(|| {
-            switchboard_platform::error::invalid_field(
-                "page_token",
-                "not a page token of this list",
-            )
-        })?),
+        Some(key) => Some(
+            page_key(key)
+                .ok_or_else(|| invalid_field("page_token", "not a page token of this list"))?,
+        ),
     };
     let search = filter::search(request.filter.as_ref(), &sight, &api.settings)?;
     let mut rows = search::page(
@@ -108,11 +96,8 @@ pub async fn list(
         after,
         page.fetch_limit(),
     )
-    .await
-    .map_err(|e| sql_status("list callbacks", &e))?;
-    let total = search::count(&api.pool, &search)
-        .await
-        .map_err(|e| sql_status("count callbacks", &e))?;
+    .await?;
+    let total = search::count(&api.pool, &search).await?;
     let next_page_token = page.finish(&mut rows, |row| {
         format!("{}_{}", row.request_time.timestamp_micros(), row.id)
     });

@@ -3,10 +3,12 @@
 use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::{
-    error::{FieldViolations, SqlErrorKind, classify_sql, invalid_field, sql_status},
+    db,
+    error::{Error, FieldViolations, invalid_field},
     events::{NewEvent, publish},
     paging::Page,
     principal::PrincipalExt,
+    request::{parse_uuid, uuid_field},
     request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
@@ -20,7 +22,6 @@ use uuid::Uuid;
 use super::{
     access::{READ_SCOPE, sight},
     announce::SOURCE,
-    uuid_field,
 };
 use crate::store::{RouteRow, routes};
 
@@ -85,13 +86,12 @@ fn check(route: &IvrRoute, fields: &[&str], violations: &mut FieldViolations) ->
     }
 }
 
-fn code_taken(error: &sqlx::Error, code: &str) -> Status {
-    match classify_sql(error) {
-        SqlErrorKind::UniqueViolation { .. } => {
-            Status::already_exists(format!("ivr_route.code {code:?} is used by another route"))
-        }
-        _ => sql_status("save route", error),
-    }
+fn code_taken(error: Error, code: &str) -> Error {
+    error.unique_violation(
+        "ivr_routes_code_key",
+        "ivr_route.code",
+        format_args!("{code:?} is used by another route"),
+    )
 }
 
 async fn publish_changed(
@@ -119,16 +119,11 @@ fn may_read(principal: &Principal) -> Result<(), Status> {
 
 async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<RouteRow, Status> {
     routes::get(conn, id, lock)
-        .await
-        .map_err(|e| sql_status("get route", &e))?
+        .await?
         .ok_or_else(|| Status::not_found(format!("no IVR route {id}")))
 }
 
 impl RouteApi {
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, Status> {
-        self.pool.begin().await.map_err(|e| sql_status("begin", &e))
-    }
-
     pub async fn create(
         &self,
         principal: &Principal,
@@ -140,7 +135,7 @@ impl RouteApi {
         let mut violations = FieldViolations::new();
         let policy = check(&route, &FIELDS, &mut violations);
         violations.into_result()?;
-        let mut tx = self.begin().await?;
+        let mut tx = db::begin(&self.pool).await?;
         if let Some(id) = &request_id
             && let Some(replayed) = id.replay::<CreateIvrRouteResponse>(&mut tx).await?
         {
@@ -160,7 +155,7 @@ impl RouteApi {
         };
         routes::insert(&mut tx, &row)
             .await
-            .map_err(|e| code_taken(&e, &row.code))?;
+            .map_err(|e| code_taken(e, &row.code))?;
         publish_changed(&mut tx, &row, principal).await?;
         let response = CreateIvrRouteResponse {
             ivr_route: Some(row.to_proto()),
@@ -174,12 +169,8 @@ impl RouteApi {
         request: &GetIvrRouteRequest,
     ) -> Result<GetIvrRouteResponse, Status> {
         may_read(principal)?;
-        let id = uuid_field(&request.id, "id")?;
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| sql_status("acquire", &e))?;
+        let id = uuid_field("id", &request.id)?;
+        let mut conn = db::acquire(&self.pool).await?;
         let row = load(&mut conn, id, false).await?;
         Ok(GetIvrRouteResponse {
             ivr_route: Some(row.to_proto()),
@@ -203,7 +194,7 @@ impl RouteApi {
             Some(key) => {
                 let bad = || invalid_field("page_token", "not a page token of this list");
                 let (name, id) = key.rsplit_once('\n').ok_or_else(bad)?;
-                Some((name.to_owned(), Uuid::parse_str(id).map_err(|_| bad())?))
+                Some((name.to_owned(), parse_uuid(id).ok_or_else(bad)?))
             }
         };
         let (mut rows, total) = routes::list(
@@ -212,8 +203,7 @@ impl RouteApi {
             after,
             page.fetch_limit(),
         )
-        .await
-        .map_err(|e| sql_status("list routes", &e))?;
+        .await?;
         let next_page_token = page.finish(&mut rows, |r| format!("{}\n{}", r.display_name, r.id));
         Ok(ListIvrRoutesResponse {
             ivr_routes: rows.iter().map(RouteRow::to_proto).collect(),
@@ -229,7 +219,7 @@ impl RouteApi {
     ) -> Result<UpdateIvrRouteResponse, Status> {
         principal.require_admin()?;
         let route = request.ivr_route.unwrap_or_default();
-        let id = uuid_field(&route.id, "ivr_route.id")?;
+        let id = uuid_field("ivr_route.id", &route.id)?;
         let paths = request.update_mask.map(|m| m.paths).unwrap_or_default();
         let mut violations = FieldViolations::new();
         if paths.is_empty() {
@@ -252,7 +242,7 @@ impl RouteApi {
         }
         let policy = check(&route, &fields, &mut violations);
         violations.into_result()?;
-        let mut tx = self.begin().await?;
+        let mut tx = db::begin(&self.pool).await?;
         let mut row = load(&mut tx, id, true).await?;
         for field in &fields {
             match *field {
@@ -268,9 +258,9 @@ impl RouteApi {
         row.update_time = Utc::now();
         routes::save(&mut tx, &row)
             .await
-            .map_err(|e| code_taken(&e, &row.code))?;
+            .map_err(|e| code_taken(e, &row.code))?;
         publish_changed(&mut tx, &row, principal).await?;
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         Ok(UpdateIvrRouteResponse {
             ivr_route: Some(row.to_proto()),
         })
@@ -282,21 +272,16 @@ impl RouteApi {
         request: &DeleteIvrRouteRequest,
     ) -> Result<DeleteIvrRouteResponse, Status> {
         principal.require_admin()?;
-        let id = uuid_field(&request.id, "id")?;
-        let mut tx = self.begin().await?;
+        let id = uuid_field("id", &request.id)?;
+        let mut tx = db::begin(&self.pool).await?;
         let row = load(&mut tx, id, true).await?;
-        if routes::has_callbacks(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("check route use", &e))?
-        {
+        if routes::has_callbacks(&mut tx, id).await? {
             return Err(Status::failed_precondition(format!(
                 "the IVR route {:?} has callbacks; disable it instead",
                 row.code
             )));
         }
-        routes::delete(&mut tx, id)
-            .await
-            .map_err(|e| sql_status("delete route", &e))?;
+        routes::delete(&mut tx, id).await?;
         let event = NewEvent::new(
             &IvrRouteDeleted {
                 ivr_route_id: id.to_string(),
@@ -306,7 +291,7 @@ impl RouteApi {
         )
         .with_actor(principal.actor());
         publish(&mut tx, SOURCE, event).await?;
-        tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+        db::commit(tx).await?;
         Ok(DeleteIvrRouteResponse {})
     }
 }

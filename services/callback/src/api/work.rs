@@ -4,8 +4,10 @@
 use chrono::Utc;
 use sqlx::PgConnection;
 use switchboard_platform::{
-    error::{FieldViolations, sql_status},
+    db,
+    error::FieldViolations,
     principal::PrincipalExt,
+    request::uuid_field,
     request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
@@ -22,7 +24,6 @@ use super::{
     CallbackApi,
     access::{ATTEMPTS_SCOPE, Sight, not_yours, sees, worker},
     announce::{Happened, announce, next_version},
-    uuid_field, uuid_in,
 };
 use crate::{
     domain::state::{Action, transition},
@@ -39,10 +40,7 @@ async fn lock_callback(
     id: Uuid,
     sight: &Sight,
 ) -> Result<CallbackRow, Status> {
-    let row = callbacks::lock(conn, &[id])
-        .await
-        .map_err(|e| sql_status("lock callback", &e))?
-        .pop();
+    let row = callbacks::lock(conn, &[id]).await?.pop();
     match row {
         Some(row) => Ok(row),
         None if matches!(sight, Sight::AssignedTo(_)) => Err(not_yours(&id)),
@@ -77,9 +75,9 @@ pub async fn connect(
     request: ConnectCallbackRequest,
 ) -> Result<ConnectCallbackResponse, Status> {
     let sight = worker(principal)?;
-    let id = uuid_field(&request.id, "id")?;
+    let id = uuid_field("id", &request.id)?;
     let request_id = RequestId::parse("ConnectCallback", &request.request_id, &request)?;
-    let mut tx = api.begin().await?;
+    let mut tx = db::begin(&api.pool).await?;
     if let Some(request_id) = &request_id
         && let Some(replayed) = request_id
             .replay::<ConnectCallbackResponse>(&mut tx)
@@ -104,15 +102,11 @@ pub async fn connect(
         recorded_by_kind: None,
         recorded_by_name: None,
     };
-    attempts::insert(&mut tx, &attempt)
-        .await
-        .map_err(|e| sql_status("insert attempt", &e))?;
+    attempts::insert(&mut tx, &attempt).await?;
     row.attempt_count += 1;
     row.set_last_attempt(&attempt);
     next_version(&mut row, now);
-    callbacks::save(&mut tx, &row)
-        .await
-        .map_err(|e| sql_status("save callback", &e))?;
+    callbacks::save(&mut tx, &row).await?;
     let happened = Happened::ConnectRequested { attempt: &attempt };
     announce(&mut tx, Some(&before), &row, happened, &principal.actor()).await?;
     let response = ConnectCallbackResponse {
@@ -138,8 +132,8 @@ pub async fn record_outcome(
         worker(principal)?
     };
     let mut violations = FieldViolations::new();
-    let callback_id = uuid_in(&request.callback_id, "callback_id", &mut violations);
-    let attempt_id = uuid_in(&request.attempt_id, "attempt_id", &mut violations);
+    let callback_id = violations.uuid("callback_id", &request.callback_id);
+    let attempt_id = violations.uuid("attempt_id", &request.attempt_id);
     let outcome = AttemptOutcome::try_from(request.outcome).unwrap_or(AttemptOutcome::Unspecified);
     violations.check(outcome == AttemptOutcome::Unspecified, "outcome", || {
         "must be ANSWERED, NO_ANSWER, BUSY or FAILED".into()
@@ -161,14 +155,11 @@ pub async fn record_outcome(
     let callback_id = callback_id.expect("checked above");
     let attempt_id = attempt_id.expect("checked above");
 
-    let mut tx = api.begin().await?;
+    let mut tx = db::begin(&api.pool).await?;
     // The agent's own attempts may be on callbacks since reassigned, so the callback's
     // visibility is not the rule here: the attempt's author is.
     let mut row = lock_callback(&mut tx, callback_id, &sight).await?;
-    let mut attempt = match attempts::get(&mut tx, callback_id, attempt_id)
-        .await
-        .map_err(|e| sql_status("get attempt", &e))?
-    {
+    let mut attempt = match attempts::get(&mut tx, callback_id, attempt_id).await? {
         Some(attempt) => attempt,
         None if matches!(sight, Sight::AssignedTo(_)) => return Err(not_yours(&callback_id)),
         None => return Err(Status::not_found(format!("no attempt {attempt_id}"))),
@@ -204,20 +195,16 @@ pub async fn record_outcome(
     attempt.recorded_by_subject = Some(actor.subject.clone());
     attempt.recorded_by_kind = Some(actor.kind.clone());
     attempt.recorded_by_name = Some(actor.display_name.clone());
-    attempts::save_outcome(&mut tx, &attempt)
-        .await
-        .map_err(|e| sql_status("save attempt", &e))?;
+    attempts::save_outcome(&mut tx, &attempt).await?;
     let before = row.clone();
     if row.last_attempt_id == Some(attempt.id) {
         row.set_last_attempt(&attempt);
     }
     next_version(&mut row, now);
-    callbacks::save(&mut tx, &row)
-        .await
-        .map_err(|e| sql_status("save callback", &e))?;
+    callbacks::save(&mut tx, &row).await?;
     let happened = Happened::AttemptRecorded { attempt: &attempt };
     announce(&mut tx, Some(&before), &row, happened, &actor).await?;
-    tx.commit().await.map_err(|e| sql_status("commit", &e))?;
+    db::commit(tx).await?;
     Ok(RecordAttemptOutcomeResponse {
         callback: Some(row.to_proto()),
         attempt: Some(attempt.to_proto()),
@@ -231,14 +218,14 @@ pub async fn complete(
 ) -> Result<CompleteCallbackResponse, Status> {
     let sight = worker(principal)?;
     let mut violations = FieldViolations::new();
-    let id = uuid_in(&request.id, "id", &mut violations);
+    let id = violations.uuid("id", &request.id);
     violations.check(request.note.chars().count() > MAX_NOTE, "note", || {
         format!("at most {MAX_NOTE} characters")
     });
     violations.into_result()?;
     let id = id.expect("checked above");
     let request_id = RequestId::parse("CompleteCallback", &request.request_id, &request)?;
-    let mut tx = api.begin().await?;
+    let mut tx = db::begin(&api.pool).await?;
     if let Some(request_id) = &request_id
         && let Some(replayed) = request_id
             .replay::<CompleteCallbackResponse>(&mut tx)
@@ -258,9 +245,7 @@ pub async fn complete(
     row.completed_by_name = Some(actor.display_name.clone());
     row.completion_note = request.note.clone();
     next_version(&mut row, now);
-    callbacks::save(&mut tx, &row)
-        .await
-        .map_err(|e| sql_status("save callback", &e))?;
+    callbacks::save(&mut tx, &row).await?;
     let happened = Happened::Completed {
         note: &request.note,
     };

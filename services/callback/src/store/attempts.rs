@@ -1,6 +1,7 @@
 //! Call attempts (연결) of callbacks.
 
 use sqlx::PgConnection;
+use switchboard_platform::error::Result;
 use uuid::Uuid;
 
 use super::AttemptRow;
@@ -9,7 +10,7 @@ const SELECT: &str = "SELECT id, callback_id, attempt_number, agent_login, start
     outcome_time, talk_duration_ms, recorded_by_subject, recorded_by_kind, recorded_by_name
   FROM callback_attempts";
 
-pub async fn insert(conn: &mut PgConnection, attempt: &AttemptRow) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, attempt: &AttemptRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO callback_attempts (id, callback_id, attempt_number, agent_login, start_time)
          VALUES ($1, $2, $3, $4, $5)",
@@ -24,7 +25,7 @@ pub async fn insert(conn: &mut PgConnection, attempt: &AttemptRow) -> sqlx::Resu
     Ok(())
 }
 
-pub async fn save_outcome(conn: &mut PgConnection, attempt: &AttemptRow) -> sqlx::Result<()> {
+pub async fn save_outcome(conn: &mut PgConnection, attempt: &AttemptRow) -> Result<()> {
     sqlx::query(
         "UPDATE callback_attempts SET outcome = $2, outcome_time = $3, talk_duration_ms = $4,
            recorded_by_subject = $5, recorded_by_kind = $6, recorded_by_name = $7
@@ -46,22 +47,22 @@ pub async fn get(
     conn: &mut PgConnection,
     callback: Uuid,
     attempt: Uuid,
-) -> sqlx::Result<Option<AttemptRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+) -> Result<Option<AttemptRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE callback_id = $1 AND id = $2"
     )))
     .bind(callback)
     .bind(attempt)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
 /// Oldest first.
-pub async fn of(conn: &mut PgConnection, callback: Uuid) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+pub async fn of(conn: &mut PgConnection, callback: Uuid) -> Result<Vec<AttemptRow>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE callback_id = $1 ORDER BY attempt_number"
     )))
     .bind(callback)
     .fetch_all(conn)
-    .await
+    .await?)
 }

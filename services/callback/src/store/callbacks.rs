@@ -2,6 +2,8 @@
 //! handlers, with the pure state machine) and written back whole with [`save`].
 
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
+use switchboard_proto::callback::v1::CallbackState;
 use uuid::Uuid;
 
 use super::CallbackRow;
@@ -22,22 +24,26 @@ pub const SELECT: &str = "SELECT c.id, c.phone_number, c.phone_national, c.calle
   JOIN ivr_routes r ON r.id = c.ivr_route_id
   LEFT JOIN callback_attempts a ON a.id = c.last_attempt_id";
 
-pub async fn get(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<CallbackRow>> {
-    sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<CallbackRow>> {
+    Ok(
+        sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE c.id = $1")))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// Locks the callbacks with these ids (in id order, so concurrent batches cannot deadlock)
 /// and returns the ones that exist.
-pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<Vec<CallbackRow>> {
-    sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE c.id = ANY($1) ORDER BY c.id FOR UPDATE OF c"
-    )))
-    .bind(ids)
-    .fetch_all(conn)
-    .await
+pub async fn lock(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CallbackRow>> {
+    Ok(
+        sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE c.id = ANY($1) ORDER BY c.id FOR UPDATE OF c"
+        )))
+        .bind(ids)
+        .fetch_all(conn)
+        .await?,
+    )
 }
 
 /// The oldest open (not completed) callback of `phone` on `route`, locked.
@@ -45,18 +51,23 @@ pub async fn lock_open_for_phone(
     conn: &mut PgConnection,
     route: Uuid,
     phone: &str,
-) -> sqlx::Result<Option<CallbackRow>> {
-    sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE c.ivr_route_id = $1 AND c.phone_number = $2 AND c.state <> 3
+) -> Result<Option<CallbackRow>> {
+    // The state is written into the text, not bound: only then can the planner use the partial
+    // index `callbacks_open_by_phone`, whose predicate leaves COMPLETED callbacks out.
+    let completed = CallbackState::Completed as i16;
+    Ok(
+        sqlx::query_as::<_, CallbackRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE c.ivr_route_id = $1 AND c.phone_number = $2 AND c.state <> {completed}
          ORDER BY c.request_time, c.id LIMIT 1 FOR UPDATE OF c"
-    )))
-    .bind(route)
-    .bind(phone)
-    .fetch_optional(conn)
-    .await
+        )))
+        .bind(route)
+        .bind(phone)
+        .fetch_optional(conn)
+        .await?,
+    )
 }
 
-pub async fn insert(conn: &mut PgConnection, row: &CallbackRow) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, row: &CallbackRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO callbacks (id, phone_number, phone_national, caller_number, ivr_route_id,
            ivr_call_id, request_time, last_request_time, request_count, preferred_start,
@@ -85,7 +96,7 @@ pub async fn insert(conn: &mut PgConnection, row: &CallbackRow) -> sqlx::Result<
 }
 
 /// Writes back every column a change can touch.
-pub async fn save(conn: &mut PgConnection, row: &CallbackRow) -> sqlx::Result<()> {
+pub async fn save(conn: &mut PgConnection, row: &CallbackRow) -> Result<()> {
     sqlx::query(
         "UPDATE callbacks SET last_request_time = $2, request_count = $3, state = $4,
            assignee_login = $5, assignee_group_id = $6, assignee_name = $7,
@@ -124,14 +135,15 @@ pub async fn save(conn: &mut PgConnection, row: &CallbackRow) -> sqlx::Result<()
 pub async fn unfinished_counts(
     conn: &mut PgConnection,
     logins: &[String],
-) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(
+) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
         "SELECT assignee_login, count(*) FROM callbacks
-         WHERE state = 2 AND assignee_login = ANY($1) GROUP BY assignee_login",
+         WHERE state = $2 AND assignee_login = ANY($1) GROUP BY assignee_login",
     )
     .bind(logins)
+    .bind(CallbackState::Unprocessed as i16)
     .fetch_all(conn)
-    .await
+    .await?)
 }
 
 /// Every agent with unfinished callbacks (optionally only those assigned under `group`), with
@@ -139,20 +151,21 @@ pub async fn unfinished_counts(
 pub async fn agents_with_unfinished(
     pool: &PgPool,
     group: Option<&str>,
-) -> sqlx::Result<Vec<(String, String, i64)>> {
-    sqlx::query_as(
+) -> Result<Vec<(String, String, i64)>> {
+    Ok(sqlx::query_as(
         "SELECT assignee_login, max(assignee_name), count(*) FROM callbacks
-         WHERE state = 2 AND ($1::text IS NULL OR assignee_group_id = $1)
+         WHERE state = $2 AND ($1::text IS NULL OR assignee_group_id = $1)
          GROUP BY assignee_login",
     )
     .bind(group)
+    .bind(CallbackState::Unprocessed as i16)
     .fetch_all(pool)
-    .await
+    .await?)
 }
 
 /// Serialises assignment decisions per agent: balancing reads the agents' counts, so two
 /// batches for the same agents must not interleave. Locks in login order.
-pub async fn lock_agents(conn: &mut PgConnection, logins: &[String]) -> sqlx::Result<()> {
+pub async fn lock_agents(conn: &mut PgConnection, logins: &[String]) -> Result<()> {
     sqlx::query(
         "SELECT pg_advisory_xact_lock(hashtextextended('callback-assignee:' || login, 0))
          FROM (SELECT DISTINCT login FROM unnest($1::text[]) AS login ORDER BY login) ordered",
@@ -170,7 +183,7 @@ pub async fn lock_intake(
     ivr_call_id: &str,
     route: Uuid,
     phone: &str,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "SELECT pg_advisory_xact_lock(hashtextextended('callback-intake:' || $1, 0)),
                 pg_advisory_xact_lock(
@@ -182,4 +195,19 @@ pub async fn lock_intake(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lock_open_for_phone` writes the state into its text to match this partial index.
+    #[test]
+    fn the_open_by_phone_index_excludes_completed_callbacks() {
+        let migration = include_str!("../../migrations/0001_callbacks.sql");
+        let completed = CallbackState::Completed as i16;
+        assert!(migration.contains(&format!(
+            "callbacks_open_by_phone ON callbacks (ivr_route_id, phone_number) WHERE state <> {completed};"
+        )));
+    }
 }

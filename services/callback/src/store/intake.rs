@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use switchboard_platform::error::Result;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -12,21 +13,17 @@ pub struct IntakeRow {
     pub disposition: i16,
 }
 
-pub async fn get(conn: &mut PgConnection, ivr_call_id: &str) -> sqlx::Result<Option<IntakeRow>> {
-    sqlx::query_as(
+pub async fn get(conn: &mut PgConnection, ivr_call_id: &str) -> Result<Option<IntakeRow>> {
+    Ok(sqlx::query_as(
         "SELECT body_hash, request_time, callback_id, disposition FROM intake_requests
          WHERE ivr_call_id = $1",
     )
     .bind(ivr_call_id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
-pub async fn insert(
-    conn: &mut PgConnection,
-    ivr_call_id: &str,
-    row: &IntakeRow,
-) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, ivr_call_id: &str, row: &IntakeRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO intake_requests (ivr_call_id, body_hash, request_time, callback_id,
            disposition) VALUES ($1, $2, $3, $4, $5)",

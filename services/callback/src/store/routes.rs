@@ -1,6 +1,7 @@
 //! IVR routes.
 
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
 use uuid::Uuid;
 
 use super::RouteRow;
@@ -8,7 +9,7 @@ use super::RouteRow;
 const SELECT: &str = "SELECT id, code, display_name, description, repeat_request_policy, disabled,
     version, create_time, update_time FROM ivr_routes";
 
-pub async fn insert(conn: &mut PgConnection, route: &RouteRow) -> sqlx::Result<()> {
+pub async fn insert(conn: &mut PgConnection, route: &RouteRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO ivr_routes (id, code, display_name, description, repeat_request_policy,
            disabled, version, create_time, update_time)
@@ -28,7 +29,7 @@ pub async fn insert(conn: &mut PgConnection, route: &RouteRow) -> sqlx::Result<(
     Ok(())
 }
 
-pub async fn save(conn: &mut PgConnection, route: &RouteRow) -> sqlx::Result<()> {
+pub async fn save(conn: &mut PgConnection, route: &RouteRow) -> Result<()> {
     sqlx::query(
         "UPDATE ivr_routes SET code = $2, display_name = $3, description = $4,
            repeat_request_policy = $5, disabled = $6, version = $7, update_time = $8
@@ -48,21 +49,23 @@ pub async fn save(conn: &mut PgConnection, route: &RouteRow) -> sqlx::Result<()>
 }
 
 /// The route, locked for a change when `lock` is set.
-pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> sqlx::Result<Option<RouteRow>> {
+pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<RouteRow>> {
     let suffix = if lock { " FOR UPDATE" } else { "" };
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE id = $1{suffix}"
     )))
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?)
 }
 
-pub async fn by_code(pool: &PgPool, code: &str) -> sqlx::Result<Option<RouteRow>> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE code = $1")))
-        .bind(code)
-        .fetch_optional(pool)
-        .await
+pub async fn by_code(pool: &PgPool, code: &str) -> Result<Option<RouteRow>> {
+    Ok(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE code = $1")))
+            .bind(code)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// A page of routes ordered by display name, then id, after `after` (name, id); and the total.
@@ -71,7 +74,7 @@ pub async fn list(
     exclude_disabled: bool,
     after: Option<(String, Uuid)>,
     limit: i64,
-) -> sqlx::Result<(Vec<RouteRow>, i64)> {
+) -> Result<(Vec<RouteRow>, i64)> {
     let (after_name, after_id) = after.map(|(n, i)| (Some(n), Some(i))).unwrap_or_default();
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE (NOT $1 OR NOT disabled)
@@ -92,7 +95,7 @@ pub async fn list(
     Ok((rows, total))
 }
 
-pub async fn has_callbacks(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
+pub async fn has_callbacks(conn: &mut PgConnection, id: Uuid) -> Result<bool> {
     let (found,): (bool,) =
         sqlx::query_as("SELECT EXISTS (SELECT 1 FROM callbacks WHERE ivr_route_id = $1)")
             .bind(id)
@@ -101,7 +104,7 @@ pub async fn has_callbacks(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bo
     Ok(found)
 }
 
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     sqlx::query("DELETE FROM ivr_routes WHERE id = $1")
         .bind(id)
         .execute(conn)

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use sqlx::{Arguments, PgPool, error::BoxDynError, postgres::PgArguments};
+use switchboard_platform::error::Result;
+use switchboard_proto::callback::v1::CallbackState;
 use uuid::Uuid;
 
 use super::{CallbackRow, callbacks::SELECT};
@@ -77,7 +79,7 @@ pub async fn page(
     order: Order,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
-) -> sqlx::Result<Vec<CallbackRow>> {
+) -> Result<Vec<CallbackRow>> {
     let (compare, direction) = order.sql();
     let sql = format!(
         "{SELECT} WHERE {WHERE}
@@ -92,30 +94,39 @@ pub async fn page(
             Ok(args)
         })
         .map_err(sqlx::Error::Encode)?;
-    sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
+    Ok(sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
         .fetch_all(pool)
-        .await
+        .await?)
 }
 
 /// How many callbacks match.
-pub async fn count(pool: &PgPool, search: &Search) -> sqlx::Result<i64> {
+pub async fn count(pool: &PgPool, search: &Search) -> Result<i64> {
     let sql = format!("SELECT count(*) FROM callbacks c WHERE {WHERE}");
     let args = arguments(search).map_err(sqlx::Error::Encode)?;
-    sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), args)
+    Ok(sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), args)
         .fetch_one(pool)
-        .await
+        .await?)
 }
 
 /// (total, assigned: UNPROCESSED or COMPLETED) of the matching callbacks.
-pub async fn summary(pool: &PgPool, search: &Search) -> sqlx::Result<(i64, i64)> {
+pub async fn summary(pool: &PgPool, search: &Search) -> Result<(i64, i64)> {
     let sql = format!(
-        "SELECT count(*), count(*) FILTER (WHERE c.state IN (2, 3)) FROM callbacks c
+        "SELECT count(*), count(*) FILTER (WHERE c.state = ANY($11)) FROM callbacks c
          WHERE {WHERE}"
     );
-    let args = arguments(search).map_err(sqlx::Error::Encode)?;
-    sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
+    let assigned = [
+        CallbackState::Unprocessed as i16,
+        CallbackState::Completed as i16,
+    ];
+    let args = arguments(search)
+        .and_then(|mut args| {
+            args.add(assigned.as_slice())?;
+            Ok(args)
+        })
+        .map_err(sqlx::Error::Encode)?;
+    Ok(sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
         .fetch_one(pool)
-        .await
+        .await?)
 }
 
 /// Every matching callback in `order`, streamed as PostgreSQL sends them (for the export).

@@ -3,10 +3,7 @@
 
 use chrono::Datelike;
 use chrono_tz::Tz;
-use switchboard_platform::{
-    calendar::local_text,
-    error::{internal, sql_status},
-};
+use switchboard_platform::{calendar::local_text, error::Error};
 use switchboard_proto::reporting::v1::ExportCallbackProcessingStatusResponse;
 use switchboard_xlsx::{CONTENT_TYPE, Cell, MAX_CHUNK_BYTES, SheetWriter};
 use tonic::Status;
@@ -27,9 +24,7 @@ const HEADER: [&str; 5] = ["기간", "할당", "완료", "미처리", "처리율
 
 pub async fn start(api: &ReportingApi, query: StatusQuery) -> Result<ExportStream, Status> {
     let report = compute(api, &query).await?;
-    let route_labels = routes::labels(&api.pool, &query.days.ivr_route_ids)
-        .await
-        .map_err(|e| sql_status("read route names", &e))?;
+    let route_labels = routes::labels(&api.pool, &query.days.ivr_route_ids).await?;
     let routes_text = if query.days.ivr_route_ids.is_empty() {
         "전체".to_owned()
     } else {
@@ -46,8 +41,8 @@ pub async fn start(api: &ReportingApi, query: StatusQuery) -> Result<ExportStrea
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let workbook = write(&query, &report, &routes_text, api.zone)
-        .map_err(|e| internal("write workbook", &e))?;
+    let workbook =
+        write(&query, &report, &routes_text, api.zone).map_err(|e| Error::internal(e))?;
     let file_name = format!(
         "callback-status-{}-{}.xlsx",
         query.days.first.format("%Y%m%d"),

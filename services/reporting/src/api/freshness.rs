@@ -1,7 +1,7 @@
 //! `GetReadModelStatus`: how fresh each model is (the same age the lag metric exports).
 
 use chrono::Utc;
-use switchboard_platform::{error::sql_status, time::timestamp};
+use switchboard_platform::time::timestamp;
 use switchboard_proto::reporting::v1::{GetReadModelStatusResponse, ReadModelStatus};
 use tonic::Status;
 
@@ -22,9 +22,7 @@ pub async fn get(api: &ReportingApi, name: &str) -> Result<GetReadModelStatusRes
     };
     let mut read_models = Vec::with_capacity(names.len());
     for name in names {
-        let model = status::get(&api.pool, name)
-            .await
-            .map_err(|e| sql_status("read model status", &e))?;
+        let model = status::get(&api.pool, name).await?;
         read_models.push(message(name, model));
     }
     Ok(GetReadModelStatusResponse { read_models })

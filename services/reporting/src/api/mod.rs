@@ -12,11 +12,8 @@ use std::pin::Pin;
 use chrono_tz::Tz;
 use futures_util::Stream;
 use sqlx::PgPool;
-use switchboard_platform::principal::{PrincipalExt, RequestPrincipal};
-use switchboard_proto::{
-    common::v1::{Principal, PrincipalKind},
-    reporting::v1::{reporting_service_server::ReportingService, *},
-};
+use switchboard_platform::{principal::RequestPrincipal, request::require_admin_or_scope};
+use switchboard_proto::reporting::v1::{reporting_service_server::ReportingService, *};
 use tonic::{Request, Response, Status};
 
 /// The scope of services and API keys that read reports.
@@ -34,21 +31,9 @@ impl ReportingApi {
     }
 }
 
-/// `PERMISSION_DENIED` unless `principal` is an admin or has the reading scope.
+/// `PERMISSION_DENIED` unless the caller is an admin or has the reading scope.
 fn authorize<T>(request: &Request<T>) -> Result<(), Status> {
-    let principal: &Principal = request.principal()?;
-    let allowed = match principal.kind() {
-        PrincipalKind::Admin => true,
-        PrincipalKind::Service => principal.has_scope(READ_SCOPE),
-        _ => false,
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(Status::permission_denied(format!(
-            "reports are for admins and the {READ_SCOPE} scope"
-        )))
-    }
+    require_admin_or_scope(request.principal()?, READ_SCOPE)
 }
 
 type ExportStream =

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use switchboard_platform::{
     calendar::{api_date, read_date},
-    error::{FieldViolations, internal, sql_status},
+    error::{Error, FieldViolations},
     time::timestamp,
 };
 use switchboard_proto::reporting::v1::{
@@ -13,7 +13,6 @@ use switchboard_proto::reporting::v1::{
     GetCallbackProcessingStatusResponse, ReportGranularity, ReportPeriod, assignee_filter,
 };
 use tonic::Status;
-use uuid::Uuid;
 
 use super::ReportingApi;
 use crate::{
@@ -53,15 +52,7 @@ impl StatusQuery {
         }
         let mut routes = Vec::with_capacity(ivr_route_ids.len());
         for (index, id) in ivr_route_ids.iter().enumerate() {
-            match Uuid::parse_str(id.trim()) {
-                Ok(id) => routes.push(id),
-                Err(_) => {
-                    violations.add(
-                        format!("ivr_route_ids[{index}]"),
-                        "must be a route id (UUID)",
-                    );
-                }
-            }
+            routes.extend(violations.uuid(format!("ivr_route_ids[{index}]"), id));
         }
         routes.sort_unstable();
         routes.dedup();
@@ -149,20 +140,12 @@ pub struct Report {
 /// Reads the report from the model.
 pub async fn compute(api: &ReportingApi, query: &StatusQuery) -> Result<Report, Status> {
     let mut buckets = query.plan();
-    let days = counts::per_day(&api.pool, &query.days)
-        .await
-        .map_err(|e| sql_status("read processing status", &e))?;
+    let days = counts::per_day(&api.pool, &query.days).await?;
     buckets::fill(&mut buckets, days);
     let total = buckets::total(query.days.first, query.days.last, &buckets);
     let model = status::get(&api.pool, status::CALLBACKS)
-        .await
-        .map_err(|e| sql_status("read model status", &e))?
-        .ok_or_else(|| {
-            internal(
-                "read model status",
-                &"the callbacks model is not registered",
-            )
-        })?;
+        .await?
+        .ok_or_else(|| Error::internal("the callbacks model is not registered"))?;
     Ok(Report {
         buckets,
         total,

@@ -1,7 +1,7 @@
 //! `ListUnfinishedCallbacksPerAgent`: agents with UNPROCESSED callbacks, most first.
 
 use prost::Message;
-use switchboard_platform::{error::sql_status, paging::Page, time::timestamp};
+use switchboard_platform::{paging::Page, time::timestamp};
 use switchboard_proto::reporting::v1::{
     AgentUnfinishedCallbacks, ListUnfinishedCallbacksPerAgentRequest,
     ListUnfinishedCallbacksPerAgentResponse,
@@ -27,16 +27,12 @@ pub async fn list(
     }
     .encode_to_vec();
     let page = Page::parse(request.page_size, &request.page_token, &filters)?;
-    let mut rows = unfinished::per_agent(&api.pool, request.group_id.trim())
-        .await
-        .map_err(|e| sql_status("count unfinished callbacks", &e))?;
+    let mut rows = unfinished::per_agent(&api.pool, request.group_id.trim()).await?;
     let total_size = rows.len() as i32;
     // Paging compares keys as bytes; the database's collation may order logins otherwise.
     rows.sort_by_cached_key(key);
     let next_page_token = page.finish_sorted(&mut rows, key);
-    let model = status::get(&api.pool, status::CALLBACKS)
-        .await
-        .map_err(|e| sql_status("read model status", &e))?;
+    let model = status::get(&api.pool, status::CALLBACKS).await?;
     Ok(ListUnfinishedCallbacksPerAgentResponse {
         agents: rows
             .into_iter()

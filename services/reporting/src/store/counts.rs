@@ -3,12 +3,13 @@
 
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
 use uuid::Uuid;
 
 use crate::domain::fact::{CountKey, Counts, Dimension};
 
 /// Adds `changes` (distinct keys, in key order) to the counts, in one statement.
-pub async fn add(tx: &mut PgConnection, changes: &[(CountKey, Counts)]) -> sqlx::Result<()> {
+pub async fn add(tx: &mut PgConnection, changes: &[(CountKey, Counts)]) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -48,8 +49,8 @@ pub async fn add(tx: &mut PgConnection, changes: &[(CountKey, Counts)]) -> sqlx:
             .collect::<Vec<_>>(),
     )
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// What a processing-status report counts.
@@ -65,7 +66,7 @@ pub struct DayQuery {
 }
 
 /// The counts of each day of the query's period that has any, in day order.
-pub async fn per_day(pool: &PgPool, query: &DayQuery) -> sqlx::Result<Vec<(NaiveDate, Counts)>> {
+pub async fn per_day(pool: &PgPool, query: &DayQuery) -> Result<Vec<(NaiveDate, Counts)>> {
     let rows: Vec<(NaiveDate, i64, i64)> = sqlx::query_as(
         "SELECT day, sum(completed)::int8, sum(unprocessed)::int8
          FROM callback_day_counts

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
+use switchboard_platform::error::Result;
 use switchboard_proto::callback::v1::CallbackState;
 use uuid::Uuid;
 
@@ -12,15 +13,15 @@ use crate::domain::fact::{Assignee, CallbackFact};
 const LOCK_CLASS: i32 = 0x5250_5400;
 
 /// Serialises, until the transaction ends, every change to callback `id`'s fact.
-pub async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<()> {
     let bytes = id.as_bytes();
     let key = i32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
     sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
         .bind(LOCK_CLASS)
         .bind(key)
         .execute(tx)
-        .await
-        .map(|_| ())
+        .await?;
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
@@ -58,7 +59,7 @@ impl From<FactRow> for CallbackFact {
 }
 
 /// Callback `id`'s fact, if the model has one.
-pub async fn get(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<CallbackFact>> {
+pub async fn get(tx: &mut PgConnection, id: Uuid) -> Result<Option<CallbackFact>> {
     let row: Option<FactRow> = sqlx::query_as(
         "SELECT callback_id, version, ivr_route_id, request_time, request_day, state,
                 assignee_login, assignee_group_id, assignee_name, assign_time
@@ -71,7 +72,7 @@ pub async fn get(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Callbac
 }
 
 /// Writes `facts` (distinct callbacks), replacing the rows they supersede, in one statement.
-pub async fn save(tx: &mut PgConnection, facts: &[CallbackFact]) -> sqlx::Result<()> {
+pub async fn save(tx: &mut PgConnection, facts: &[CallbackFact]) -> Result<()> {
     let assignee = |f: &CallbackFact, part: fn(&Assignee) -> &str| {
         f.assignee.as_ref().map(|a| part(a).to_owned())
     };
@@ -113,8 +114,8 @@ pub async fn save(tx: &mut PgConnection, facts: &[CallbackFact]) -> sqlx::Result
     )
     .bind(facts.iter().map(|f| f.assign_time).collect::<Vec<_>>())
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// Every fact, in id order, `batch` at a time after `after` (for a recount).
@@ -122,7 +123,7 @@ pub async fn page(
     tx: &mut PgConnection,
     after: Option<Uuid>,
     batch: i64,
-) -> sqlx::Result<Vec<CallbackFact>> {
+) -> Result<Vec<CallbackFact>> {
     let rows: Vec<FactRow> = sqlx::query_as(
         "SELECT callback_id, version, ivr_route_id, request_time, request_day, state,
                 assignee_login, assignee_group_id, assignee_name, assign_time

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use prost::Message;
 use sqlx::PgConnection;
+use switchboard_platform::error::Result;
 use switchboard_platform::time::instant;
 use switchboard_proto::events::v1::EventEnvelope;
 use uuid::Uuid;
@@ -71,11 +72,11 @@ pub async fn newest_per_aggregate(
 }
 
 /// How many events are retained, and the newest callback event's time.
-pub async fn extent(tx: &mut PgConnection) -> sqlx::Result<(i64, Option<DateTime<Utc>>)> {
-    sqlx::query_as(
+pub async fn extent(tx: &mut PgConnection) -> Result<(i64, Option<DateTime<Utc>>)> {
+    Ok(sqlx::query_as(
         "SELECT count(*), max(occur_time) FILTER (WHERE aggregate_type = 'callback')
          FROM event_log",
     )
     .fetch_one(tx)
-    .await
+    .await?)
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
 use uuid::Uuid;
 
 /// A route's newest known form.
@@ -17,7 +18,7 @@ pub struct RouteRow {
 
 /// Keeps `route` unless a newer version is already known; an older version still fills in a
 /// name the row lacks (its deletion arrived first).
-pub async fn save(tx: &mut PgConnection, route: &RouteRow) -> sqlx::Result<()> {
+pub async fn save(tx: &mut PgConnection, route: &RouteRow) -> Result<()> {
     sqlx::query(
         "INSERT INTO ivr_routes AS r (id, version, code, display_name, deleted)
          VALUES ($1, $2, $3, $4, $5)
@@ -36,12 +37,12 @@ pub async fn save(tx: &mut PgConnection, route: &RouteRow) -> sqlx::Result<()> {
     .bind(&route.display_name)
     .bind(route.deleted)
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// Marks route `id` deleted at `version`, keeping the name it had.
-pub async fn delete(tx: &mut PgConnection, id: Uuid, version: i64) -> sqlx::Result<()> {
+pub async fn delete(tx: &mut PgConnection, id: Uuid, version: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO ivr_routes (id, version, code, display_name, deleted)
          VALUES ($1, $2, '', '', true)
@@ -51,12 +52,12 @@ pub async fn delete(tx: &mut PgConnection, id: Uuid, version: i64) -> sqlx::Resu
     .bind(id)
     .bind(version)
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// "name (code)" of each named route of `ids`.
-pub async fn labels(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, String>> {
+pub async fn labels(pool: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
     let rows: Vec<(Uuid, String, String)> =
         sqlx::query_as("SELECT id, code, display_name FROM ivr_routes WHERE id = ANY($1)")
             .bind(ids)

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
 
 /// The callback model's name.
 pub const CALLBACKS: &str = "callbacks";
@@ -51,7 +52,7 @@ pub async fn record_applied(
     tx: &mut PgConnection,
     name: &str,
     occur_time: Option<DateTime<Utc>>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "UPDATE read_models SET applied_event_count = applied_event_count + 1,
              newest_event_time = greatest(newest_event_time, $2), last_apply_time = now()
@@ -60,8 +61,8 @@ pub async fn record_applied(
     .bind(name)
     .bind(occur_time)
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// Marks model `name` as freshly built in `time_zone` from `count` events, the newest at
@@ -72,7 +73,7 @@ pub async fn rebuilt(
     time_zone: &str,
     count: i64,
     newest: Option<DateTime<Utc>>,
-) -> sqlx::Result<()> {
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO read_models (name, time_zone, newest_event_time, last_apply_time,
              applied_event_count, build_time)
@@ -87,17 +88,17 @@ pub async fn rebuilt(
     .bind(newest)
     .bind(count)
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 /// Model `name`'s status, if it exists.
-pub async fn get(pool: &PgPool, name: &str) -> sqlx::Result<Option<ModelStatus>> {
-    sqlx::query_as(
+pub async fn get(pool: &PgPool, name: &str) -> Result<Option<ModelStatus>> {
+    Ok(sqlx::query_as(
         "SELECT name, time_zone, newest_event_time, last_apply_time, applied_event_count
          FROM read_models WHERE name = $1",
     )
     .bind(name)
     .fetch_optional(pool)
-    .await
+    .await?)
 }

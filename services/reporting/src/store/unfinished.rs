@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::Result;
+use switchboard_proto::callback::v1::CallbackState;
 
 use crate::domain::fact::UnfinishedKey;
 
 /// Adds `changes` (distinct keys, in key order) to the counts, in one statement.
-pub async fn add(tx: &mut PgConnection, changes: &[(UnfinishedKey, i64)]) -> sqlx::Result<()> {
+pub async fn add(tx: &mut PgConnection, changes: &[(UnfinishedKey, i64)]) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -32,8 +34,8 @@ pub async fn add(tx: &mut PgConnection, changes: &[(UnfinishedKey, i64)]) -> sql
     )
     .bind(changes.iter().map(|(_, n)| *n).collect::<Vec<_>>())
     .execute(tx)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -47,8 +49,11 @@ pub struct AgentUnfinished {
 
 /// Every agent with unfinished callbacks (only those assigned under `group_id` when given),
 /// most first, then by login.
-pub async fn per_agent(pool: &PgPool, group_id: &str) -> sqlx::Result<Vec<AgentUnfinished>> {
-    sqlx::query_as(
+pub async fn per_agent(pool: &PgPool, group_id: &str) -> Result<Vec<AgentUnfinished>> {
+    // The state is written into the text, not bound: only then can the planner use the partial
+    // indexes, which hold UNPROCESSED facts only.
+    let unprocessed = CallbackState::Unprocessed as i16;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT agents.login, coalesce(newest.assignee_name, '') AS display_name,
                 agents.unfinished, oldest.request_time AS oldest_request_time
          FROM (SELECT assignee_login AS login, sum(unfinished)::int8 AS unfinished
@@ -56,16 +61,29 @@ pub async fn per_agent(pool: &PgPool, group_id: &str) -> sqlx::Result<Vec<AgentU
                GROUP BY assignee_login HAVING sum(unfinished) > 0) AS agents
          CROSS JOIN LATERAL (
              SELECT request_time FROM callback_facts
-             WHERE state = 2 AND assignee_login = agents.login
+             WHERE state = {unprocessed} AND assignee_login = agents.login
                AND ($1 = '' OR assignee_group_id = $1)
              ORDER BY request_time LIMIT 1) AS oldest
          CROSS JOIN LATERAL (
              SELECT assignee_name FROM callback_facts
-             WHERE state = 2 AND assignee_login = agents.login
+             WHERE state = {unprocessed} AND assignee_login = agents.login
              ORDER BY assign_time DESC NULLS LAST, callback_id LIMIT 1) AS newest
-         ORDER BY agents.unfinished DESC, agents.login",
-    )
+         ORDER BY agents.unfinished DESC, agents.login"
+    )))
     .bind(group_id)
     .fetch_all(pool)
-    .await
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `per_agent` writes the state into its text to match these partial indexes.
+    #[test]
+    fn the_unfinished_indexes_hold_unprocessed_facts() {
+        let migration = include_str!("../../migrations/0001_callback_model.sql");
+        let predicate = format!("WHERE state = {};", CallbackState::Unprocessed as i16);
+        assert_eq!(migration.matches(&predicate).count(), 2, "{predicate}");
+    }
 }
