@@ -1,4 +1,4 @@
-//! The gateway: the only door into Switchboard (DESIGN §1). It authenticates every call (bearer
+//! The gateway: the only door into Switchboard (docs/architecture.md §1). It authenticates every call (bearer
 //! JWTs from the identity provider, its own tokens, API keys, the mesh's service principals),
 //! checks the method against the authorization table, applies the limits, replaces whatever
 //! identity the caller sent with a principal it signs, and forwards the call unchanged to the

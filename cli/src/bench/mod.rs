@@ -1,6 +1,6 @@
 //! Load generators: programs that print figures, never timed assertions. Each measures its
 //! subject and a baseline in the same run and prints their ratio, because shared machines are
-//! noisy (DESIGN §4).
+//! noisy (docs/architecture.md §4).
 
 pub mod callbacks;
 pub mod export;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_platform::{Shutdown, db, service::Service};
 use switchboard_proto::{
+    callback::v1::CallbackState,
     common::v1::LocalDate,
     reporting::v1::{
         AssigneeFilter, GetCallbackProcessingStatusRequest, ListUnfinishedCallbacksPerAgentRequest,
@@ -26,28 +27,30 @@ const GROUPS: i64 = 10;
 const FILL_BATCH: i64 = 1_000_000;
 
 /// Facts `$1..=$2` of `$3`, spread evenly over 2025 in zone `$4`: 10 % registered, 5 %
-/// cancelled, 5 % unprocessed, 80 % completed (by a multiplicative hash of i); agent i % 200 of
-/// group i % 10 and route (i / 200) % 20, so every agent has callbacks of every route.
+/// cancelled, 5 % unprocessed, 80 % completed (by a multiplicative hash of i; the states are
+/// `$5`..`$8` in that order); agent i % 200 of group i % 10 and route (i / 200) % 20, so every
+/// agent has callbacks of every route.
 const FACTS: &str = "INSERT INTO callback_facts (callback_id, version, ivr_route_id,
     request_time, request_day, state, assignee_login, assignee_group_id, assignee_name,
     assign_time)
   SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 3,
     ('00000000-0000-7000-8000-' || lpad(((i / 200) % 20 + 1)::text, 12, '0'))::uuid,
     t, (t AT TIME ZONE $4)::date, s,
-    CASE WHEN s IN (2, 3) THEN 'agent' || (i % 200) END,
-    CASE WHEN s IN (2, 3) THEN 'group-' || (i % 10) END,
-    CASE WHEN s IN (2, 3) THEN '상담원 ' || (i % 200) END,
-    CASE WHEN s IN (2, 3) THEN t + interval '1 hour' END
+    CASE WHEN s IN ($7, $8) THEN 'agent' || (i % 200) END,
+    CASE WHEN s IN ($7, $8) THEN 'group-' || (i % 10) END,
+    CASE WHEN s IN ($7, $8) THEN '상담원 ' || (i % 200) END,
+    CASE WHEN s IN ($7, $8) THEN t + interval '1 hour' END
   FROM (SELECT i,
       (timestamp '2025-01-01 00:00:00' AT TIME ZONE $4)
         + make_interval(secs => (i - 1)::float8 / $3 * 365 * 86400) AS t,
-      CASE WHEN h < 10 THEN 1 WHEN h < 15 THEN 4 WHEN h < 20 THEN 2 ELSE 3 END AS s
+      CASE WHEN h < 10 THEN $5::int2 WHEN h < 15 THEN $6::int2 WHEN h < 20 THEN $7::int2
+        ELSE $8::int2 END AS s
     FROM generate_series($1::int8, $2::int8) AS i,
       LATERAL (SELECT (i * 2654435761 % 4294967296) % 100 AS h) AS hashed) AS generated";
 
 /// The baseline: the year's daily report straight from the facts.
-const RAW_DAILY: &str = "SELECT request_day, count(*) FILTER (WHERE state = 3),
-    count(*) FILTER (WHERE state = 2)
+const RAW_DAILY: &str = "SELECT request_day, count(*) FILTER (WHERE state = $1),
+    count(*) FILTER (WHERE state = $2)
   FROM callback_facts WHERE request_day BETWEEN '2025-01-01' AND '2025-12-31'
   GROUP BY request_day ORDER BY request_day";
 
@@ -108,6 +111,10 @@ async fn fill(config: &Config, schema: &str, callbacks: i64) -> anyhow::Result<s
             .bind(to)
             .bind(callbacks)
             .bind(&config.time_zone)
+            .bind(CallbackState::Registered as i16)
+            .bind(CallbackState::Cancelled as i16)
+            .bind(CallbackState::Unprocessed as i16)
+            .bind(CallbackState::Completed as i16)
             .execute(&pool)
             .await?;
         println!(
@@ -175,9 +182,11 @@ pub async fn run(
         .await?
         .into_inner();
     let (completed, unprocessed): (i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE state = 3), count(*) FILTER (WHERE state = 2)
+        "SELECT count(*) FILTER (WHERE state = $1), count(*) FILTER (WHERE state = $2)
          FROM callback_facts WHERE request_day BETWEEN '2025-01-01' AND '2025-12-31'",
     )
+    .bind(CallbackState::Completed as i16)
+    .bind(CallbackState::Unprocessed as i16)
     .fetch_one(&pool)
     .await?;
     let total = year.total.unwrap_or_default();
@@ -249,7 +258,11 @@ pub async fn run(
     let mut raw = Vec::new();
     for _ in 0..3 {
         let began = Instant::now();
-        sqlx::query(RAW_DAILY).fetch_all(&pool).await?;
+        sqlx::query(RAW_DAILY)
+            .bind(CallbackState::Completed as i16)
+            .bind(CallbackState::Unprocessed as i16)
+            .fetch_all(&pool)
+            .await?;
         raw.push(began.elapsed());
     }
     let (raw_p50, _, _) = quantiles(&mut raw);

@@ -1,4 +1,4 @@
-//! CTI presence (SPEC §1): who is logged in to the phone system, in which state, until when.
+//! CTI presence (docs/product.md §1): who is logged in to the phone system, in which state, until when.
 
 mod service;
 mod session;

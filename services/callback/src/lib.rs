@@ -1,4 +1,4 @@
-//! The callback service (콜백관리, SPEC §2.1–§2.5): intake from the IVR with E.164 numbers and
+//! The callback service (콜백관리, docs/product.md §2.1–§2.5): intake from the IVR with E.164 numbers and
 //! idempotent pushes, the state machine with its history and events, search with row-level
 //! rules, call attempts, assignment (even and manual) and the streamed `.xlsx` export.
 

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::common::{Mesh, bearer};
 use switchboard_proto::callback::v1::{
-    AssignEvenlyRequest, AssignManuallyRequest, CallbackFilter, ExportCallbacksRequest,
-    GetAssignmentSummaryRequest, ListCandidateAgentsRequest, ListUnfinishedCountsRequest,
-    RepeatRequestPolicy,
+    AssignEvenlyRequest, AssignManuallyRequest, CallbackFilter, CallbackState,
+    ExportCallbacksRequest, GetAssignmentSummaryRequest, ListCandidateAgentsRequest,
+    ListUnfinishedCountsRequest, RepeatRequestPolicy,
 };
 use switchboard_proto::gateway::v1::{
     AgentRole, LoginRequest, LogoutRequest, presence_service_client::PresenceServiceClient,
@@ -190,9 +190,10 @@ async fn two_admins_assigning_at_once_never_make_two_assignees() {
     assert_eq!(succeeded, 40, "each callback assigned exactly once");
     // Each callback went from version 1 (registered) to 2 (assigned) once: one history entry.
     let (assigned, entries): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM callbacks WHERE state = 2 AND version = 2),
+        "SELECT (SELECT count(*) FROM callbacks WHERE state = $1 AND version = 2),
                 (SELECT count(*) FROM callback_history)",
     )
+    .bind(CallbackState::Unprocessed as i16)
     .fetch_one(&mesh.pool)
     .await
     .unwrap();

@@ -1,6 +1,6 @@
-//! The reporting service (SPEC §6): read models built from the events on the bus — never from
+//! The reporting service (docs/product.md §6): read models built from the events on the bus — never from
 //! other services' data — and the reports answered from them. The callback model gives the
-//! processing status (SPEC §2.6) and the unfinished callbacks per agent; every consumed event is
+//! processing status (docs/product.md §2.6) and the unfinished callbacks per agent; every consumed event is
 //! retained so the models can be rebuilt.
 
 mod api;

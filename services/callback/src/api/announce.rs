@@ -1,5 +1,5 @@
 //! Every change of a callback is written twice in its transaction: as a history entry and as
-//! an event in the outbox (SPEC §2.2). One function does both so they cannot disagree.
+//! an event in the outbox (docs/product.md §2.2). One function does both so they cannot disagree.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;

@@ -1,4 +1,4 @@
-//! Assignment (SPEC §2.4, §2.5), admin only: the summary counts, the candidate agents, even and
+//! Assignment (docs/product.md §2.4, §2.5), admin only: the summary counts, the candidate agents, even and
 //! manual assignment reported row by row, cancelling assignments, and unfinished counts.
 
 use std::collections::{HashMap, HashSet};

@@ -1,4 +1,4 @@
-//! Reading a `CallbackFilter` (SPEC §2.3) into a [`Search`], naming every bad field.
+//! Reading a `CallbackFilter` (docs/product.md §2.3) into a [`Search`], naming every bad field.
 
 use switchboard_platform::{calendar, error::FieldViolations};
 use switchboard_proto::callback::v1::{CallbackFilter, CallbackState, PhoneMatch};

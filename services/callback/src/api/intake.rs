@@ -1,4 +1,4 @@
-//! `CreateCallback`: an IVR push (SPEC §2.1), idempotent by the IVR's call id, attached to the
+//! `CreateCallback`: an IVR push (docs/product.md §2.1), idempotent by the IVR's call id, attached to the
 //! number's open callback when the route's policy says so.
 
 use chrono::{DateTime, Duration, Utc};

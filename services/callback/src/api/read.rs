@@ -1,4 +1,4 @@
-//! `GetCallback` and `ListCallbacks`: what the caller may see (SPEC §2.3).
+//! `GetCallback` and `ListCallbacks`: what the caller may see (docs/product.md §2.3).
 
 use chrono::DateTime;
 use switchboard_platform::{db, error::invalid_field, paging::Page, request::uuid_field};

@@ -1,4 +1,4 @@
-//! The callback state machine (SPEC §2.2): REGISTERED → UNPROCESSED (assign),
+//! The callback state machine (docs/product.md §2.2): REGISTERED → UNPROCESSED (assign),
 //! UNPROCESSED → COMPLETED (complete), UNPROCESSED → CANCELLED (cancel assignment),
 //! CANCELLED → UNPROCESSED (assign again). Call attempts need UNPROCESSED and keep the state.
 

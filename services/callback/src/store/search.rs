@@ -1,4 +1,4 @@
-//! The callback search of SPEC §2.3 as SQL: one WHERE clause shared by the list, its count,
+//! The callback search of docs/product.md §2.3 as SQL: one WHERE clause shared by the list, its count,
 //! the assignment summary and the export.
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-//! `GetCallbackProcessingStatus` (콜백 처리현황, SPEC §2.6): the request read into a query, the
+//! `GetCallbackProcessingStatus` (콜백 처리현황, docs/product.md §2.6): the request read into a query, the
 //! per-day counts read from the pre-aggregated model and poured into every bucket of the
 //! period.
 

@@ -1,5 +1,5 @@
 //! Dividing a report period into day or month buckets of the local calendar, and filling them
-//! from per-day counts (SPEC §2.6: every bucket present, assigned = completed + unprocessed, no
+//! from per-day counts (docs/product.md §2.6: every bucket present, assigned = completed + unprocessed, no
 //! rate when nothing was assigned).
 
 use chrono::{Datelike, Months, NaiveDate};

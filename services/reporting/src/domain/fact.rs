@@ -77,7 +77,7 @@ impl CallbackFact {
         })
     }
 
-    /// Whether the callback has an assignee now in the sense of SPEC §2.6 (UNPROCESSED or
+    /// Whether the callback has an assignee now in the sense of docs/product.md §2.6 (UNPROCESSED or
     /// COMPLETED); REGISTERED and CANCELLED callbacks count nowhere.
     fn counted(&self) -> Option<Counts> {
         match self.state {
