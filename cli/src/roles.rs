@@ -5,7 +5,11 @@ use std::{fmt, net::SocketAddr, sync::Arc};
 use anyhow::bail;
 use switchboard_callback::{Application as CallbackService, CallbackConfig};
 use switchboard_gateway::{Gateway, GatewayConfig, Upstream};
-use switchboard_platform::{Shutdown, metrics::Metrics, telemetry};
+use switchboard_platform::{
+    Shutdown,
+    metrics::{self, Metrics},
+    telemetry,
+};
 use switchboard_reporting::{Application as ReportingService, ReportingConfig};
 use tokio::task::JoinSet;
 
@@ -249,7 +253,7 @@ pub async fn serve(
     let guard = telemetry::init(&names.join("+"), &config.platform.telemetry)?;
     config::warn_defaults(defaulted);
     let shutdown = Shutdown::on_signals()?;
-    let metrics = Metrics::default();
+    let metrics = metrics::global();
     if let Some(address) = config.platform.telemetry.metrics_listen {
         let listener = tokio::net::TcpListener::bind(address)
             .await
