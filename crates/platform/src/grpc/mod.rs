@@ -3,6 +3,7 @@
 mod admission;
 mod client;
 mod drain;
+mod method_labels;
 mod metrics;
 mod server;
 mod verify;
