@@ -10,7 +10,7 @@ use switchboard_gateway::Gateway;
 use switchboard_platform::{
     Shutdown,
     config::SERVICE_KEYS,
-    metrics::Metrics,
+    metrics,
     service::{
         Tasks,
         role::{self, Built, Planned, Role, RoleAddress},
@@ -118,7 +118,7 @@ pub async fn serve(roles: &[&'static dyn Role], config: Config) -> anyhow::Resul
     config::warn_defaults(&config);
     let served = async {
         let shutdown = Shutdown::on_signals()?;
-        let metrics = Metrics::default();
+        let metrics = metrics::global();
         let mut tasks = Tasks::new();
         if let Some(address) = config.telemetry.metrics_listen {
             let listener = tokio::net::TcpListener::bind(address)

@@ -1,5 +1,7 @@
 //! The `switchboard` binary's tests in one test binary (one link on two cores): the binary as an
-//! operator runs it, and its refusal of development defaults outside development mode.
+//! operator runs it, its refusal of development defaults outside development mode, and what an
+//! operator sees of a push (its trace at an OTLP receiver, every role's `/metrics`).
 
 mod binary;
 mod production_mode;
+mod telemetry;

@@ -5,9 +5,11 @@ pub mod amqp;
 mod backoff;
 pub mod consumer;
 pub mod outbox;
+mod outbox_depth;
 pub mod relay;
 
 pub use backoff::Backoff;
 pub use consumer::{ConsumerConfig, ConsumerStats, EventConsumer, EventHandler, HandlerError};
 pub use outbox::{NewEvent, enqueue, publish};
+pub use outbox_depth::OutboxDepth;
 pub use relay::{OutboxRelay, RelayConfig, RelayStats};

@@ -19,7 +19,7 @@ use sqlx::{PgPool, Row, postgres::PgListener};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use super::{Backoff, amqp};
+use super::{Backoff, OutboxDepth, amqp};
 use crate::{config::AmqpConfig, shutdown::Shutdown};
 
 /// How one relay works.
@@ -90,9 +90,15 @@ impl OutboxRelay {
         Arc::clone(&self.stats)
     }
 
-    /// Publishes until `shutdown`; reconnects to RabbitMQ and PostgreSQL with backoff.
+    /// Publishes until `shutdown` (its outbox's depth in [`crate::metrics::global`] meanwhile);
+    /// reconnects to RabbitMQ and PostgreSQL with backoff.
     pub async fn run(self, mut shutdown: Shutdown) {
         let span = tracing::info_span!("outbox_relay", schema = %self.config.schema);
+        // The outbox's depth is scraped for as long as its relay runs.
+        let _depth = crate::metrics::global().register_while_held(Arc::new(OutboxDepth::new(
+            self.pool.clone(),
+            &self.config.schema,
+        )));
         async move {
             let mut backoff = Backoff::default();
             let mut listener = None;

@@ -3,12 +3,15 @@
 mod admission;
 mod client;
 mod drain;
+mod method_labels;
+mod metrics;
 mod server;
 mod verify;
 
 pub use admission::{Admission, AdmissionGuard, AdmissionLayer};
 pub use client::MeshInterceptor;
 pub use drain::DrainLayer;
+pub use metrics::GrpcMetricsLayer;
 pub use server::{FallbackService, GrpcServer, RunningServer, grpc_span, listen};
 pub use verify::VerifyPrincipalLayer;
 

@@ -15,7 +15,7 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use tower_service::Service;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{Admission, AdmissionLayer, DrainLayer, VerifyPrincipalLayer};
+use super::{Admission, AdmissionLayer, DrainLayer, GrpcMetricsLayer, VerifyPrincipalLayer};
 use crate::{config::GrpcConfig, principal::PrincipalKey, shutdown::Shutdown};
 
 /// A service that answers every call no registered service owns (the gateway's proxy).
@@ -214,6 +214,7 @@ impl RunningServer {
         let served = tonic::transport::Server::builder()
             .max_concurrent_streams(self.config.max_concurrent_streams)
             .trace_fn(grpc_span)
+            .layer(GrpcMetricsLayer::default())
             .layer(drain)
             .layer(self.admission)
             .layer(self.verify)

@@ -1,12 +1,19 @@
 //! Logs and traces: JSON logs through `tracing`, OpenTelemetry spans exported by OTLP when
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` is set, and the W3C trace-context propagator set globally so
 //! that every hop (gRPC metadata, AMQP headers, outbox rows) carries the trace on.
+//!
+//! Only Switchboard's own spans are exported ([`EXPORTED_TARGETS`]): the libraries under the
+//! server (h2, hyper, tower) make a few hundred frame-level spans per call, which would cost
+//! far more to export and store than the three spans of a call's path.
 
 mod propagation;
 
 use opentelemetry::{global, trace::TracerProvider as _};
 use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
-use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing::Level;
+use tracing_subscriber::{
+    EnvFilter, Layer, filter::Targets, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
 pub use propagation::{
     current_trace_context, extract_from_amqp, extract_from_http, inject_into_amqp,
@@ -14,6 +21,17 @@ pub use propagation::{
 };
 
 use crate::config::{LogFormat, TelemetryConfig};
+
+/// The `tracing` target prefix of the spans (and their events) sent to OpenTelemetry: every
+/// Switchboard crate's (`switchboard_platform`, `switchboard_gateway`, ...). Independent of
+/// `telemetry.log_filter`, which decides what is logged.
+pub const EXPORTED_TARGETS: &str = "switchboard";
+
+/// The OpenTelemetry layer's own filter in production: Switchboard's spans and events at
+/// `info` and above.
+fn switchboard_spans() -> Targets {
+    Targets::new().with_target(EXPORTED_TARGETS, Level::INFO)
+}
 
 /// Flushes and stops trace export when the process is done. Keep it alive for the process's life.
 #[must_use = "dropping the guard does not flush; call `shutdown` at the end of the process"]
@@ -39,15 +57,25 @@ pub fn init(service: &str, config: &TelemetryConfig) -> anyhow::Result<Telemetry
         Ok(endpoint) if !endpoint.is_empty() => Some(otlp_provider(service, &endpoint)?),
         _ => None,
     };
-    install(config, provider.clone())?;
+    subscribe(config, provider.clone(), switchboard_spans())?;
     Ok(TelemetryGuard { provider })
 }
 
-/// Installs the subscriber with spans going to `provider`; tests pass one with an in-memory
-/// exporter. Also sets the global W3C propagator.
+/// Installs the subscriber with the spans of every target going to `provider`; tests pass one
+/// with an in-memory exporter and make spans of their own. Also sets the global W3C propagator.
 pub fn install(
     config: &TelemetryConfig,
     provider: Option<SdkTracerProvider>,
+) -> anyhow::Result<()> {
+    subscribe(config, provider, Targets::new().with_default(Level::TRACE))
+}
+
+/// Logs as `telemetry.log_filter` says; spans (and their events) to `provider` as `exported`
+/// says, whatever is logged.
+fn subscribe(
+    config: &TelemetryConfig,
+    provider: Option<SdkTracerProvider>,
+    exported: Targets,
 ) -> anyhow::Result<()> {
     global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = EnvFilter::try_new(&config.log_filter)
@@ -66,7 +94,9 @@ pub fn install(
     let otel = provider.map(|provider| {
         let tracer = provider.tracer("switchboard");
         global::set_tracer_provider(provider);
-        tracing_opentelemetry::layer().with_tracer(tracer)
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(exported)
     });
     tracing_subscriber::registry()
         .with(otel)

@@ -1,16 +1,28 @@
 //! Metrics in the Prometheus text format, served at `/metrics` on a port of their own
 //! (`telemetry.metrics_listen`). Parts of the process register collectors; each scrape asks
 //! them afresh, so a figure read from the database (a read model's lag) is current.
+//!
+//! [`global`] is the process's registry: the gRPC server, the outbox relays and the process
+//! figures record into it without plumbing, and `serve` exposes it.
+
+mod histogram;
+mod process;
 
 use std::{
+    collections::HashSet,
     fmt::Write as _,
     future::Future,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use axum::{Router, routing::get};
 use tokio::net::TcpListener;
+
+pub use histogram::{Histogram, HistogramNames, LATENCY_BUCKETS};
 
 use crate::shutdown::Shutdown;
 
@@ -18,12 +30,16 @@ use crate::shutdown::Shutdown;
 pub enum Kind {
     Gauge,
     Counter,
+    /// A sample of a histogram: its name ends in `_bucket` (with an `le` label), `_sum` or
+    /// `_count`; the family's name is without that suffix.
+    Histogram,
 }
 
 /// One value of a metric.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    /// `snake_case`, prefixed `switchboard_`; counters end in `_total`.
+    /// `snake_case`, prefixed `switchboard_` (or named as a well-known exporter names it);
+    /// counters end in `_total`.
     pub name: &'static str,
     pub help: &'static str,
     pub kind: Kind,
@@ -36,27 +52,72 @@ pub trait Collector: Send + Sync + 'static {
     fn collect(&self) -> Pin<Box<dyn Future<Output = Vec<Sample>> + Send + '_>>;
 }
 
-/// The process's collectors.
+type Collectors = Arc<Mutex<Vec<(u64, Arc<dyn Collector>)>>>;
+
+/// A set of collectors, scraped together.
 #[derive(Clone, Default)]
 pub struct Metrics {
-    collectors: Arc<Mutex<Vec<Arc<dyn Collector>>>>,
+    collectors: Collectors,
+}
+
+/// The process's registry, with the process's own figures (CPU, memory, descriptors) in it.
+pub fn global() -> Metrics {
+    static GLOBAL: OnceLock<Metrics> = OnceLock::new();
+    GLOBAL
+        .get_or_init(|| {
+            let metrics = Metrics::default();
+            metrics.register(Arc::new(process::ProcessMetrics));
+            metrics
+        })
+        .clone()
+}
+
+/// Keeps a collector registered while it lives (a relay's, while the relay runs).
+#[must_use = "the collector is unregistered when this is dropped"]
+pub struct Registration {
+    collectors: Collectors,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        lock(&self.collectors).retain(|(id, _)| *id != self.id);
+    }
+}
+
+fn lock(collectors: &Collectors) -> std::sync::MutexGuard<'_, Vec<(u64, Arc<dyn Collector>)>> {
+    collectors
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Metrics {
+    /// Adds a collector for the life of the registry.
     pub fn register(&self, collector: Arc<dyn Collector>) {
-        self.collectors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(collector);
+        self.add(collector);
+    }
+
+    /// Adds a collector until the returned registration is dropped.
+    pub fn register_while_held(&self, collector: Arc<dyn Collector>) -> Registration {
+        Registration {
+            collectors: Arc::clone(&self.collectors),
+            id: self.add(collector),
+        }
+    }
+
+    fn add(&self, collector: Arc<dyn Collector>) -> u64 {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        lock(&self.collectors).push((id, collector));
+        id
     }
 
     /// Every collector's samples in the text exposition format.
     pub async fn render(&self) -> String {
-        let collectors = self
-            .collectors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
+        let collectors: Vec<_> = lock(&self.collectors)
+            .iter()
+            .map(|(_, collector)| Arc::clone(collector))
+            .collect();
         let mut samples = Vec::new();
         for collector in collectors {
             samples.extend(collector.collect().await);
@@ -87,31 +148,50 @@ impl Metrics {
     }
 }
 
-/// The text format: samples of one name together, under one HELP and TYPE line.
+/// The name a sample's HELP and TYPE lines carry.
+fn family(sample: &Sample) -> &'static str {
+    if sample.kind != Kind::Histogram {
+        return sample.name;
+    }
+    ["_bucket", "_sum", "_count"]
+        .iter()
+        .find_map(|suffix| sample.name.strip_suffix(suffix))
+        .unwrap_or(sample.name)
+}
+
+/// The text format: samples of one family together (in the order their collector gave them,
+/// so a histogram's buckets stay in order), under one HELP and TYPE line. A series given twice
+/// (two relays of one schema in a process) is written once.
 fn format_samples(samples: &mut [Sample]) -> String {
-    samples.sort_by(|a, b| a.name.cmp(b.name));
+    samples.sort_by_key(family);
     let mut out = String::new();
     let mut previous = "";
+    let mut written = HashSet::new();
     for sample in samples.iter() {
-        if sample.name != previous {
-            let kind = match sample.kind {
-                Kind::Gauge => "gauge",
-                Kind::Counter => "counter",
-            };
-            let _ = writeln!(out, "# HELP {} {}", sample.name, sample.help);
-            let _ = writeln!(out, "# TYPE {} {kind}", sample.name);
-            previous = sample.name;
-        }
-        out.push_str(sample.name);
+        let mut series = sample.name.to_owned();
         if !sample.labels.is_empty() {
             let labels: Vec<String> = sample
                 .labels
                 .iter()
                 .map(|(name, value)| format!("{name}=\"{}\"", escape(value)))
                 .collect();
-            let _ = write!(out, "{{{}}}", labels.join(","));
+            let _ = write!(series, "{{{}}}", labels.join(","));
         }
-        let _ = writeln!(out, " {}", sample.value);
+        if !written.insert(series.clone()) {
+            continue;
+        }
+        let name = family(sample);
+        if name != previous {
+            let kind = match sample.kind {
+                Kind::Gauge => "gauge",
+                Kind::Counter => "counter",
+                Kind::Histogram => "histogram",
+            };
+            let _ = writeln!(out, "# HELP {name} {}", sample.help);
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            previous = name;
+        }
+        let _ = writeln!(out, "{series} {}", sample.value);
     }
     out
 }
