@@ -7,8 +7,10 @@ pub use switchboard_platform::service::role::{Config, RoleSection};
 /// Loads the configuration and refuses, outside development mode, to go on with a development
 /// default of any of `keys`.
 pub fn load(keys: &[&str]) -> anyhow::Result<Config> {
-    let config = config::load::<PlatformConfig>()?;
+    let mut config = config::load::<PlatformConfig>()?;
     config.require(keys)?;
+    // Only the defaults this command uses are worth a warning.
+    config.defaulted.retain(|key| keys.contains(key));
     Ok(config)
 }
 

@@ -17,8 +17,9 @@ use clap::{Parser, Subcommand};
     long_about = "Switchboard: callbacks and tickets for a contact center, as a mesh of gRPC services.\n\n\
         Configuration comes from SWITCHBOARD_* environment variables (`__` between nested names, \
         e.g. SWITCHBOARD_DATABASE__URL) and an optional TOML file named by SWITCHBOARD_CONFIG. \
-        With none set, the local PostgreSQL, Redis and RabbitMQ of a development machine are used, \
-        and a warning says so."
+        In development mode (SWITCHBOARD_DEV=1) the local PostgreSQL, Redis and RabbitMQ and \
+        public development secrets are the defaults, and a warning says so; outside it a command \
+        stops at start naming every variable it needs that is not set."
 )]
 struct Cli {
     #[command(subcommand)]

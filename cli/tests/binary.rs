@@ -51,6 +51,9 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
     let mut serving = tokio::process::Command::from(switchboard())
         .args(["serve", "all"])
         .env("SWITCHBOARD_GATEWAY__LISTEN", gateway.to_string())
+        // Free ports, so a mesh of scripts/dev on the default ones does not clash.
+        .env("SWITCHBOARD_CALLBACK__LISTEN", free_port().to_string())
+        .env("SWITCHBOARD_REPORTING__LISTEN", free_port().to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

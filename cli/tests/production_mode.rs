@@ -1,7 +1,10 @@
 //! Outside development mode no development default is used: a process missing a secret (or
 //! given the public development value) stops at start and names the variable to set.
 
-use std::process::{Command, Output};
+use std::{
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 
@@ -26,7 +29,29 @@ fn production(args: &[&str], vars: &[(&str, &str)]) -> Output {
     for (name, value) in vars {
         command.env(name, value);
     }
-    command.output().expect("the binary runs")
+    run(command)
+}
+
+/// Runs `command` to its end; one still running after 20 s did not refuse, and is killed.
+fn run(mut command: Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child
+        .try_wait()
+        .expect("the child can be waited for")
+        .is_none()
+    {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the process kept running instead of refusing to start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the child's output")
 }
 
 fn refused(output: &Output) -> String {
@@ -76,6 +101,6 @@ fn the_gateway_needs_its_token_secret_and_the_urls() {
     bare.args(["migrate"])
         .env_remove("SWITCHBOARD_DEV")
         .env_remove("SWITCHBOARD_DATABASE__URL");
-    let migrate = refused(&bare.output().unwrap());
+    let migrate = refused(&run(bare));
     assert!(migrate.contains("SWITCHBOARD_DATABASE__URL"), "{migrate}");
 }

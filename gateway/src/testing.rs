@@ -60,6 +60,9 @@ impl Harness {
         let schema = context.schema.clone();
         context.platform.grpc = grpc;
         context.settings.presence.key_prefix = format!("test:{schema}");
+        // A secret of the tests' own: the public development one works only in development mode.
+        context.settings.auth.local_token.secret =
+            "switchboard-test-local-token-secret-0123456789".into();
         tune(&mut context.settings);
         crate::create_admin(
             &context.platform.database,
@@ -194,8 +197,9 @@ impl Harness {
 
     /// Stops the gateway, drops its schema and deletes the test's virtual host.
     pub async fn stop(self) {
-        self.service.stop().await;
+        let stopped = self.service.stop().await;
         testing::delete_amqp(&self.test);
+        stopped.unwrap_or_else(|failure| panic!("gateway: {failure}"));
     }
 }
 

@@ -57,6 +57,24 @@ pub fn dev_mode() -> bool {
     })
 }
 
+/// Refuses `value` for `key` when it is that key's public development secret, unless in
+/// development mode: the last line of defence for code that builds its configuration without
+/// [`Loaded::require`].
+pub fn refuse_public_secret(key: &str, value: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !is_public_secret(key, value) || dev_mode(),
+        "{} is the public development value, which works only with {DEV_MODE_VAR}=1",
+        env_var(key)
+    );
+    Ok(())
+}
+
+fn is_public_secret(key: &str, value: &str) -> bool {
+    DEV_SECRETS
+        .iter()
+        .any(|(secret, dev_value)| *secret == key && value == *dev_value)
+}
+
 /// The environment variable that sets `key` (`principal.key` → `SWITCHBOARD_PRINCIPAL__KEY`).
 pub fn env_var(key: &str) -> String {
     format!(
@@ -322,4 +340,32 @@ impl Default for TelemetryConfig {
 pub enum LogFormat {
     Json,
     Pretty,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_public_values_of_the_secrets_count_as_public() {
+        assert!(is_public_secret("principal.key", DEV_PRINCIPAL_KEY));
+        assert!(is_public_secret(
+            "gateway.auth.local_token.secret",
+            DEV_LOCAL_TOKEN_SECRET
+        ));
+        assert!(!is_public_secret(
+            "principal.key",
+            "a-key-of-this-deployment-only-0123"
+        ));
+        assert!(!is_public_secret("database.url", DEV_DATABASE_URL));
+    }
+
+    #[test]
+    fn variables_are_named_as_the_environment_spells_them() {
+        assert_eq!(env_var("principal.key"), "SWITCHBOARD_PRINCIPAL__KEY");
+        assert_eq!(
+            env_var("gateway.auth.local_token.secret"),
+            "SWITCHBOARD_GATEWAY__AUTH__LOCAL_TOKEN__SECRET"
+        );
+    }
 }

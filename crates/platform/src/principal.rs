@@ -50,6 +50,7 @@ impl std::fmt::Debug for PrincipalKey {
 impl PrincipalKey {
     /// A key from configuration; refuses keys shorter than 32 bytes.
     pub fn from_config(config: &PrincipalConfig) -> anyhow::Result<Self> {
+        crate::config::refuse_public_secret("principal.key", config.key.expose_secret())?;
         let key = config.key.expose_secret().as_bytes().to_vec();
         anyhow::ensure!(key.len() >= 32, "principal.key must be at least 32 bytes");
         Ok(Self {

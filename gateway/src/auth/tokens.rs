@@ -91,6 +91,10 @@ enum IdpKeys {
 
 impl TokenVerifier {
     pub fn new(local: LocalTokenConfig, idp: Option<IdpConfig>) -> anyhow::Result<Self> {
+        switchboard_platform::config::refuse_public_secret(
+            "gateway.auth.local_token.secret",
+            local.secret.expose_secret(),
+        )?;
         let secret = local.secret.expose_secret().as_bytes().to_vec();
         anyhow::ensure!(
             secret.len() >= 32,

@@ -4,11 +4,15 @@
 //! returned, so the process exits non-zero and its orchestrator restarts it, instead of leaving
 //! a server that answers while its events no longer flow.
 
-use std::{any::Any, collections::HashMap, future::Future, pin::Pin};
+use std::{any::Any, collections::HashMap, future::Future, pin::Pin, time::Duration};
 
-use tokio::task::JoinSet;
+use tokio::{task::JoinSet, time::Instant};
 
 use crate::Shutdown;
+
+/// How long the tasks may take to stop once asked (a server drains for at most two drain
+/// timeouts, 60 s by default); then the rest are aborted and the set fails.
+pub const STOP_GRACE: Duration = Duration::from_secs(90);
 
 type TaskFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 type StartTask = Box<dyn FnOnce(Shutdown) -> TaskFuture + Send>;
@@ -61,7 +65,15 @@ impl Tasks {
 
 /// Runs `tasks` until `shutdown`, or until one of them fails: then the others are asked to
 /// stop, are waited for, and the first failure is returned (naming its task).
-pub async fn supervise(tasks: Tasks, mut shutdown: Shutdown) -> anyhow::Result<()> {
+pub async fn supervise(tasks: Tasks, shutdown: Shutdown) -> anyhow::Result<()> {
+    supervise_within(tasks, shutdown, STOP_GRACE).await
+}
+
+async fn supervise_within(
+    tasks: Tasks,
+    mut shutdown: Shutdown,
+    grace: Duration,
+) -> anyhow::Result<()> {
     let (stop_all, own_shutdown) = Shutdown::new();
     let mut running = JoinSet::new();
     let mut names = HashMap::new();
@@ -71,12 +83,29 @@ pub async fn supervise(tasks: Tasks, mut shutdown: Shutdown) -> anyhow::Result<(
     }
     let mut asked_to_stop = false;
     let mut first_failure: Option<anyhow::Error> = None;
+    let mut stop_deadline: Option<Instant> = None;
     loop {
+        if own_shutdown.is_triggered() && stop_deadline.is_none() {
+            stop_deadline = Some(Instant::now() + grace);
+        }
+        // Evaluated even while disabled, so it needs a value before the stop begins.
+        let grace_ends = stop_deadline.unwrap_or_else(|| Instant::now() + grace);
         let joined = tokio::select! {
             joined = running.join_next_with_id() => joined,
             _ = shutdown.wait(), if !asked_to_stop => {
                 asked_to_stop = true;
                 stop_all.trigger();
+                continue;
+            }
+            _ = tokio::time::sleep_until(grace_ends), if stop_deadline.is_some() => {
+                let stuck: Vec<_> = names.values().cloned().collect();
+                tracing::error!(tasks = ?stuck, "tasks did not stop in time; aborting them");
+                first_failure.get_or_insert(anyhow::anyhow!(
+                    "{} did not stop within {grace:?}",
+                    stuck.join(", ")
+                ));
+                running.abort_all();
+                stop_deadline = Some(Instant::now() + Duration::from_secs(86_400));
                 continue;
             }
         };
@@ -173,6 +202,26 @@ mod tests {
             });
         let error = supervise(tasks, shutdown).await.unwrap_err();
         assert!(format!("{error:#}").contains("queue deleted"), "{error:#}");
+    }
+
+    #[tokio::test]
+    async fn a_task_that_ignores_the_stop_is_aborted_after_the_grace() {
+        let (trigger, shutdown) = Shutdown::new();
+        let tasks = Tasks::new()
+            .add("server", until_stopped)
+            .add("stuck relay", |_| std::future::pending::<()>());
+        trigger.trigger();
+        let error = tokio::time::timeout(
+            Duration::from_secs(5),
+            supervise_within(tasks, shutdown, Duration::from_millis(100)),
+        )
+        .await
+        .expect("the stuck task is aborted")
+        .unwrap_err();
+        assert!(
+            format!("{error:#}").contains("stuck relay did not stop"),
+            "{error:#}"
+        );
     }
 
     #[tokio::test]

@@ -105,22 +105,25 @@ impl Started {
         }
     }
 
-    /// Shuts the service down, waits for it (10 s at most; a failure of its tasks fails the
-    /// test) and drops its schema.
-    pub async fn stop(self) {
-        let (pool, schema) = self.stop_keeping_schema().await;
+    /// Shuts the service down, waits for it (10 s at most) and drops its schema; then says how
+    /// it ended. The caller cleans up the rest before it fails the test on an `Err`.
+    #[must_use = "a failure of the service must fail the test"]
+    pub async fn stop(self) -> Result<(), String> {
+        let (pool, schema) = (self.pool.clone(), self.schema.clone());
+        let stopped = self.stop_keeping_schema().await;
         super::drop_schema(&pool, &schema).await;
+        stopped
     }
 
-    /// As [`Started::stop`], for a replica whose schema another one owns; returns that schema.
-    pub async fn stop_keeping_schema(self) -> (PgPool, String) {
+    /// As [`Started::stop`], for a replica whose schema another one owns.
+    #[must_use = "a failure of the service must fail the test"]
+    pub async fn stop_keeping_schema(self) -> Result<(), String> {
         self.stop.trigger();
         match tokio::time::timeout(Duration::from_secs(10), self.stopped).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(error))) => panic!("the service failed: {error:#}"),
-            Ok(Err(error)) => panic!("the service's task failed: {error}"),
-            Err(_) => panic!("the service did not stop within 10 s"),
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => Err(format!("the service failed: {error:#}")),
+            Ok(Err(error)) => Err(format!("the service's task failed: {error}")),
+            Err(_) => Err("the service did not stop within 10 s".into()),
         }
-        (self.pool, self.schema)
     }
 }

@@ -43,18 +43,9 @@ pub fn search(
         "filter.ivr_route_ids",
         || format!("at most {MAX_ROUTES} routes"),
     );
-    let mut route_ids = Vec::new();
-    for (i, id) in filter.ivr_route_ids.iter().enumerate() {
-        match Uuid::parse_str(id) {
-            Ok(id) => route_ids.push(id),
-            Err(_) => {
-                violations.add(
-                    format!("filter.ivr_route_ids[{i}]"),
-                    "must be a route id (UUID)",
-                );
-            }
-        }
-    }
+    let route_ids: Vec<Uuid> = (filter.ivr_route_ids.iter().enumerate())
+        .filter_map(|(i, id)| violations.uuid(format!("filter.ivr_route_ids[{i}]"), id))
+        .collect();
     let mut states = Vec::new();
     for (i, state) in filter.states.iter().enumerate() {
         match CallbackState::try_from(*state) {

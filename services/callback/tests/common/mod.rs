@@ -148,7 +148,8 @@ impl Mesh {
     }
 
     pub async fn stop(self) {
-        self.service.stop().await;
+        let stopped = self.service.stop().await;
         self.gateway.stop().await;
+        stopped.unwrap_or_else(|failure| panic!("callback: {failure}"));
     }
 }

@@ -234,18 +234,21 @@ impl Mesh {
         let _ = connection.close(200, "published".into()).await;
     }
 
+    /// Stops everything and cleans up, then fails the test if any part failed.
     pub async fn stop(self) {
+        let mut failures = Vec::new();
         if let Some(service) = self.callbacks_service {
-            service.stop().await;
+            failures.extend(service.stop().await.err());
         }
         let mut replicas = self.replicas.into_iter();
         let owner = replicas.next();
         for replica in replicas {
-            replica.stop_keeping_schema().await;
+            failures.extend(replica.stop_keeping_schema().await.err());
         }
         if let Some(owner) = owner {
-            owner.stop().await;
+            failures.extend(owner.stop().await.err());
         }
         self.gateway.stop().await;
+        assert!(failures.is_empty(), "{failures:?}");
     }
 }
