@@ -34,6 +34,7 @@ async fn even_assignment_balances_from_current_loads() {
                 callback_ids: ids[..4].to_vec(),
                 agent_login: a.clone(),
                 group_id: String::new(),
+                filter: None,
             },
             &admin,
         ))
@@ -65,6 +66,7 @@ async fn even_assignment_balances_from_current_loads() {
                 callback_ids: selected,
                 agent_logins: vec![a.clone(), b.clone(), c.clone()],
                 group_id: String::new(),
+                filter: None,
             },
             &admin,
         ))
@@ -123,6 +125,7 @@ async fn even_assignment_balances_from_current_loads() {
                     callback_ids: vec![ids[0].clone()],
                     agent_logins: logins,
                     group_id: group,
+                    filter: None,
                 },
                 &admin,
             ))
@@ -171,6 +174,7 @@ async fn two_admins_assigning_at_once_never_make_two_assignees() {
                         callback_ids: ids,
                         agent_login: agent,
                         group_id: String::new(),
+                        filter: None,
                     },
                     &token,
                 ))
@@ -310,6 +314,7 @@ async fn the_export_is_a_workbook_in_korean_and_local_time() {
                 callback_ids: vec![id.clone()],
                 agent_login: kim,
                 group_id: String::new(),
+                filter: None,
             },
             &mesh.admin(),
         ))

@@ -27,6 +27,7 @@ async fn assign(mesh: &Mesh, ids: &[String], agent: &str) {
                 callback_ids: ids.to_vec(),
                 agent_login: agent.into(),
                 group_id: String::new(),
+                filter: None,
             },
             &mesh.admin(),
         ))
@@ -310,6 +311,7 @@ async fn agents_see_and_work_only_their_own_callbacks() {
                 callback_ids: vec![ids[0].clone()],
                 agent_login: lee.clone(),
                 group_id: String::new(),
+                filter: None,
             },
             &lee_token,
         ))
@@ -321,6 +323,7 @@ async fn agents_see_and_work_only_their_own_callbacks() {
             CancelAssignmentRequest {
                 callback_ids: vec![ids[0].clone()],
                 reason: String::new(),
+                filter: None,
             },
             &lee_token,
         ))
@@ -482,6 +485,7 @@ async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
             CancelAssignmentRequest {
                 callback_ids: vec![ids[0].clone(), ids[5].clone()],
                 reason: "담당자 변경".into(),
+                filter: None,
             },
             &admin,
         ))

@@ -76,6 +76,7 @@ async fn what_the_callback_service_announces_is_reported() {
                 callback_ids: ids[..2].to_vec(),
                 agent_login: kim.login.clone(),
                 group_id: group.id.clone(),
+                filter: None,
             },
             &admin,
         ))

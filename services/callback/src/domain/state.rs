@@ -24,7 +24,7 @@ impl Action {
     }
 
     /// The states the action may start from.
-    fn allowed_from(self) -> &'static [CallbackState] {
+    pub fn allowed_from(self) -> &'static [CallbackState] {
         match self {
             Action::Assign => &[CallbackState::Registered, CallbackState::Cancelled],
             Action::CancelAssignment | Action::Connect | Action::Complete => {

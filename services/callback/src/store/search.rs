@@ -1,9 +1,9 @@
 //! The callback search of docs/product.md §2.3 as SQL: one WHERE clause shared by the list, its count,
-//! the assignment summary and the export.
+//! the assignment summary, the export, and assigning or cancelling by search.
 
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
-use sqlx::{Arguments, PgPool, error::BoxDynError, postgres::PgArguments};
+use sqlx::{Arguments, PgConnection, PgPool, error::BoxDynError, postgres::PgArguments};
 use switchboard_platform::error::Result;
 use switchboard_proto::callback::v1::CallbackState;
 use uuid::Uuid;
@@ -126,6 +126,43 @@ pub async fn summary(pool: &PgPool, search: &Search) -> Result<(i64, i64)> {
         .map_err(sqlx::Error::Encode)?;
     Ok(sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
         .fetch_one(pool)
+        .await?)
+}
+
+fn in_states(search: &Search, states: &[i16]) -> Result<PgArguments> {
+    let args = arguments(search).and_then(|mut args| {
+        args.add(states)?;
+        Ok(args)
+    });
+    Ok(args.map_err(sqlx::Error::Encode)?)
+}
+
+/// How many matching callbacks are in one of `states` (those an action by search may change).
+pub async fn count_in(conn: &mut PgConnection, search: &Search, states: &[i16]) -> Result<i64> {
+    let sql = format!("SELECT count(*) FROM callbacks c WHERE {WHERE} AND c.state = ANY($11)");
+    Ok(
+        sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), in_states(search, states)?)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Locks the matching callbacks in one of `states`, in id order as [`super::callbacks::lock`]
+/// does, at most `limit` of them. A row changed meanwhile is checked again once locked, so
+/// every row returned still matches.
+pub async fn lock_in(
+    conn: &mut PgConnection,
+    search: &Search,
+    states: &[i16],
+    limit: i64,
+) -> Result<Vec<CallbackRow>> {
+    let sql = format!(
+        "{SELECT} WHERE {WHERE} AND c.state = ANY($11) ORDER BY c.id LIMIT $12 FOR UPDATE OF c"
+    );
+    let mut args = in_states(search, states)?;
+    args.add(limit).map_err(sqlx::Error::Encode)?;
+    Ok(sqlx::query_as_with(sqlx::AssertSqlSafe(sql), args)
+        .fetch_all(conn)
         .await?)
 }
 
