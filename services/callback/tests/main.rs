@@ -1,7 +1,8 @@
 //! The callback service's integration tests in one binary (one link on two cores): intake,
-//! the workflow and assignment, every call through a real gateway.
+//! the workflow, assignment and acting on a whole search, every call through a real gateway.
 
 mod assignment;
+mod by_search;
 mod common;
 mod intake;
 mod workflow;

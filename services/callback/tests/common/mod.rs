@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use switchboard_callback::CallbackSettings;
-use switchboard_gateway::Upstream;
 pub use switchboard_gateway::testing::{ADMIN, EventTap, Harness, bearer};
-use switchboard_platform::testing::{self, Started};
+use switchboard_gateway::{GatewaySettings, Upstream};
+use switchboard_platform::{
+    config::GrpcConfig,
+    testing::{self, Started},
+};
 use switchboard_proto::callback::v1::{
     CreateCallbackRequest, CreateCallbackResponse, CreateIvrRouteRequest, IvrRoute,
     RepeatRequestPolicy, callback_service_client::CallbackServiceClient,
@@ -35,15 +38,24 @@ impl Mesh {
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut CallbackSettings)) -> Self {
+        Self::start_tuned(|_| {}, tune).await
+    }
+
+    /// As [`Mesh::start_with`], with the gateway's settings tuned too.
+    pub async fn start_tuned(
+        tune_gateway: impl FnOnce(&mut GatewaySettings),
+        tune: impl FnOnce(&mut CallbackSettings),
+    ) -> Self {
         // The service's address must be known to the gateway, and the gateway's to the service.
         let listener = testing::free_listener().await;
         let addr = listener.local_addr().unwrap();
-        let gateway = Harness::start(vec![Upstream {
+        let upstream = Upstream {
             package: "switchboard.callback.v1".into(),
             service: "callback".into(),
             url: format!("http://{addr}"),
-        }])
-        .await;
+        };
+        let gateway =
+            Harness::start_with(vec![upstream], tune_gateway, GrpcConfig::default()).await;
         let service =
             switchboard_callback::testing::start(listener, gateway.addr, &gateway.amqp, tune).await;
         let (_, ivr_key) = gateway.create_api_key("ivr", &["callbacks:create"]).await;
