@@ -1,7 +1,8 @@
 //! The callback service's integration tests in one binary (one link on two cores): intake,
-//! the workflow and assignment, every call through a real gateway.
+//! the workflow, assignment and the CTI's dial requests, every call through a real gateway.
 
 mod assignment;
 mod common;
+mod dial;
 mod intake;
 mod workflow;
