@@ -1,7 +1,8 @@
 //! `WatchConnectRequests`: the CTI's dial requests as a stream, each claimed by one stream
 //! (a work queue). The stream first drains what waits, then sleeps until a PostgreSQL
 //! notification, a poll or a heartbeat; when it ends, what it holds is released for its key.
-//! The semantics are the rpc's comment in `callback_service.proto`.
+//! Each stream's listener holds a connection of the pool while the stream lasts (CTI streams
+//! are few). The semantics are the rpc's comment in `callback_service.proto`.
 
 use std::{pin::Pin, time::Duration};
 
