@@ -5,8 +5,8 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use switchboard_proto::callback::v1::{
-    AssignManuallyRequest, AttemptOutcome, ConnectCallbackRequest, ConnectRequest,
-    RecordAttemptOutcomeRequest, RepeatRequestPolicy, WatchConnectRequestsRequest,
+    AssignManuallyRequest, AttemptOutcome, CompleteCallbackRequest, ConnectCallbackRequest,
+    ConnectRequest, RecordAttemptOutcomeRequest, RepeatRequestPolicy, WatchConnectRequestsRequest,
     WatchConnectRequestsResponse,
 };
 use tonic::{Code, Streaming};
@@ -110,11 +110,24 @@ fn attempts(requests: &[ConnectRequest]) -> Vec<String> {
 #[tokio::test]
 async fn dial_requests_wait_for_the_cti_and_a_reconnect_from_the_cursor_repeats_nothing() {
     let mesh = Mesh::start().await;
-    let (ids, cti) = kim_and_cti(&mesh, 3).await;
+    let (ids, cti) = kim_and_cti(&mesh, 4).await;
 
-    // No CTI is connected while kim asks for two calls.
+    // No CTI is connected while kim asks for three calls and completes one of them: the
+    // completed one is not to be dialed any more.
     let first = connect(&mesh, &ids[0]).await;
     let second = connect(&mesh, &ids[1]).await;
+    connect(&mesh, &ids[3]).await;
+    mesh.callbacks()
+        .await
+        .complete_callback(bearer(
+            CompleteCallbackRequest {
+                id: ids[3].clone(),
+                ..Default::default()
+            },
+            &mesh.token("kim"),
+        ))
+        .await
+        .expect("kim completes");
     let mut stream = watch(&mesh, &cti, 0, 0).await.expect("the CTI watches");
     let mut got = next(&mut stream, PATIENCE).await;
     if got.len() < 2 {

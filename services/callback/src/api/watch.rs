@@ -190,6 +190,7 @@ impl Watcher {
             if self.after > 0 {
                 connect_requests::settle_up_to(&self.pool, &self.key, self.after).await?;
             }
+            connect_requests::settle_stale(&self.pool).await?;
             let rows = connect_requests::claim(
                 &self.pool,
                 self.stream,

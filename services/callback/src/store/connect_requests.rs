@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::error::Result;
+use switchboard_proto::callback::v1::CallbackState;
 use uuid::Uuid;
 
 use super::{AttemptRow, CallbackRow};
@@ -69,6 +70,21 @@ pub async fn settle_up_to(pool: &PgPool, key: &str, cursor: i64) -> Result<u64> 
     )
     .bind(key)
     .bind(cursor)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Settles the unheld requests whose callback is no longer UNPROCESSED (completed, or its
+/// assignment cancelled, while no CTI watched): nobody is to be called for them any more.
+pub async fn settle_stale(pool: &PgPool) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE connect_requests c SET settle_time = now()
+         FROM callbacks b
+         WHERE b.id = c.callback_id AND b.state <> $1 AND c.settle_time IS NULL
+           AND (c.claimed_by IS NULL OR c.claimed_until < now())",
+    )
+    .bind(CallbackState::Unprocessed as i16)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
