@@ -1,5 +1,5 @@
 //! The callback service's integration tests in one binary (one link on two cores): intake,
-//! the workflow, assignment and the CTI's dial requests, every call through a real gateway.
+//! the workflow and assignment, every call through a real gateway.
 
 mod assignment;
 mod common;
