@@ -37,6 +37,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("callback.v1.CallbackService", "CancelAssignment", Access::ADMIN),
     ("callback.v1.CallbackService", "ListUnfinishedCounts", Access::ADMIN),
     ("callback.v1.CallbackService", "ExportCallbacks", Access::none().admin().agents_with_phone().scopes(&["callbacks:read"])),
+    ("callback.v1.CallbackService", "WatchConnectRequests", Access::none().admin().scopes(&["callbacks:attempts"])),
     ("callback.v1.IvrRouteService", "CreateIvrRoute", Access::ADMIN),
     ("callback.v1.IvrRouteService", "GetIvrRoute", Access::none().admin().agents_with_phone().scopes(&["callbacks:read"])),
     ("callback.v1.IvrRouteService", "ListIvrRoutes", Access::none().admin().agents_with_phone().scopes(&["callbacks:read"])),

@@ -19,6 +19,7 @@ use switchboard_platform::{
     grpc::{GrpcServer, RunningServer},
     principal::PrincipalKey,
     service::{Service, ServiceContext, ServiceSpec, Tasks},
+    shutdown::{Shutdown, ShutdownTrigger},
 };
 use switchboard_proto::callback::v1::{
     callback_service_server::CallbackServiceServer, ivr_route_service_server::IvrRouteServiceServer,
@@ -39,6 +40,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct Application {
     server: RunningServer,
     relay: OutboxRelay,
+    /// Ends the `WatchConnectRequests` streams, which never end by themselves, at shutdown.
+    watchers: ShutdownTrigger,
 }
 
 impl Service for Application {
@@ -67,9 +70,12 @@ impl Service for Application {
         )?;
         // The directory and CTI presence are the gateway's.
         let directory = Directory::new(context.peer_url("gateway")?, mesh_key.clone())?;
+        let (watchers, stop) = Shutdown::new();
         let server = add_grpc_services!(
             GrpcServer::new(Self::SPEC.name, platform.grpc.clone()).verify_principals(mesh_key),
-            CallbackServiceServer::new(CallbackApi::new(pool.clone(), settings, directory)),
+            CallbackServiceServer::new(
+                CallbackApi::new(pool.clone(), settings, directory).ending_watchers_on(stop)
+            ),
             IvrRouteServiceServer::new(RouteApi::new(pool.clone())),
         )
         .serve_on(listener)
@@ -79,7 +85,11 @@ impl Service for Application {
             platform.amqp.clone(),
             RelayConfig::new(&context.schema),
         );
-        Ok(Self { server, relay })
+        Ok(Self {
+            server,
+            relay,
+            watchers,
+        })
     }
 
     fn local_addr(&self) -> SocketAddr {
@@ -92,5 +102,9 @@ impl Service for Application {
                 self.server.run_until_stopped(shutdown)
             })
             .add("outbox relay", |shutdown| self.relay.run(shutdown))
+            .add("dial request streams", |mut shutdown| async move {
+                shutdown.wait().await;
+                self.watchers.trigger();
+            })
     }
 }

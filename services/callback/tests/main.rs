@@ -4,5 +4,6 @@
 mod assignment;
 mod by_search;
 mod common;
+mod dial;
 mod intake;
 mod workflow;

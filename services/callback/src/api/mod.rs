@@ -10,6 +10,7 @@ mod filter;
 mod intake;
 mod read;
 mod routes;
+mod watch;
 mod work;
 
 use std::{pin::Pin, sync::Arc};
@@ -18,7 +19,7 @@ use chrono_tz::Tz;
 use futures_util::Stream;
 use phonenumber::country;
 use sqlx::PgPool;
-use switchboard_platform::{calendar, request::PrincipalAndBody};
+use switchboard_platform::{calendar, request::PrincipalAndBody, shutdown::Shutdown};
 use switchboard_proto::callback::v1::{
     callback_service_server::CallbackService, ivr_route_service_server::IvrRouteService, *,
 };
@@ -51,6 +52,7 @@ pub struct CallbackApi {
     pool: PgPool,
     settings: Arc<Settings>,
     directory: Directory,
+    watchers_stop: Option<Shutdown>,
 }
 
 impl CallbackApi {
@@ -59,7 +61,15 @@ impl CallbackApi {
             pool,
             settings: Arc::new(settings),
             directory,
+            watchers_stop: None,
         }
+    }
+
+    /// Ends every `WatchConnectRequests` stream when `stop` is triggered (UNAVAILABLE: the CTI
+    /// reconnects, to another replica); without it they run until the caller leaves.
+    pub fn ending_watchers_on(mut self, stop: Shutdown) -> Self {
+        self.watchers_stop = Some(stop);
+        self
     }
 }
 
@@ -195,6 +205,18 @@ impl CallbackService for CallbackApi {
     ) -> Result<Response<Self::ExportCallbacksStream>, Status> {
         let (principal, request) = request.into_principal_and_body()?;
         export::start(self, &principal, request)
+            .await
+            .map(Response::new)
+    }
+
+    type WatchConnectRequestsStream = watch::WatchStream;
+
+    async fn watch_connect_requests(
+        &self,
+        request: Request<WatchConnectRequestsRequest>,
+    ) -> Result<Response<Self::WatchConnectRequestsStream>, Status> {
+        let (principal, request) = request.into_principal_and_body()?;
+        watch::start(self, &principal, request)
             .await
             .map(Response::new)
     }

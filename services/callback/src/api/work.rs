@@ -27,7 +27,7 @@ use super::{
 };
 use crate::{
     domain::state::{Action, transition},
-    store::{AttemptRow, CallbackRow, attempts, callbacks},
+    store::{AttemptRow, CallbackRow, attempts, callbacks, connect_requests},
 };
 
 const MAX_NOTE: usize = 2_000;
@@ -103,6 +103,7 @@ pub async fn connect(
         recorded_by_name: None,
     };
     attempts::insert(&mut tx, &attempt).await?;
+    connect_requests::insert(&mut tx, &row, &attempt).await?;
     row.attempt_count += 1;
     row.set_last_attempt(&attempt);
     next_version(&mut row, now);
@@ -196,6 +197,7 @@ pub async fn record_outcome(
     attempt.recorded_by_kind = Some(actor.kind.clone());
     attempt.recorded_by_name = Some(actor.display_name.clone());
     attempts::save_outcome(&mut tx, &attempt).await?;
+    connect_requests::settle_attempt(&mut tx, attempt.id).await?;
     let before = row.clone();
     if row.last_attempt_id == Some(attempt.id) {
         row.set_last_attempt(&attempt);

@@ -2,6 +2,7 @@
 
 pub mod attempts;
 pub mod callbacks;
+pub mod connect_requests;
 pub mod history;
 pub mod intake;
 pub mod routes;
