@@ -36,6 +36,7 @@ async fn kim_and_cti(mesh: &Mesh, n: usize) -> (Vec<String>, String) {
                 callback_ids: ids.clone(),
                 agent_login: kim,
                 group_id: String::new(),
+                filter: None,
             },
             &mesh.admin(),
         ))
