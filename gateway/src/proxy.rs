@@ -108,8 +108,11 @@ fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
         if error.is::<tonic::ConnectError>() {
             return true;
         }
+        // Refused by the service itself. (h2 also refuses, locally, an answer whose headers
+        // are over the limit: that one reached the service.)
         if let Some(h2) = error.downcast_ref::<h2::Error>()
             && h2.reason() == Some(h2::Reason::REFUSED_STREAM)
+            && h2.is_remote()
         {
             return true;
         }
