@@ -14,7 +14,7 @@ use std::{
 };
 
 use futures_util::future::BoxFuture;
-use switchboard_platform::{grpc::FallbackService, telemetry};
+use switchboard_platform::{error::quote, grpc::FallbackService, telemetry};
 use tonic::{Status, body::Body};
 use tower::ServiceExt;
 use tower_service::Service;
@@ -56,7 +56,8 @@ impl Service<http::Request<Body>> for RoutingProxy {
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let path = request.uri().path().to_owned();
         let Some((service, channel)) = self.table.route(&path) else {
-            let status = Status::unimplemented(format!("no Switchboard service serves {path}"));
+            let status =
+                Status::unimplemented(format!("no Switchboard service serves {}", quote(&path)));
             return Box::pin(async move { Ok(status.into_http()) });
         };
         // The gateway's span (made by the server builder) is the parent of the forwarded call.

@@ -173,7 +173,7 @@ impl Admission for GatewayAdmission {
             let (mut principal, credential) = self.authenticate(bearer, mesh).await?;
             let path = parts.uri.path().to_owned();
             if let Err(denied) = authz::authorize(&path, &principal) {
-                tracing::info!(subject = %principal.subject, %path, %denied, "call denied");
+                tracing::info!(subject = %principal.subject, path = %quote(&path), %denied, "call denied");
                 return Err(Status::permission_denied(denied.to_string()));
             }
             self.rate.take(&principal.subject).map_err(rate_limited)?;
