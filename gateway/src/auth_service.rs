@@ -2,6 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use switchboard_platform::error::quote;
 use switchboard_platform::{error::invalid_field, request::PrincipalAndBody};
 use switchboard_proto::gateway::v1::{auth_service_server::AuthService, *};
 use tonic::{Request, Response, Status};
@@ -23,6 +24,32 @@ impl AuthApi {
     }
 }
 
+/// The shortest lifetime `IssueToken` grants (auth.proto).
+const MIN_TTL: Duration = Duration::from_secs(60);
+
+impl AuthApi {
+    /// A requested lifetime within 1 minute to the configured maximum, else `INVALID_ARGUMENT`
+    /// naming `ttl` (never silently capped).
+    fn ttl(&self, ttl: prost_types::Duration) -> Result<Duration, Status> {
+        let max = self.tokens.max_ttl();
+        let requested = u64::try_from(ttl.seconds)
+            .ok()
+            .zip(u32::try_from(ttl.nanos).ok())
+            .filter(|(_, nanos)| *nanos < 1_000_000_000)
+            .map(|(seconds, nanos)| Duration::new(seconds, nanos));
+        match requested {
+            Some(ttl) if (MIN_TTL..=max).contains(&ttl) => Ok(ttl),
+            _ => Err(invalid_field(
+                "ttl",
+                format!(
+                    "must be from 1 minute to {} seconds (the configured maximum)",
+                    max.as_secs()
+                ),
+            )),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl AuthService for AuthApi {
     async fn issue_token(
@@ -34,19 +61,17 @@ impl AuthService for AuthApi {
             .ok_or_else(|| invalid_field("agent_login", "is not a valid login"))?;
         let ttl = match body.ttl {
             None => None,
-            Some(ttl) if ttl.seconds > 0 && ttl.nanos >= 0 => {
-                Some(Duration::from_secs(ttl.seconds as u64))
-            }
-            Some(_) => return Err(invalid_field("ttl", "must be positive")),
+            Some(ttl) => Some(self.ttl(ttl)?),
         };
         let agent = self
             .agents
             .get(&login)
             .await?
-            .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))?;
+            .ok_or_else(|| Status::not_found(format!("no agent {}", quote(&login))))?;
         if agent.disabled {
             return Err(Status::failed_precondition(format!(
-                "agent {login:?} is disabled"
+                "agent {} is disabled",
+                quote(&login)
             )));
         }
         let (access_token, expires) = self.tokens.issue(&login, ttl);

@@ -41,7 +41,7 @@ pub use auth::tokens::TokenVerifier;
 pub use config::GatewaySettings;
 pub use directory::bootstrap::{Bootstrapped, create_admin};
 pub use proxy::RoutingProxy;
-pub use routing::{RouteTable, Upstream, strip_identity};
+pub use routing::{MAX_UPSTREAM_HEADER_LIST_BYTES, RouteTable, Upstream, strip_identity};
 
 use crate::{
     api_keys::{ApiKeyApi, KeyRing},

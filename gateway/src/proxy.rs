@@ -2,6 +2,11 @@
 //! to the service owning its package. The caller's `grpc-timeout` travels with it, so deadlines
 //! hold end to end; an unreachable service is `UNAVAILABLE` naming it, and a request message
 //! over the size limit is `RESOURCE_EXHAUSTED`.
+//!
+//! A failure after the call reached the service (an answer whose headers or trailers cannot be
+//! read, a connection lost mid-call) is `INTERNAL` "the service's answer could not be relayed",
+//! never `UNAVAILABLE`: clients retry `UNAVAILABLE`, and a request whose answer cannot be relayed
+//! would be retried for ever (docs/architecture.md §3).
 
 use std::{
     convert::Infallible,
@@ -9,7 +14,7 @@ use std::{
 };
 
 use futures_util::future::BoxFuture;
-use switchboard_platform::{grpc::FallbackService, telemetry};
+use switchboard_platform::{error::quote, grpc::FallbackService, telemetry};
 use tonic::{Status, body::Body};
 use tower::ServiceExt;
 use tower_service::Service;
@@ -51,7 +56,8 @@ impl Service<http::Request<Body>> for RoutingProxy {
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let path = request.uri().path().to_owned();
         let Some((service, channel)) = self.table.route(&path) else {
-            let status = Status::unimplemented(format!("no Switchboard service serves {path}"));
+            let status =
+                Status::unimplemented(format!("no Switchboard service serves {}", quote(&path)));
             return Box::pin(async move { Ok(status.into_http()) });
         };
         // The gateway's span (made by the server builder) is the parent of the forwarded call.
@@ -73,14 +79,92 @@ impl Service<http::Request<Body>> for RoutingProxy {
                 forwarded = channel.oneshot(request) => forwarded,
             };
             match forwarded {
-                Ok(response) => Ok(response),
-                Err(error) => {
+                Ok(response) => Ok(response.map(|body| {
+                    Body::new(RelayedBody {
+                        inner: body,
+                        service: service.clone(),
+                        failed: false,
+                    })
+                })),
+                Err(error) if never_reached(&error) => {
                     tracing::warn!(%service, %path, %error, "upstream call failed");
                     let status =
                         Status::unavailable(format!("the {service} service is unavailable"));
                     Ok(status.into_http())
                 }
+                Err(error) => {
+                    tracing::warn!(%service, %path, %error, "upstream answer cannot be relayed");
+                    Ok(not_relayed(&service).into_http())
+                }
             }
         })
+    }
+}
+
+/// Whether a forwarding error happened before the service could see the call (no connection,
+/// or the stream refused unprocessed), so that trying again may succeed.
+fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tonic::ConnectError>() {
+            return true;
+        }
+        // Refused by the service itself. (h2 also refuses, locally, an answer whose headers
+        // are over the limit: that one reached the service.)
+        if let Some(h2) = error.downcast_ref::<h2::Error>()
+            && h2.reason() == Some(h2::Reason::REFUSED_STREAM)
+            && h2.is_remote()
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+fn not_relayed(service: &str) -> Status {
+    Status::internal(format!(
+        "the {service} service's answer could not be relayed"
+    ))
+}
+
+/// A service's response body whose failure mid-stream (trailers too large to read, a lost
+/// connection) ends the call with `INTERNAL` trailers instead of a reset stream.
+struct RelayedBody {
+    inner: Body,
+    service: String,
+    failed: bool,
+}
+
+impl http_body::Body for RelayedBody {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.failed {
+            return Poll::Ready(None);
+        }
+        match std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(Some(Err(error))) => {
+                tracing::warn!(service = %self.service, %error, "upstream answer cannot be relayed");
+                self.failed = true;
+                let (mut trailers, _) = not_relayed(&self.service).into_http::<Body>().into_parts();
+                trailers.headers.remove(http::header::CONTENT_TYPE);
+                let trailers = trailers.headers;
+                Poll::Ready(Some(Ok(http_body::Frame::trailers(trailers))))
+            }
+            polled => polled,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.failed || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

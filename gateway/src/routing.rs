@@ -16,6 +16,12 @@ pub struct Upstream {
     pub url: String,
 }
 
+/// The largest header (and trailer) list the gateway accepts from a service. hyper's default
+/// (16 KiB) is the limit an over-long error once broke; services bound their errors at the
+/// source (platform `error::quote`, the string bounds in front of handlers), and this is the
+/// margin above that, so a large answer is relayed rather than lost.
+pub const MAX_UPSTREAM_HEADER_LIST_BYTES: u32 = 256 * 1024;
+
 /// Packages → connections. Connections are opened lazily and re-opened after failures, so the
 /// gateway starts before the services it routes to.
 #[derive(Debug, Clone)]
@@ -32,6 +38,7 @@ impl RouteTable {
             })?;
             let channel = endpoint
                 .connect_timeout(std::time::Duration::from_secs(2))
+                .http2_max_header_list_size(MAX_UPSTREAM_HEADER_LIST_BYTES)
                 .connect_lazy();
             routes.insert(upstream.package, (upstream.service, channel));
         }

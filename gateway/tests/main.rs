@@ -5,4 +5,5 @@ mod authentication;
 mod common;
 mod directory;
 mod presence;
+mod relay;
 mod routing;

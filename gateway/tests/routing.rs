@@ -71,11 +71,14 @@ impl ReportingService for FakeReporting {
         Ok(Response::new(Box::pin(chunks)))
     }
 
+    /// Fails with a message longer than the gateway accepts in trailers (`relay.rs`).
     async fn list_unfinished_callbacks_per_agent(
         &self,
-        _: Request<ListUnfinishedCallbacksPerAgentRequest>,
+        request: Request<ListUnfinishedCallbacksPerAgentRequest>,
     ) -> Result<Response<ListUnfinishedCallbacksPerAgentResponse>, Status> {
-        Err(Status::unimplemented("fake"))
+        request.principal()?;
+        let huge = "x".repeat(switchboard_gateway::MAX_UPSTREAM_HEADER_LIST_BYTES as usize + 1024);
+        Err(Status::invalid_argument(huge))
     }
 
     /// Answers with the principal the service received: `<subject>/<kind>`.
@@ -93,7 +96,7 @@ impl ReportingService for FakeReporting {
     }
 }
 
-async fn start_reporting() -> (SocketAddr, ShutdownTrigger) {
+pub async fn start_reporting() -> (SocketAddr, ShutdownTrigger) {
     let server = GrpcServer::new("reporting", GrpcConfig::default())
         .verify_principals(testing::principal_key())
         .add_service(ReportingServiceServer::new(FakeReporting))
@@ -106,7 +109,7 @@ async fn start_reporting() -> (SocketAddr, ShutdownTrigger) {
     (addr, stop)
 }
 
-fn reporting_at(url: String) -> Vec<Upstream> {
+pub fn reporting_at(url: String) -> Vec<Upstream> {
     vec![Upstream {
         package: "switchboard.reporting.v1".into(),
         service: "reporting".into(),

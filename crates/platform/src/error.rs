@@ -169,6 +169,58 @@ impl FieldViolations {
     }
 }
 
+/// How much of a caller's text an error, detail or log field may repeat.
+pub const QUOTE_CHARS: usize = 64;
+
+/// Caller input as an error message, `BadRequest` description or log field may show it: at most
+/// [`QUOTE_CHARS`] characters (cut on a character boundary), in quotes, and when cut, with its
+/// length: `"0101234…" (5000 chars)`. Never echo caller input any other way
+/// (CONTRIBUTING.md, "Errors name the field").
+pub fn quote(text: &str) -> Quoted<'_> {
+    Quoted(text)
+}
+
+/// Caller input bounded for display; see [`quote`].
+#[derive(Clone, Copy)]
+pub struct Quoted<'a>(&'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.char_indices().nth(QUOTE_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((cut, _)) => {
+                let shown = format!("{:?}", &self.0[..cut]);
+                let shown = shown.strip_suffix('"').unwrap_or(&shown);
+                write!(f, "{shown}…\" ({} chars)", self.0.chars().count())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl FieldViolations {
+    /// A violation naming `field` when `text` is longer than `max` characters; true when it is
+    /// within the bound (so callers can skip checks that would only repeat the complaint).
+    pub fn max_chars(&mut self, field: &str, text: &str, max: usize) -> bool {
+        let within = text.chars().nth(max).is_none();
+        if !within {
+            self.add(
+                field,
+                format!(
+                    "must be at most {max} characters (got {})",
+                    text.chars().count()
+                ),
+            );
+        }
+        within
+    }
+}
+
 /// `INVALID_ARGUMENT` naming one field.
 pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
     let mut violations = FieldViolations::new();

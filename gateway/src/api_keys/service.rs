@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     db,
     error::FieldViolations,
@@ -59,7 +60,13 @@ fn check_key(key: &ApiKey) -> Result<Option<DateTime<Utc>>, Status> {
         violations.check(
             !SCOPES.contains(&scope.as_str()),
             &format!("api_key.scopes[{i}]"),
-            || format!("unknown scope {scope:?}; valid: {}", SCOPES.join(", ")),
+            || {
+                format!(
+                    "unknown scope {}; valid: {}",
+                    quote(scope),
+                    SCOPES.join(", ")
+                )
+            },
         );
     }
     let expire_time = key
@@ -108,7 +115,7 @@ impl ApiKeyService for ApiKeyApi {
             e.unique_violation(
                 "api_keys_display_name_key",
                 "api_key.display_name",
-                format_args!("{:?} is taken", key.display_name),
+                format_args!("{} is taken", quote(&key.display_name)),
             )
         })?;
         let row = store::get(&mut tx, id)

@@ -5,6 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use futures_util::future::BoxFuture;
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     grpc::{Admission, AdmissionGuard},
     principal::{PRINCIPAL_METADATA_KEY, PrincipalKey, signed_principal},
@@ -77,11 +78,15 @@ impl GatewayAdmission {
                 .await
                 .map_err(|e| unavailable("read the directory", &e))?
                 .ok_or_else(|| {
-                    Status::unauthenticated(format!("{login:?} is not an agent of the directory"))
+                    Status::unauthenticated(format!(
+                        "{} is not an agent of the directory",
+                        quote(&login)
+                    ))
                 })?;
             if agent.disabled {
                 return Err(Status::unauthenticated(format!(
-                    "agent {login:?} is disabled"
+                    "agent {} is disabled",
+                    quote(&login)
                 )));
             }
             let kind = if subject.local {
@@ -168,7 +173,7 @@ impl Admission for GatewayAdmission {
             let (mut principal, credential) = self.authenticate(bearer, mesh).await?;
             let path = parts.uri.path().to_owned();
             if let Err(denied) = authz::authorize(&path, &principal) {
-                tracing::info!(subject = %principal.subject, %path, %denied, "call denied");
+                tracing::info!(subject = %principal.subject, path = %quote(&path), %denied, "call denied");
                 return Err(Status::permission_denied(denied.to_string()));
             }
             self.rate.take(&principal.subject).map_err(rate_limited)?;

@@ -135,6 +135,11 @@ impl TokenVerifier {
     }
 
     /// Issues a token of the gateway's own for `login`, valid for `ttl` (capped by config).
+    /// The longest lifetime an issued token may have (`auth.local_token.max_ttl_s`).
+    pub fn max_ttl(&self) -> Duration {
+        Duration::from_secs(self.local.max_ttl_s)
+    }
+
     pub fn issue(&self, login: &str, ttl: Option<Duration>) -> (String, SystemTime) {
         let ttl = ttl
             .unwrap_or(Duration::from_secs(self.local.default_ttl_s))

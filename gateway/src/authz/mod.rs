@@ -114,7 +114,9 @@ pub fn authorize(path: &str, principal: &Principal) -> Result<(), Denied> {
     // Built only for a refusal: the allowed path is the hot one.
     let method = || path.trim_start_matches('/').to_owned();
     let Some(access) = rule(path) else {
-        return Err(Denied::UnknownMethod(method()));
+        // Any path a caller sends: quoted, never echoed whole.
+        let shown = switchboard_platform::error::quote(path.trim_start_matches('/')).to_string();
+        return Err(Denied::UnknownMethod(shown));
     };
     if access.anyone {
         return Ok(());

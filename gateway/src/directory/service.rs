@@ -3,6 +3,7 @@
 //! Every change is published through the outbox in the same transaction.
 
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     db,
     error::{Error, FieldViolations, invalid_field},
@@ -97,7 +98,7 @@ async fn load_group(conn: &mut PgConnection, id: Uuid) -> Result<store::GroupRow
 async fn load_agent(conn: &mut PgConnection, login: &str) -> Result<AgentRow, Status> {
     store::get_agent(conn, login)
         .await?
-        .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))
+        .ok_or_else(|| Status::not_found(format!("no agent {}", quote(login))))
 }
 
 async fn publish_agent(
@@ -181,8 +182,8 @@ impl DirectoryService for DirectoryApi {
         check_groups_exist(&mut tx, &agent).await?;
         if store::login_ever_used(&mut tx, &agent.login).await? {
             return Err(Status::already_exists(format!(
-                "agent.login {:?} is taken or was used before",
-                agent.login
+                "agent.login {} is taken or was used before",
+                quote(&agent.login)
             )));
         }
         store::insert_agent(&mut tx, &agent, &group_uuids(&agent))
@@ -191,7 +192,7 @@ impl DirectoryService for DirectoryApi {
                 e.unique_violation(
                     "agents_pkey",
                     "agent.login",
-                    format_args!("{:?} is taken", agent.login),
+                    format_args!("{} is taken", quote(&agent.login)),
                 )
             })?;
         let row = load_agent(&mut tx, &agent.login).await?;

@@ -1,6 +1,7 @@
 //! What a valid agent or group is (pure; the service turns violations into INVALID_ARGUMENT).
 
 use switchboard_platform::error::FieldViolations;
+use switchboard_platform::error::quote;
 use switchboard_proto::gateway::v1::{Agent, AgentRole, Group};
 use uuid::Uuid;
 
@@ -64,7 +65,12 @@ pub fn check_agent(agent: &Agent, fields: &[&str], violations: &mut FieldViolati
             violations.check(
                 !PERMISSIONS.contains(&permission.as_str()),
                 &format!("agent.permissions[{i}]"),
-                || format!("unknown permission {permission:?}; valid: {PERMISSIONS:?}"),
+                || {
+                    format!(
+                        "unknown permission {}; valid: {PERMISSIONS:?}",
+                        quote(permission)
+                    )
+                },
             );
         }
     }
@@ -129,7 +135,7 @@ pub fn mask_fields(
             None => {
                 violations.add(
                     format!("update_mask.paths[{i}]"),
-                    format!("{path:?} cannot be changed; valid: {allowed:?}"),
+                    format!("{} cannot be changed; valid: {allowed:?}", quote(path)),
                 );
             }
         }

@@ -2,6 +2,7 @@
 //! (`presence:write`) acts for anyone; readers (`presence:read`, admins) see everyone.
 
 use sqlx::PgPool;
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     db,
     error::{FieldViolations, invalid_field},
@@ -56,7 +57,7 @@ impl PresenceApi {
         directory::get_agent(&mut conn, login)
             .await?
             .map(|_| ())
-            .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))
+            .ok_or_else(|| Status::not_found(format!("no agent {}", quote(login))))
     }
 }
 

@@ -8,6 +8,7 @@ use std::{collections::HashMap, time::Duration};
 
 use redis::{AsyncCommands, Script, aio::ConnectionManager};
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     Shutdown, db,
     error::{Error, Result},
@@ -194,9 +195,11 @@ impl PresenceStore {
         let mut tx = db::begin(&self.pool).await?;
         let agent = directory::get_agent(&mut tx, login)
             .await?
-            .ok_or_else(|| Status::not_found(format!("no agent {login:?}")))?;
+            .ok_or_else(|| Status::not_found(format!("no agent {}", quote(login))))?;
         if agent.disabled {
-            return Err(Status::failed_precondition(format!("agent {login:?} is disabled")).into());
+            return Err(
+                Status::failed_precondition(format!("agent {} is disabled", quote(login))).into(),
+            );
         }
         Self::lock(&mut tx, login).await?;
         let previous = self.read(login).await?;

@@ -90,8 +90,8 @@ fn route_changed() -> EventEnvelope {
 /// registered and one cancelled. Returns their events newest first (completions before
 /// assignments).
 fn boundary_events() -> Vec<EventEnvelope> {
-    let kim = Agent::new("kim", "group-a");
-    let lee = Agent::new("lee", "group-b");
+    let kim = Agent::new("kim", "0191d3b4-aaaa-7000-8000-00000000000a");
+    let lee = Agent::new("lee", "0191d3b4-bbbb-7000-8000-00000000000b");
     let life = |n: u128, time| Life::register(Uuid::from_u128(n), ROUTE, time);
     let mut before_midnight = life(1, seoul(2025, 1, 31, 23, 59, 59));
     before_midnight.assign(&kim);
@@ -203,7 +203,9 @@ async fn local_midnight_splits_days_utc_midnight_does_not_and_order_does_not_mat
     let by_group = mesh
         .report(GetCallbackProcessingStatusRequest {
             assignee: Some(AssigneeFilter {
-                assignee: Some(Assignee::GroupId("group-b".into())),
+                assignee: Some(Assignee::GroupId(
+                    "0191d3b4-bbbb-7000-8000-00000000000b".into(),
+                )),
             }),
             ..status_request(day(2025, 1, 31), day(2025, 2, 1), ReportGranularity::Day)
         })
@@ -456,7 +458,7 @@ async fn an_event_that_cannot_be_applied_is_dead_lettered_without_holding_up_the
         value: vec![0xff, 0xff, 0xff],
     });
     let mut good = Life::register(Uuid::from_u128(9), ROUTE, seoul(2025, 3, 1, 10, 0, 0));
-    good.assign(&Agent::new("kim", "group-a"));
+    good.assign(&Agent::new("kim", "0191d3b4-aaaa-7000-8000-00000000000a"));
     let mut events = vec![broken];
     events.extend(good.events);
     mesh.publish(&events).await;

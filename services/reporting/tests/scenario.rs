@@ -161,11 +161,11 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
     let mut rng = Rng::new(seed);
     let routes: Vec<String> = (0..3).map(|_| Uuid::new_v4().to_string()).collect();
     let agents = [
-        Agent::new("kim", "group-a"),
-        Agent::new("lee", "group-a"),
-        Agent::new("park", "group-a"),
-        Agent::new("choi", "group-b"),
-        Agent::new("jung", "group-b"),
+        Agent::new("kim", "0191d3b4-aaaa-7000-8000-00000000000a"),
+        Agent::new("lee", "0191d3b4-aaaa-7000-8000-00000000000a"),
+        Agent::new("park", "0191d3b4-aaaa-7000-8000-00000000000a"),
+        Agent::new("choi", "0191d3b4-bbbb-7000-8000-00000000000b"),
+        Agent::new("jung", "0191d3b4-bbbb-7000-8000-00000000000b"),
         Agent::new("kang", ""),
     ];
     let groups: BTreeMap<String, String> = agents
@@ -243,7 +243,10 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
             assignee: Some(Assignee::AgentLogin(agent.login.clone())),
         });
     }
-    for group in ["group-a", "group-b"] {
+    for group in [
+        "0191d3b4-aaaa-7000-8000-00000000000a",
+        "0191d3b4-bbbb-7000-8000-00000000000b",
+    ] {
         asks.push(Ask {
             name: format!("group {group}"),
             month: false,
@@ -263,7 +266,9 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
         name: "routes 0 and 2 of group-b".into(),
         month: false,
         routes: vec![routes[0].clone(), routes[2].clone()],
-        assignee: Some(Assignee::GroupId("group-b".into())),
+        assignee: Some(Assignee::GroupId(
+            "0191d3b4-bbbb-7000-8000-00000000000b".into(),
+        )),
     });
     asks.push(Ask {
         name: "monthly".into(),
@@ -309,7 +314,11 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
 
     // Unfinished per agent (of all groups, then of each group), from the same finals.
     let mut listings = Vec::new();
-    for group in ["", "group-a", "group-b"] {
+    for group in [
+        "",
+        "0191d3b4-aaaa-7000-8000-00000000000a",
+        "0191d3b4-bbbb-7000-8000-00000000000b",
+    ] {
         let mut unfinished: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for callback in &finals {
             let assignee = callback.assignee.as_ref();

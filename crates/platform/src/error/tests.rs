@@ -148,3 +148,33 @@ fn a_consumer_sees_the_database_error_as_before() {
     let HandlerError(text) = Error::from(sqlx::Error::RowNotFound).into();
     assert!(text.starts_with("postgres: "), "{text}");
 }
+
+#[test]
+fn quotes_are_bounded_on_a_character_boundary() {
+    assert_eq!(quote("010").to_string(), "\"010\"");
+    let long = format!("010{}", "1".repeat(4997));
+    assert_eq!(
+        quote(&long).to_string(),
+        format!("\"010{}…\" (5000 chars)", "1".repeat(61))
+    );
+    // Korean is three bytes a character: the cut is by characters, never inside one.
+    let korean = "연결".repeat(100);
+    let shown = quote(&korean).to_string();
+    assert!(shown.starts_with(&format!("\"{}", "연결".repeat(32))));
+    assert!(shown.ends_with("…\" (200 chars)"), "{shown}");
+    // Exactly the bound is shown whole.
+    assert_eq!(
+        quote(&"x".repeat(64)).to_string(),
+        format!("{:?}", "x".repeat(64))
+    );
+}
+
+#[test]
+fn over_long_strings_are_refused_by_name() {
+    let mut violations = FieldViolations::new();
+    assert!(violations.max_chars("memo", &"가".repeat(10), 10));
+    assert!(!violations.max_chars("callback.phone_number", &"1".repeat(100_000), 32));
+    let status = violations.into_status();
+    assert_eq!(violated_fields(&status), ["callback.phone_number"]);
+    assert!(status.message().len() < 100, "{}", status.message());
+}

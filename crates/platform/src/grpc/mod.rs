@@ -6,6 +6,7 @@ mod drain;
 mod method_labels;
 mod metrics;
 mod server;
+mod string_bounds;
 mod verify;
 
 pub use admission::{Admission, AdmissionGuard, AdmissionLayer};
@@ -13,6 +14,7 @@ pub use client::MeshInterceptor;
 pub use drain::DrainLayer;
 pub use metrics::GrpcMetricsLayer;
 pub use server::{FallbackService, GrpcServer, RunningServer, grpc_span, listen};
+pub use string_bounds::{MAX_STRING_CHARS, StringBoundsLayer, max_chars_of};
 pub use verify::VerifyPrincipalLayer;
 
 /// Paths that stay open without a principal and during drain: health and reflection.

@@ -15,7 +15,10 @@ use tonic_health::{ServingStatus, server::HealthReporter};
 use tower_service::Service;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{Admission, AdmissionLayer, DrainLayer, GrpcMetricsLayer, VerifyPrincipalLayer};
+use super::{
+    Admission, AdmissionLayer, DrainLayer, GrpcMetricsLayer, StringBoundsLayer,
+    VerifyPrincipalLayer,
+};
 use crate::{config::GrpcConfig, principal::PrincipalKey, shutdown::Shutdown};
 
 /// A service that answers every call no registered service owns (the gateway's proxy).
@@ -218,6 +221,7 @@ impl RunningServer {
             .layer(drain)
             .layer(self.admission)
             .layer(self.verify)
+            .layer(StringBoundsLayer)
             .add_routes(self.routes)
             .serve_with_incoming_shutdown(incoming, stop_requested(stopped.clone()));
         // Streams that never end (a health `Watch`) would hold the graceful stop open forever:

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use switchboard_platform::error::quote;
 use switchboard_platform::{db, error::FieldViolations, paging::Page, principal::PrincipalExt};
 use switchboard_proto::{
     callback::v1::{
@@ -166,8 +167,9 @@ async fn receivers(
     for (i, login) in logins.iter().enumerate() {
         let Some(agent) = found.get(login) else {
             return Err(Status::not_found(format!(
-                "{}: no agent {login:?}",
-                field(i)
+                "{}: no agent {}",
+                field(i),
+                quote(login)
             )));
         };
         if agent.disabled || !agent.permissions.iter().any(|p| p == PHONE_PERMISSION) {

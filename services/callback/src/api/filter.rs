@@ -78,6 +78,13 @@ pub fn search(
             }
         }
     }
+    // Group ids by the one UUID rule, as the directory spells them.
+    let distributor_group_id = violations
+        .optional_uuid("filter.distributor_group_id", &filter.distributor_group_id)
+        .map(|id| id.to_string());
+    let assignee_group_id = violations
+        .optional_uuid("filter.assignee_group_id", &filter.assignee_group_id)
+        .map(|id| id.to_string());
     violations.into_result()?;
     let assignee_login = match sight {
         Sight::AssignedTo(login) => Some(login.clone()),
@@ -90,9 +97,9 @@ pub fn search(
         states,
         phone_exact,
         phone_digits,
-        distributor_group_id: optional(&filter.distributor_group_id),
+        distributor_group_id,
         distributor_login: optional(&filter.distributor_agent_login).map(|l| l.to_lowercase()),
-        assignee_group_id: optional(&filter.assignee_group_id),
+        assignee_group_id,
         assignee_login,
     })
 }

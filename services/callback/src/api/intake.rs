@@ -2,9 +2,9 @@
 //! number's open callback when the route's policy says so.
 
 use chrono::{DateTime, Duration, Utc};
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     db, error::FieldViolations, principal::PrincipalExt, request::require_admin_or_scope,
-    time::instant,
 };
 use switchboard_proto::{
     callback::v1::{
@@ -31,6 +31,13 @@ use crate::{
 };
 
 const MAX_MEMO: usize = 1_000;
+/// How far ahead a preferred window may reach (callback_service.proto).
+const MAX_WINDOW_DAYS_AHEAD: i64 = 366;
+
+/// The earliest `request_time` or window end a push may carry: no IVR call predates 2000.
+fn earliest_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01 is a valid instant")
+}
 
 /// A push with its fields checked and normalised.
 struct Push {
@@ -73,7 +80,7 @@ fn validate(
     );
     let phone = phone::normalize(&request.phone_number, api.settings.region);
     violations.check(phone.is_none(), "phone_number", || {
-        format!("{:?} is not a phone number", request.phone_number)
+        format!("{} is not a phone number", quote(&request.phone_number))
     });
     // A withheld or unreadable caller ID is dropped, never an error.
     let caller = phone::normalize(&request.caller_number, api.settings.region)
@@ -83,42 +90,36 @@ fn validate(
     violations.check(route_code.is_empty(), "ivr_route_code", || {
         "must name an IVR route".into()
     });
-    let request_time = match &request.request_time {
-        None => None,
-        Some(time) => match instant(time) {
-            Some(time) if time <= now + Duration::minutes(5) => Some(time),
-            Some(_) => {
-                violations.add(
-                    "request_time",
-                    "must not be more than 5 minutes in the future",
-                );
-                None
-            }
-            None => {
-                violations.add("request_time", "is not a valid time");
-                None
-            }
-        },
-    };
+    let earliest = earliest_time();
+    let request_time = request.request_time.as_ref().and_then(|time| {
+        violations.timestamp_within(
+            "request_time",
+            time,
+            earliest..=now + Duration::minutes(5),
+            "from 2000-01-01 to no more than 5 minutes in the future",
+        )
+    });
     let window = match &request.preferred_window {
         None => None,
         Some(window) => {
-            let start = window.start_time.as_ref().and_then(instant);
-            let end = window.end_time.as_ref().and_then(instant);
+            let sane = earliest..=now + Duration::days(MAX_WINDOW_DAYS_AHEAD);
+            let text = "from 2000-01-01 to no more than 366 days ahead";
+            let mut end = |field: &str, time: &Option<prost_types::Timestamp>| match time {
+                Some(time) => violations.timestamp_within(field, time, sane.clone(), text),
+                None => {
+                    violations.add(field, "is required with a window");
+                    None
+                }
+            };
+            let start = end("preferred_window.start_time", &window.start_time);
+            let end = end("preferred_window.end_time", &window.end_time);
             match (start, end) {
                 (Some(start), Some(end)) if end > start => Some((start, end)),
                 (Some(_), Some(_)) => {
                     violations.add("preferred_window.end_time", "must be after start_time");
                     None
                 }
-                (None, _) => {
-                    violations.add("preferred_window.start_time", "is required with a window");
-                    None
-                }
-                (_, None) => {
-                    violations.add("preferred_window.end_time", "is required with a window");
-                    None
-                }
+                _ => None,
             }
         }
     };
@@ -148,7 +149,10 @@ pub async fn create(
     let route = routes::by_code(&api.pool, &push.route_code)
         .await?
         .ok_or_else(|| {
-            Status::not_found(format!("no IVR route has the code {:?}", push.route_code))
+            Status::not_found(format!(
+                "no IVR route has the code {}",
+                quote(&push.route_code)
+            ))
         })?;
     if route.disabled {
         return Err(Status::failed_precondition(format!(
@@ -164,8 +168,8 @@ pub async fn create(
         let same_time = push.request_time.is_none_or(|t| t == earlier.request_time);
         if earlier.body_hash != body_hash || !same_time {
             return Err(Status::already_exists(format!(
-                "ivr_call_id {:?} was pushed before with a different body",
-                push.ivr_call_id
+                "ivr_call_id {} was pushed before with a different body",
+                quote(&push.ivr_call_id)
             )));
         }
         let callback = callbacks::get(&mut tx, earlier.callback_id)

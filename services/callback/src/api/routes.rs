@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use sqlx::{PgConnection, PgPool};
+use switchboard_platform::error::quote;
 use switchboard_platform::{
     db,
     error::{Error, FieldViolations, invalid_field},
@@ -90,7 +91,7 @@ fn code_taken(error: Error, code: &str) -> Error {
     error.unique_violation(
         "ivr_routes_code_key",
         "ivr_route.code",
-        format_args!("{code:?} is used by another route"),
+        format_args!("{} is used by another route", quote(code)),
     )
 }
 
@@ -234,7 +235,7 @@ impl RouteApi {
                     None => {
                         violations.add(
                             format!("update_mask.paths[{i}]"),
-                            format!("{path:?} is not a field that can be changed"),
+                            format!("{} is not a field that can be changed", quote(path)),
                         );
                     }
                 },

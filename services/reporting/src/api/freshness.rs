@@ -1,6 +1,7 @@
 //! `GetReadModelStatus`: how fresh each model is (the same age the lag metric exports).
 
 use chrono::Utc;
+use switchboard_platform::error::quote;
 use switchboard_platform::time::timestamp;
 use switchboard_proto::reporting::v1::{GetReadModelStatusResponse, ReadModelStatus};
 use tonic::Status;
@@ -16,7 +17,8 @@ pub async fn get(api: &ReportingApi, name: &str) -> Result<GetReadModelStatusRes
         vec![name]
     } else {
         return Err(Status::not_found(format!(
-            "no read model named {name:?}; the models are: {}",
+            "no read model named {}; the models are: {}",
+            quote(name),
             MODELS.join(", ")
         )));
     };

@@ -121,10 +121,11 @@ fn read_assignee(
             (Dimension::Agent, login)
         }
         Some(assignee_filter::Assignee::GroupId(group)) => {
-            let group = group.trim().to_owned();
-            if group.is_empty() {
-                violations.add("assignee.group_id", "must not be empty");
-            }
+            // The one UUID rule, as the directory spells group ids.
+            let group = violations
+                .uuid("assignee.group_id", group)
+                .map(|id| id.to_string())
+                .unwrap_or_default();
             (Dimension::Group, group)
         }
     }

@@ -1,7 +1,7 @@
 //! `ListUnfinishedCallbacksPerAgent`: agents with UNPROCESSED callbacks, most first.
 
 use prost::Message;
-use switchboard_platform::{paging::Page, time::timestamp};
+use switchboard_platform::{error::FieldViolations, paging::Page, time::timestamp};
 use switchboard_proto::reporting::v1::{
     AgentUnfinishedCallbacks, ListUnfinishedCallbacksPerAgentRequest,
     ListUnfinishedCallbacksPerAgentResponse,
@@ -26,8 +26,15 @@ pub async fn list(
         ..request.clone()
     }
     .encode_to_vec();
+    let mut violations = FieldViolations::new();
+    // The one UUID rule, as the directory spells group ids; empty means every group.
+    let group_id = violations
+        .optional_uuid("group_id", &request.group_id)
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    violations.into_result()?;
     let page = Page::parse(request.page_size, &request.page_token, &filters)?;
-    let mut rows = unfinished::per_agent(&api.pool, request.group_id.trim()).await?;
+    let mut rows = unfinished::per_agent(&api.pool, &group_id).await?;
     let total_size = rows.len() as i32;
     // Paging compares keys as bytes; the database's collation may order logins otherwise.
     rows.sort_by_cached_key(key);

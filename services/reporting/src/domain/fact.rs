@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use switchboard_platform::error::quote;
 use switchboard_platform::{calendar::local_date, time::instant};
 use switchboard_proto::{callback::v1::CallbackState, events::v1::CallbackSnapshot};
 use uuid::Uuid;
@@ -45,7 +46,8 @@ impl CallbackFact {
         zone: Tz,
     ) -> Result<Self, String> {
         let uuid = |text: &str, field: &str| {
-            Uuid::parse_str(text).map_err(|_| format!("snapshot {field} {text:?} is not a UUID"))
+            Uuid::parse_str(text)
+                .map_err(|_| format!("snapshot {field} {} is not a UUID", quote(text)))
         };
         let request_time = snapshot
             .request_time
