@@ -102,7 +102,8 @@ impl Service<http::Request<Body>> for RoutingProxy {
 }
 
 /// Whether a forwarding error happened before the service could see the call (no connection,
-/// or the stream refused unprocessed), so that trying again may succeed.
+/// the stream refused unprocessed, or a connection going away — a service draining for a
+/// deploy), so that trying again may succeed and the caller is told `UNAVAILABLE`.
 fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(error) = cause {
@@ -112,8 +113,14 @@ fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
         // Refused by the service itself. (h2 also refuses, locally, an answer whose headers
         // are over the limit: that one reached the service.)
         if let Some(h2) = error.downcast_ref::<h2::Error>()
-            && h2.reason() == Some(h2::Reason::REFUSED_STREAM)
-            && h2.is_remote()
+            && ((h2.reason() == Some(h2::Reason::REFUSED_STREAM) && h2.is_remote())
+                || h2.is_go_away())
+        {
+            return true;
+        }
+        // hyper's "connection closed before the message completed" and "request not sent".
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
+            && (hyper.is_incomplete_message() || hyper.is_canceled())
         {
             return true;
         }

@@ -233,7 +233,7 @@ async fn notification(listener: &mut Option<PgListener>) -> Result<(), sqlx::Err
 
 fn to_proto(row: ConnectRequestRow) -> ConnectRequest {
     ConnectRequest {
-        cursor: row.seq,
+        cursor: row.cursor,
         callback_id: row.callback_id.to_string(),
         attempt_id: row.attempt_id.to_string(),
         attempt_number: row.attempt_number,

@@ -13,7 +13,8 @@ use super::{AttemptRow, CallbackRow};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ConnectRequestRow {
-    pub seq: i64,
+    /// Given at claim time, so a stream's requests go out in cursor order.
+    pub cursor: i64,
     pub callback_id: Uuid,
     pub attempt_id: Uuid,
     pub attempt_number: i32,
@@ -65,7 +66,7 @@ pub async fn settle_attempt(conn: &mut PgConnection, attempt: Uuid) -> Result<()
 pub async fn settle_up_to(pool: &PgPool, key: &str, cursor: i64) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE connect_requests SET settle_time = now(), claimed_by = NULL
-         WHERE settle_time IS NULL AND seq <= $2 AND delivered_to = $1
+         WHERE settle_time IS NULL AND cursor <= $2 AND delivered_to = $1
            AND (claimed_by IS NULL OR claimed_until < now())",
     )
     .bind(key)
@@ -107,16 +108,16 @@ pub async fn claim(
            WHERE settle_time IS NULL
              AND (claimed_until IS NULL OR claimed_until < now()
                   OR (claimed_by IS NULL AND delivered_to = $2))
-             AND NOT (delivered_to IS NOT DISTINCT FROM $2 AND seq <= $5)
+             AND NOT (delivered_to IS NOT DISTINCT FROM $2 AND cursor <= $5)
            ORDER BY seq
            LIMIT $3
            FOR UPDATE SKIP LOCKED
          )
          UPDATE connect_requests c
-         SET claimed_by = $1, delivered_to = $2,
+         SET claimed_by = $1, delivered_to = $2, cursor = nextval('connect_request_cursors'),
              claimed_until = now() + make_interval(secs => $4::double precision / 1000)
          FROM next WHERE c.seq = next.seq
-         RETURNING c.seq, c.callback_id, c.attempt_id, c.attempt_number, c.phone_number,
+         RETURNING c.cursor, c.callback_id, c.attempt_id, c.attempt_number, c.phone_number,
            c.agent_login, c.request_time",
     )
     .bind(stream)
@@ -126,7 +127,8 @@ pub async fn claim(
     .bind(after)
     .fetch_all(pool)
     .await?;
-    rows.sort_by_key(|row| row.seq);
+    // Sent in cursor order: a later claim always has higher cursors than this one.
+    rows.sort_by_key(|row| row.cursor);
     Ok(rows)
 }
 
