@@ -125,10 +125,10 @@ impl<T> Loaded<T> {
                 missing.push(env_var(key));
                 continue;
             };
-            let public_secret = DEV_SECRETS
-                .iter()
-                .any(|(secret, dev_value)| secret == key && value.as_str() == Some(*dev_value));
-            if public_secret {
+            if value
+                .as_str()
+                .is_some_and(|value| is_public_secret(key, value))
+            {
                 public.push(env_var(key));
             }
         }

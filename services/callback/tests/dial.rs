@@ -5,8 +5,8 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use switchboard_proto::callback::v1::{
-    AssignManuallyRequest, AttemptOutcome, CompleteCallbackRequest, ConnectCallbackRequest,
-    ConnectRequest, RecordAttemptOutcomeRequest, RepeatRequestPolicy, WatchConnectRequestsRequest,
+    AttemptOutcome, CompleteCallbackRequest, ConnectCallbackRequest, ConnectRequest,
+    RecordAttemptOutcomeRequest, RepeatRequestPolicy, WatchConnectRequestsRequest,
     WatchConnectRequestsResponse,
 };
 use tonic::{Code, Streaming};
@@ -28,22 +28,7 @@ async fn kim_and_cti(mesh: &Mesh, n: usize) -> (Vec<String>, String) {
     if ids.is_empty() {
         return (ids, cti);
     }
-    let assigned = mesh
-        .callbacks()
-        .await
-        .assign_manually(bearer(
-            AssignManuallyRequest {
-                callback_ids: ids.clone(),
-                agent_login: kim,
-                group_id: String::new(),
-                filter: None,
-            },
-            &mesh.admin(),
-        ))
-        .await
-        .expect("the admin assigns")
-        .into_inner();
-    assert!(assigned.results.iter().all(|r| r.ok));
+    mesh.assign(&ids, &kim).await;
     (ids, cti)
 }
 

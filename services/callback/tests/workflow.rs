@@ -18,29 +18,6 @@ use switchboard_proto::events::{
 use switchboard_proto::gateway::v1::AgentRole;
 use tonic::Code;
 
-async fn assign(mesh: &Mesh, ids: &[String], agent: &str) {
-    let response = mesh
-        .callbacks()
-        .await
-        .assign_manually(bearer(
-            AssignManuallyRequest {
-                callback_ids: ids.to_vec(),
-                agent_login: agent.into(),
-                group_id: String::new(),
-                filter: None,
-            },
-            &mesh.admin(),
-        ))
-        .await
-        .expect("the admin assigns")
-        .into_inner();
-    assert!(
-        response.results.iter().all(|r| r.ok),
-        "{:?}",
-        response.results
-    );
-}
-
 #[tokio::test]
 async fn a_callback_from_push_to_completion() {
     let mesh = Mesh::start().await;
@@ -69,7 +46,7 @@ async fn a_callback_from_push_to_completion() {
         "callback is REGISTERED, complete needs UNPROCESSED"
     );
 
-    assign(&mesh, &ids, &kim).await;
+    mesh.assign(&ids, &kim).await;
     let connected = client
         .connect_callback(bearer(
             ConnectCallbackRequest {
@@ -212,8 +189,8 @@ async fn agents_see_and_work_only_their_own_callbacks() {
         .await
         .login;
     let ids = mesh.push_many(3, "main").await;
-    assign(&mesh, &ids[..2], &kim).await;
-    assign(&mesh, &ids[2..], &lee).await;
+    mesh.assign(&ids[..2], &kim).await;
+    mesh.assign(&ids[2..], &lee).await;
     let mut client = mesh.callbacks().await;
     let lee_token = mesh.token(&lee);
 
@@ -352,7 +329,7 @@ async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
     let kim = mesh.phone_agent("kim", &[]).await;
     let ids = mesh.push_many(7, "main").await;
     let elsewhere = mesh.push("x-1", "070-4321-9876", "other").await.unwrap();
-    assign(&mesh, &ids[..3], &kim).await;
+    mesh.assign(&ids[..3], &kim).await;
     let mut client = mesh.callbacks().await;
     let admin = mesh.admin();
 
@@ -512,7 +489,7 @@ async fn search_filters_paging_and_cancelled_callbacks_reassigned() {
         })
         .await;
     assert_eq!(event.aggregate_version, 3);
-    assign(&mesh, &ids[..1], &kim).await;
+    mesh.assign(&ids[..1], &kim).await;
     mesh.stop().await;
 }
 
@@ -523,7 +500,7 @@ async fn api_keys_act_by_scope_and_agents_record_only_their_own_attempts() {
     let kim = mesh.phone_agent("kim", &[]).await;
     let lee = mesh.phone_agent("lee", &[]).await;
     let ids = mesh.push_many(2, "main").await;
-    assign(&mesh, &ids, &kim).await;
+    mesh.assign(&ids, &kim).await;
     let (_, cti) = mesh
         .gateway
         .create_api_key("cti", &["callbacks:attempts"])

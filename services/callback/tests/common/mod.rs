@@ -15,8 +15,8 @@ use switchboard_platform::{
     testing::{self, Started},
 };
 use switchboard_proto::callback::v1::{
-    CreateCallbackRequest, CreateCallbackResponse, CreateIvrRouteRequest, IvrRoute,
-    RepeatRequestPolicy, callback_service_client::CallbackServiceClient,
+    AssignManuallyRequest, CreateCallbackRequest, CreateCallbackResponse, CreateIvrRouteRequest,
+    IvrRoute, RepeatRequestPolicy, callback_service_client::CallbackServiceClient,
     ivr_route_service_client::IvrRouteServiceClient,
 };
 use switchboard_proto::gateway::v1::AgentRole;
@@ -157,6 +157,30 @@ impl Mesh {
             ids.push(pushed.callback.unwrap().id);
         }
         ids
+    }
+
+    /// Assigns `ids` to `agent` as the admin; every row must succeed.
+    pub async fn assign(&self, ids: &[String], agent: &str) {
+        let response = self
+            .callbacks()
+            .await
+            .assign_manually(bearer(
+                AssignManuallyRequest {
+                    callback_ids: ids.to_vec(),
+                    agent_login: agent.into(),
+                    group_id: String::new(),
+                    filter: None,
+                },
+                &self.admin(),
+            ))
+            .await
+            .expect("the admin assigns")
+            .into_inner();
+        assert!(
+            response.results.iter().all(|r| r.ok),
+            "{:?}",
+            response.results
+        );
     }
 
     pub async fn stop(self) {
