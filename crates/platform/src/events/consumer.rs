@@ -41,14 +41,32 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
-/// Applies events. `handle` runs inside the transaction that also records the event in the inbox;
-/// it must make its effect only through `tx`.
+/// Applies events. Both methods run inside the transaction that also records the events in the
+/// inbox; they must make their effect only through `tx`.
 pub trait EventHandler: Send + Sync + 'static {
+    /// Applies one event.
     fn handle(
         &self,
         tx: &mut PgConnection,
         event: &EventEnvelope,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Applies `events` (distinct, none applied before, in delivery order) in one transaction:
+    /// all or nothing. An error rolls the whole batch back and the consumer then applies each
+    /// event alone, so a handler may override this with bulk statements without handling a
+    /// poison event itself. By default, `handle` for each in turn.
+    fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[EventEnvelope],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        async move {
+            for event in events {
+                self.handle(tx, event).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// How one consumer works.
