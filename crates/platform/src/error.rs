@@ -253,7 +253,9 @@ pub enum SqlErrorKind {
     },
     /// 40001 / 40P01: serialization failure or deadlock; the transaction may be retried.
     Retryable,
-    /// The pool had no connection in time, or the server is unreachable.
+    /// The pool had no connection in time, the server is unreachable, or it is shutting down,
+    /// starting up or out of connections (SQLSTATE class 08, 57P01–57P03, 53300): a failure of
+    /// the moment, not of the request.
     Unavailable,
     Other,
 }
@@ -267,12 +269,19 @@ pub fn classify_sql(error: &sqlx::Error) -> SqlErrorKind {
                 Some("23503") => SqlErrorKind::ForeignKeyViolation { constraint },
                 Some("23514") | Some("23502") => SqlErrorKind::CheckViolation { constraint },
                 Some("40001") | Some("40P01") => SqlErrorKind::Retryable,
+                Some("57P01") | Some("57P02") | Some("57P03") | Some("53300") => {
+                    SqlErrorKind::Unavailable
+                }
+                Some(code) if code.starts_with("08") => SqlErrorKind::Unavailable,
                 _ => SqlErrorKind::Other,
             }
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            SqlErrorKind::Unavailable
-        }
+        // A connection that broke mid-conversation surfaces as I/O or protocol errors.
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => SqlErrorKind::Unavailable,
         _ => SqlErrorKind::Other,
     }
 }

@@ -79,6 +79,16 @@ fn sql_errors_become_statuses_by_sqlstate() {
     );
     assert_eq!(status(db_error("40001", None)).code(), Code::Aborted);
     assert_eq!(status(sqlx::Error::PoolTimedOut).code(), Code::Unavailable);
+    // A server shutting down, starting up or out of connections, and a broken connection.
+    for code in ["57P01", "57P03", "53300", "08006"] {
+        assert_eq!(
+            status(db_error(code, None)).code(),
+            Code::Unavailable,
+            "{code}"
+        );
+    }
+    let broken = sqlx::Error::Protocol("unexpected end of stream".into());
+    assert_eq!(status(broken).code(), Code::Unavailable);
     let internal = status(db_error("42P01", None));
     assert_eq!(internal.code(), Code::Internal);
     // The cause stays in the log.

@@ -1,6 +1,11 @@
 //! The outbox relay: publishes outbox rows to the events exchange with publisher confirms and
 //! deletes them once the broker confirmed. Replicas share the work with `FOR UPDATE SKIP
 //! LOCKED`; a crash between publish and delete republishes, which consumers' inboxes absorb.
+//!
+//! A busy relay publishes batch after batch, so a batch holds what was written while the last
+//! one was confirmed and the outbox does not grow with the intake rate. An idle relay polls: a
+//! `NOTIFY` from the writers would serialise their commits (see the platform migration
+//! `outbox_without_notify`).
 
 use std::{
     sync::{
@@ -15,7 +20,7 @@ use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions},
     types::{FieldTable, ShortString},
 };
-use sqlx::{PgPool, Row, postgres::PgListener};
+use sqlx::{PgPool, Row};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -29,8 +34,9 @@ pub struct RelayConfig {
     pub schema: String,
     /// Most events published per transaction.
     pub batch_size: i64,
-    /// How often to look for events when no notification arrives.
-    pub poll_interval: Duration,
+    /// How long an idle relay waits before it looks for events again: the most an event waits
+    /// for a relay that has nothing to do.
+    pub idle_poll: Duration,
     /// The RabbitMQ connection's name, as the broker lists it.
     pub connection_name: String,
 }
@@ -40,7 +46,7 @@ impl RelayConfig {
         Self {
             schema: schema.to_owned(),
             batch_size: 500,
-            poll_interval: Duration::from_secs(1),
+            idle_poll: Duration::from_millis(50),
             connection_name: format!("{schema}.outbox-relay"),
         }
     }
@@ -101,7 +107,6 @@ impl OutboxRelay {
         )));
         async move {
             let mut backoff = Backoff::default();
-            let mut listener = None;
             while !shutdown.is_triggered() {
                 let publisher = match self.open().await {
                     Ok(publisher) => publisher,
@@ -118,7 +123,7 @@ impl OutboxRelay {
                     match self.publish_batch(&publisher.channel).await {
                         Ok(0) => {
                             backoff.reset();
-                            self.wait_for_events(&mut listener, &mut shutdown).await;
+                            sleep_or_shutdown(self.config.idle_poll, &mut shutdown).await;
                         }
                         Ok(_) => backoff.reset(),
                         Err(RelayError::Db(error)) => {
@@ -214,33 +219,6 @@ impl OutboxRelay {
             .fetch_add(published.len() as u64, Ordering::Relaxed);
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         Ok(published.len())
-    }
-
-    /// Waits for a notification that events were written, the poll interval, or shutdown.
-    async fn wait_for_events(&self, listener: &mut Option<PgListener>, shutdown: &mut Shutdown) {
-        if listener.is_none() {
-            *listener = self.listen().await.ok();
-        }
-        let poll = tokio::time::sleep(self.config.poll_interval);
-        match listener {
-            Some(active) => tokio::select! {
-                notified = active.recv() => if notified.is_err() { *listener = None },
-                _ = poll => {},
-                _ = shutdown.wait() => {},
-            },
-            None => tokio::select! {
-                _ = poll => {},
-                _ = shutdown.wait() => {},
-            },
-        }
-    }
-
-    async fn listen(&self) -> Result<PgListener, sqlx::Error> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener
-            .listen(&format!("switchboard_outbox_{}", self.config.schema))
-            .await?;
-        Ok(listener)
     }
 }
 
