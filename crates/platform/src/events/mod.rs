@@ -9,7 +9,9 @@ mod outbox_depth;
 pub mod relay;
 
 pub use backoff::Backoff;
-pub use consumer::{ConsumerConfig, ConsumerStats, EventConsumer, EventHandler, HandlerError};
+pub use consumer::{
+    ConsumerConfig, ConsumerStats, EventConsumer, EventHandler, HandlerError, QueueDepths,
+};
 pub use outbox::{NewEvent, enqueue, publish};
 pub use outbox_depth::OutboxDepth;
 pub use relay::{OutboxRelay, RelayConfig, RelayStats};
