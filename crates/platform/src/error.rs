@@ -321,4 +321,4 @@ pub fn internal(operation: &str, error: &dyn std::fmt::Display) -> Status {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

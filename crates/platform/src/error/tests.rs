@@ -57,7 +57,8 @@ impl sqlx::error::DatabaseError for FakeDbError {
     }
 }
 
-fn db_error(code: &'static str, constraint: Option<&'static str>) -> sqlx::Error {
+/// A database error of SQLSTATE `code`, for tests of its classification.
+pub(crate) fn db_error(code: &'static str, constraint: Option<&'static str>) -> sqlx::Error {
     sqlx::Error::Database(Box::new(FakeDbError { code, constraint }))
 }
 
