@@ -1,4 +1,5 @@
-//! Test helpers (feature `testing`): the reporting service started as production starts it.
+//! Test helpers (feature `testing`): the reporting service started as production starts it,
+//! and its fold with a fresh model for tests that hand it events directly.
 
 use std::sync::Arc;
 
