@@ -1,7 +1,10 @@
 //! Folding consumed events into the models, inside the consumer's transaction (the platform's
-//! inbox makes each event count once): the event is retained, the callback's fact and day
-//! counts move together, and the model's freshness advances.
+//! inbox makes each event count once): the events are retained, the callbacks' facts and day
+//! counts move together, and the model's freshness advances. A batch takes the same statements
+//! whatever its size, one per table; a single event is a batch of one, so the consumer's
+//! retries take the same path.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::PgConnection;
 use switchboard_platform::{
@@ -13,8 +16,9 @@ use uuid::Uuid;
 
 use crate::{
     domain::{
+        batch::{self, EventBatch},
         events::{self, Change},
-        fact::{CallbackFact, Tally},
+        fact::CallbackFact,
     },
     store::{
         counts, facts, log,
@@ -23,7 +27,8 @@ use crate::{
     },
 };
 
-/// The reporting service's event handler.
+/// The reporting service's event handler. The model does not depend on the order events are
+/// folded in, so several workers may fold one queue at once.
 pub struct Fold {
     zone: Tz,
 }
@@ -40,68 +45,78 @@ impl EventHandler for Fold {
         tx: &mut PgConnection,
         event: &EventEnvelope,
     ) -> Result<(), HandlerError> {
-        let occur_time = log::occur_time(event).map_err(HandlerError)?;
-        log::retain(tx, event).await.map_err(HandlerError)?;
-        apply(tx, event, self.zone).await?;
-        // Freshness is about callbacks: a route event does not make the counts newer.
-        let callback_time =
-            (event.aggregate_type == events::CALLBACK_AGGREGATE).then_some(occur_time);
-        status::record_applied(tx, status::CALLBACKS, callback_time).await?;
+        self.handle_batch(tx, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[EventEnvelope],
+    ) -> Result<(), HandlerError> {
+        let batch = EventBatch::read(events, self.zone).map_err(HandlerError)?;
+        let newest_callback_time = newest_callback_time(events).map_err(HandlerError)?;
+        log::retain(tx, events).await.map_err(HandlerError)?;
+        apply_callbacks(tx, batch.callbacks).await?;
+        apply_routes(tx, &batch.routes).await?;
+        status::record_applied(tx, status::CALLBACKS, events.len(), newest_callback_time).await?;
         Ok(())
     }
 }
 
-/// Applies one event's change to the models (not retaining it, not counting it).
-pub async fn apply(
-    tx: &mut PgConnection,
-    event: &EventEnvelope,
-    zone: Tz,
-) -> Result<(), HandlerError> {
-    let version = event.aggregate_version;
-    match events::read(event).map_err(HandlerError)? {
-        Change::Callback(snapshot) => {
-            if snapshot.callback_id != event.aggregate_id {
-                return Err(HandlerError(format!(
-                    "{} snapshot of callback {} in an event of aggregate {}",
-                    event.event_type, snapshot.callback_id, event.aggregate_id
-                )));
-            }
-            let fact =
-                CallbackFact::from_snapshot(&snapshot, version, zone).map_err(HandlerError)?;
-            apply_fact(tx, fact).await?;
+/// The newest time of `events`' callback events: freshness is about callbacks, so a route
+/// event does not make the counts newer.
+fn newest_callback_time(events: &[EventEnvelope]) -> Result<Option<DateTime<Utc>>, String> {
+    let mut newest = None;
+    for event in events {
+        let time = log::occur_time(event)?;
+        if event.aggregate_type == events::CALLBACK_AGGREGATE {
+            newest = newest.max(Some(time));
         }
-        Change::Route(route) => routes::save(tx, &route_row(route, version)?).await?,
-        Change::RouteDeleted(id) => routes::delete(tx, route_id(&id)?, version).await?,
-        Change::Retained => {}
     }
+    Ok(newest)
+}
+
+/// Keeps each of `newest` (distinct callbacks, in id order) that is newer than the model's
+/// fact, moving the callbacks' counts with them.
+async fn apply_callbacks(tx: &mut PgConnection, newest: Vec<CallbackFact>) -> Result<()> {
+    if newest.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = newest.iter().map(|fact| fact.callback_id).collect();
+    facts::lock(tx, &ids).await?;
+    let stored = facts::get(tx, &ids).await?;
+    let superseded = batch::supersede(newest, &stored);
+    facts::save(tx, &superseded.facts).await?;
+    counts::add(tx, &superseded.changes.days).await?;
+    unfinished::add(tx, &superseded.changes.unfinished).await?;
     Ok(())
 }
 
-/// Keeps `fact` if it is newer than the model's, moving the callback's counts with it; returns
-/// whether it was newer.
-pub async fn apply_fact(tx: &mut PgConnection, fact: CallbackFact) -> Result<bool> {
-    facts::lock(tx, fact.callback_id).await?;
-    let old = facts::get(tx, fact.callback_id).await?;
-    if old.as_ref().is_some_and(|old| old.version >= fact.version) {
-        return Ok(false);
+/// Applies route changes (few: one statement each), given with their versions.
+pub async fn apply_routes(
+    tx: &mut PgConnection,
+    changes: &[(i64, Change)],
+) -> Result<(), HandlerError> {
+    for (version, change) in changes {
+        match change {
+            Change::Route(route) => routes::save(tx, &route_row(route, *version)?).await?,
+            Change::RouteDeleted(id) => routes::delete(tx, route_id(id)?, *version).await?,
+            Change::Callback(_) | Change::Retained => {}
+        }
     }
-    let changes = Tally::change(old.as_ref(), &fact).into_changes();
-    facts::save(tx, std::slice::from_ref(&fact)).await?;
-    counts::add(tx, &changes.days).await?;
-    unfinished::add(tx, &changes.unfinished).await?;
-    Ok(true)
+    Ok(())
 }
 
 fn route_id(text: &str) -> Result<Uuid, HandlerError> {
     Uuid::parse_str(text).map_err(|_| HandlerError(format!("route id {text:?} is not a UUID")))
 }
 
-fn route_row(route: IvrRoute, version: i64) -> Result<RouteRow, HandlerError> {
+fn route_row(route: &IvrRoute, version: i64) -> Result<RouteRow, HandlerError> {
     Ok(RouteRow {
         id: route_id(&route.id)?,
         version,
-        code: route.code,
-        display_name: route.display_name,
+        code: route.code.clone(),
+        display_name: route.display_name.clone(),
         deleted: false,
     })
 }

@@ -91,6 +91,7 @@ impl Service for Application {
             EventConsumer::new(
                 pool.clone(),
                 platform.amqp.clone(),
+                // WORKERS: set `workers: context.settings.consumer_workers` here.
                 ConsumerConfig::new(CALLBACK_QUEUE, &BINDINGS),
                 Fold::new(zone),
             )

@@ -5,11 +5,14 @@
 
 use std::time::{Duration, Instant};
 
+use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::calendar;
+use switchboard_proto::events::v1::EventEnvelope;
 
 use crate::{
     domain::{
+        batch::EventBatch,
         events::{self, Change},
         fact::{CallbackFact, Tally},
     },
@@ -100,14 +103,15 @@ async fn replay_routes(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow::Re
     )
     .fetch_all(&mut *tx)
     .await?;
-    for (bytes,) in rows {
-        let event = <switchboard_proto::events::v1::EventEnvelope as prost::Message>::decode(
-            bytes.as_slice(),
-        )?;
-        fold::apply(tx, &event, zone)
-            .await
-            .map_err(|e| anyhow::anyhow!("route event {}: {e}", event.event_id))?;
-    }
+    let events = rows
+        .iter()
+        .map(|(bytes,)| EventEnvelope::decode(bytes.as_slice()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let batch =
+        EventBatch::read(&events, zone).map_err(|e| anyhow::anyhow!("route events: {e}"))?;
+    fold::apply_routes(tx, &batch.routes)
+        .await
+        .map_err(|e| anyhow::anyhow!("route events: {e}"))?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! Test helpers (feature `testing`): the reporting service started as production starts it.
+//! Test helpers (feature `testing`): the reporting service started as production starts it,
+//! and its fold with a fresh model for tests that hand it events directly.
 
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use switchboard_platform::{
 };
 use tokio::net::TcpListener;
 
-use crate::{Application, ReportingSettings};
+pub use crate::fold::Fold;
+use crate::{Application, ReportingSettings, store::status};
 
 /// A context for a reporting replica in a fresh schema, consuming from `amqp`.
 pub async fn context(amqp: &AmqpConfig) -> (ServiceContext<ReportingSettings>, sqlx::PgPool) {
@@ -30,4 +32,18 @@ pub async fn start(
         .unwrap_or_else(|e| panic!("the reporting service starts: {e:#}"));
     let stats = service.consumer_stats();
     (Started::run(service, pool, schema), stats)
+}
+
+/// A fresh schema holding the reporting tables, its models registered in `time_zone`, for
+/// tests that hand events to [`Fold`] directly; drop it with `testing::drop_schema`.
+pub async fn model_schema(time_zone: &str) -> (sqlx::PgPool, String) {
+    let (pool, schema) = testing::fresh_schema("rp").await;
+    Application::SPEC
+        .migrate(&testing::database_config(), &schema)
+        .await
+        .unwrap_or_else(|e| panic!("the reporting migrations apply: {e:#}"));
+    status::ensure(&pool, time_zone)
+        .await
+        .expect("the models are registered");
+    (pool, schema)
 }

@@ -1,9 +1,11 @@
 //! The reporting service's integration tests in one binary (one link on two cores): the
-//! reports, the 10,000-callback scenario, the path from the callback service's events, and the
-//! input bounds of the whole API as a client meets them through the gateway.
+//! reports, the 10,000-callback scenario, the fold's batches against single events, the path
+//! from the callback service's events, and the input bounds of the whole API as a client meets
+//! them through the gateway.
 
 mod bounds;
 mod common;
 mod end_to_end;
+mod fold;
 mod reports;
 mod scenario;

@@ -146,11 +146,16 @@ impl Tally {
     /// What moving a callback from `old` to `new` changes in the counts.
     pub fn change(old: Option<&CallbackFact>, new: &CallbackFact) -> Self {
         let mut tally = Self::default();
-        if let Some(old) = old {
-            tally.add(old, -1);
-        }
-        tally.add(new, 1);
+        tally.replace(old, new);
         tally
+    }
+
+    /// Adds what moving a callback from `old` to `new` changes.
+    pub fn replace(&mut self, old: Option<&CallbackFact>, new: &CallbackFact) {
+        if let Some(old) = old {
+            self.add(old, -1);
+        }
+        self.add(new, 1);
     }
 
     /// Adds `fact`'s contribution `sign` times (1 to count it, -1 to take it back).

@@ -1,5 +1,7 @@
 //! `callback_facts`: one row per callback, the snapshot of the highest version seen.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use switchboard_platform::error::Result;
@@ -12,15 +14,29 @@ use crate::domain::fact::{Assignee, CallbackFact};
 /// two consumers never fold the same callback at once.
 const LOCK_CLASS: i32 = 0x5250_5400;
 
-/// Serialises, until the transaction ends, every change to callback `id`'s fact.
-pub async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<()> {
-    let bytes = id.as_bytes();
-    let key = i32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind(LOCK_CLASS)
-        .bind(key)
-        .execute(tx)
-        .await?;
+/// Serialises, until the transaction ends, every change to the facts of callbacks `ids`. The
+/// locks are taken in key order in one statement, so two workers folding overlapping batches
+/// wait for each other rather than deadlock.
+pub async fn lock(tx: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
+    let mut keys: Vec<i32> = ids
+        .iter()
+        .map(|id| {
+            let bytes = id.as_bytes();
+            i32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]])
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    // The ordered subquery is not flattened into the outer query (it sorts), so the function
+    // runs row by row in key order.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock($1, key)
+         FROM (SELECT key FROM unnest($2::int4[]) AS key ORDER BY key) AS keys",
+    )
+    .bind(LOCK_CLASS)
+    .bind(keys)
+    .execute(tx)
+    .await?;
     Ok(())
 }
 
@@ -58,21 +74,27 @@ impl From<FactRow> for CallbackFact {
     }
 }
 
-/// Callback `id`'s fact, if the model has one.
-pub async fn get(tx: &mut PgConnection, id: Uuid) -> Result<Option<CallbackFact>> {
-    let row: Option<FactRow> = sqlx::query_as(
+/// The model's facts of callbacks `ids`, by id (those it has).
+pub async fn get(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, CallbackFact>> {
+    let rows: Vec<FactRow> = sqlx::query_as(
         "SELECT callback_id, version, ivr_route_id, request_time, request_day, state,
                 assignee_login, assignee_group_id, assignee_name, assign_time
-         FROM callback_facts WHERE callback_id = $1",
+         FROM callback_facts WHERE callback_id = ANY($1)",
     )
-    .bind(id)
-    .fetch_optional(tx)
+    .bind(ids)
+    .fetch_all(tx)
     .await?;
-    Ok(row.map(CallbackFact::from))
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.callback_id, CallbackFact::from(row)))
+        .collect())
 }
 
 /// Writes `facts` (distinct callbacks), replacing the rows they supersede, in one statement.
 pub async fn save(tx: &mut PgConnection, facts: &[CallbackFact]) -> Result<()> {
+    if facts.is_empty() {
+        return Ok(());
+    }
     let assignee = |f: &CallbackFact, part: fn(&Assignee) -> &str| {
         f.assignee.as_ref().map(|a| part(a).to_owned())
     };

@@ -9,24 +9,43 @@ use switchboard_platform::time::instant;
 use switchboard_proto::events::v1::EventEnvelope;
 use uuid::Uuid;
 
-/// Keeps `envelope` (applied once, by the inbox, so it is new here). Its id and time must be
-/// valid.
-pub async fn retain(tx: &mut PgConnection, envelope: &EventEnvelope) -> Result<(), String> {
-    let event_id = Uuid::parse_str(&envelope.event_id)
-        .map_err(|_| format!("event id {:?} is not a UUID", envelope.event_id))?;
-    let occur_time = occur_time(envelope)?;
+/// Keeps `envelopes` (applied once, by the inbox, so they are new here) in one statement.
+/// Their ids and times must be valid.
+pub async fn retain(tx: &mut PgConnection, envelopes: &[EventEnvelope]) -> Result<(), String> {
+    let mut event_ids = Vec::with_capacity(envelopes.len());
+    let mut occur_times = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        event_ids.push(
+            Uuid::parse_str(&envelope.event_id)
+                .map_err(|_| format!("event id {:?} is not a UUID", envelope.event_id))?,
+        );
+        occur_times.push(occur_time(envelope)?);
+    }
+    let column = |part: fn(&EventEnvelope) -> &str| envelopes.iter().map(part).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO event_log (event_id, event_type, aggregate_type, aggregate_id,
              aggregate_version, occur_time, envelope)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int8[],
+             $6::timestamptz[], $7::bytea[])
+         ON CONFLICT (event_id) DO NOTHING",
     )
-    .bind(event_id)
-    .bind(&envelope.event_type)
-    .bind(&envelope.aggregate_type)
-    .bind(&envelope.aggregate_id)
-    .bind(envelope.aggregate_version)
-    .bind(occur_time)
-    .bind(envelope.encode_to_vec())
+    .bind(event_ids)
+    .bind(column(|e| &e.event_type))
+    .bind(column(|e| &e.aggregate_type))
+    .bind(column(|e| &e.aggregate_id))
+    .bind(
+        envelopes
+            .iter()
+            .map(|e| e.aggregate_version)
+            .collect::<Vec<_>>(),
+    )
+    .bind(occur_times)
+    .bind(
+        envelopes
+            .iter()
+            .map(|e| e.encode_to_vec())
+            .collect::<Vec<_>>(),
+    )
     .execute(tx)
     .await
     .map_err(|e| format!("postgres: {e}"))?;

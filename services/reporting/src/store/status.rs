@@ -45,21 +45,23 @@ pub async fn ensure(pool: &PgPool, time_zone: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Counts one more applied event of `name`; `occur_time` (of a callback event) advances the
-/// model's freshness. Runs last in the applying transaction: the row is shared by every
-/// consumer, so it is held briefly.
+/// Counts `count` more applied events of `name`; `occur_time` (the newest of their callback
+/// events) advances the model's freshness. Runs last in the applying transaction: the row is
+/// shared by every consumer, so it is held briefly.
 pub async fn record_applied(
     tx: &mut PgConnection,
     name: &str,
+    count: usize,
     occur_time: Option<DateTime<Utc>>,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE read_models SET applied_event_count = applied_event_count + 1,
+        "UPDATE read_models SET applied_event_count = applied_event_count + $3,
              newest_event_time = greatest(newest_event_time, $2), last_apply_time = now()
          WHERE name = $1",
     )
     .bind(name)
     .bind(occur_time)
+    .bind(count as i64)
     .execute(tx)
     .await?;
     Ok(())
