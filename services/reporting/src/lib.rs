@@ -88,13 +88,9 @@ impl Service for Application {
         let pool = db::connect(&platform.database, &context.schema).await?;
         status::ensure(&pool, zone.name()).await?;
         let consumer = context.settings.consume_events.then(|| {
-            EventConsumer::new(
-                pool.clone(),
-                platform.amqp.clone(),
-                // WORKERS: set `workers: context.settings.consumer_workers` here.
-                ConsumerConfig::new(CALLBACK_QUEUE, &BINDINGS),
-                Fold::new(zone),
-            )
+            let mut config = ConsumerConfig::new(CALLBACK_QUEUE, &BINDINGS);
+            config.workers = context.settings.consumer_workers.max(1);
+            EventConsumer::new(pool.clone(), platform.amqp.clone(), config, Fold::new(zone))
         });
         // Declared now, so events published from here on wait for the consumer; when RabbitMQ
         // is down the consumer declares it once it connects.
