@@ -1,142 +1,40 @@
 //! `CreateCallback`: an IVR push (docs/product.md §2.1), idempotent by the IVR's call id, attached to the
 //! number's open callback when the route's policy says so.
+//!
+//! The common push — a new call id that registers a callback, or a replay — is one statement
+//! (`store::intake_push`), on the route remembered in the route cache; attaching a repeat
+//! request takes a transaction of its own ([`locked`]).
 
-use chrono::{DateTime, Duration, Utc};
-use switchboard_platform::error::quote;
+mod locked;
+mod validate;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sqlx::PgConnection;
 use switchboard_platform::{
-    db, error::FieldViolations, principal::PrincipalExt, request::require_admin_or_scope,
+    db, error::quote, events::outbox::outbox_row, principal::PrincipalExt,
+    request::require_admin_or_scope,
 };
 use switchboard_proto::{
     callback::v1::{
-        CreateCallbackRequest, CreateCallbackResponse, IntakeDisposition, RepeatRequestPolicy,
+        CallbackState, CreateCallbackRequest, CreateCallbackResponse, IntakeDisposition,
+        RepeatRequestPolicy,
     },
     common::v1::Principal,
 };
 use tonic::Status;
 use uuid::Uuid;
 
+use self::validate::{Push, validate};
 use super::{
     CallbackApi,
     access::CREATE_SCOPE,
-    announce::{Happened, announce, next_version},
+    announce::{Announcement, Happened, SOURCE, describe},
 };
-use crate::{
-    domain::{intake::IntakeBody, phone},
-    store::{
-        CallbackRow, callbacks,
-        intake::{self, IntakeRow},
-        routes,
-        rows::LastAttemptColumns,
-    },
+use crate::store::{
+    CallbackRow, RouteRow, callbacks,
+    intake_push::{self, OneStatementPush, PushOutcome},
+    rows::LastAttemptColumns,
 };
-
-const MAX_MEMO: usize = 1_000;
-/// How far ahead a preferred window may reach (callback_service.proto).
-const MAX_WINDOW_DAYS_AHEAD: i64 = 366;
-
-/// The earliest `request_time` or window end a push may carry: no IVR call predates 2000.
-fn earliest_time() -> DateTime<Utc> {
-    DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01 is a valid instant")
-}
-
-/// A push with its fields checked and normalised.
-struct Push {
-    ivr_call_id: String,
-    phone: phone::Phone,
-    caller: String,
-    route_code: String,
-    request_time: Option<DateTime<Utc>>,
-    window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    memo: String,
-}
-
-impl Push {
-    fn body(&self) -> IntakeBody<'_> {
-        IntakeBody {
-            phone_e164: &self.phone.e164,
-            caller_e164: &self.caller,
-            route_code: &self.route_code,
-            preferred_window: self
-                .window
-                .map(|(start, end)| (start.timestamp_micros(), end.timestamp_micros())),
-            memo: &self.memo,
-        }
-    }
-}
-
-fn validate(
-    request: CreateCallbackRequest,
-    api: &CallbackApi,
-    now: DateTime<Utc>,
-) -> Result<Push, Status> {
-    let mut violations = FieldViolations::new();
-    let ivr_call_id = request.ivr_call_id.trim().to_owned();
-    violations.check(
-        ivr_call_id.is_empty()
-            || ivr_call_id.len() > 128
-            || !ivr_call_id.bytes().all(|b| b.is_ascii_graphic()),
-        "ivr_call_id",
-        || "must be 1 to 128 printable ASCII characters".into(),
-    );
-    let phone = phone::normalize(&request.phone_number, api.settings.region);
-    violations.check(phone.is_none(), "phone_number", || {
-        format!("{} is not a phone number", quote(&request.phone_number))
-    });
-    // A withheld or unreadable caller ID is dropped, never an error.
-    let caller = phone::normalize(&request.caller_number, api.settings.region)
-        .map(|p| p.e164)
-        .unwrap_or_default();
-    let route_code = request.ivr_route_code.trim().to_owned();
-    violations.check(route_code.is_empty(), "ivr_route_code", || {
-        "must name an IVR route".into()
-    });
-    let earliest = earliest_time();
-    let request_time = request.request_time.as_ref().and_then(|time| {
-        violations.timestamp_within(
-            "request_time",
-            time,
-            earliest..=now + Duration::minutes(5),
-            "from 2000-01-01 to no more than 5 minutes in the future",
-        )
-    });
-    let window = match &request.preferred_window {
-        None => None,
-        Some(window) => {
-            let sane = earliest..=now + Duration::days(MAX_WINDOW_DAYS_AHEAD);
-            let text = "from 2000-01-01 to no more than 366 days ahead";
-            let mut end = |field: &str, time: &Option<prost_types::Timestamp>| match time {
-                Some(time) => violations.timestamp_within(field, time, sane.clone(), text),
-                None => {
-                    violations.add(field, "is required with a window");
-                    None
-                }
-            };
-            let start = end("preferred_window.start_time", &window.start_time);
-            let end = end("preferred_window.end_time", &window.end_time);
-            match (start, end) {
-                (Some(start), Some(end)) if end > start => Some((start, end)),
-                (Some(_), Some(_)) => {
-                    violations.add("preferred_window.end_time", "must be after start_time");
-                    None
-                }
-                _ => None,
-            }
-        }
-    };
-    violations.check(request.memo.chars().count() > MAX_MEMO, "memo", || {
-        format!("at most {MAX_MEMO} characters")
-    });
-    violations.into_result()?;
-    Ok(Push {
-        ivr_call_id,
-        phone: phone.expect("checked above"),
-        caller,
-        route_code,
-        request_time,
-        window,
-        memo: request.memo,
-    })
-}
 
 pub async fn create(
     api: &CallbackApi,
@@ -144,116 +42,139 @@ pub async fn create(
     request: CreateCallbackRequest,
 ) -> Result<CreateCallbackResponse, Status> {
     require_admin_or_scope(principal, CREATE_SCOPE)?;
-    let now = Utc::now();
+    // PostgreSQL keeps microseconds: the answer then shows the times a retry reads back.
+    let now = Utc::now().trunc_subsecs(6);
     let push = validate(request, api, now)?;
-    let route = routes::by_code(&api.pool, &push.route_code)
-        .await?
-        .ok_or_else(|| {
-            Status::not_found(format!(
-                "no IVR route has the code {}",
-                quote(&push.route_code)
-            ))
-        })?;
-    if route.disabled {
+    let body_hash = push.body().digest();
+    let actor = principal.actor();
+    let code = &push.route_code;
+    let mut route = enabled(api.routes.get(&api.pool, code).await?, code)?;
+    let mut reloaded = false;
+    loop {
+        let callback = new_callback(&push, &route, now);
+        let Announcement { entry, event } = describe(None, &callback, Happened::Registered, &actor);
+        let event = outbox_row(SOURCE, event);
+        let statement = OneStatementPush {
+            body_hash: &body_hash,
+            given_request_time: push.request_time,
+            route_version: route.version,
+            attach: route.policy() == RepeatRequestPolicy::Attach,
+            callback: &callback,
+            entry: &entry,
+            event: &event,
+            disposition: IntakeDisposition::Created as i16,
+        };
+        match intake_push::push(&api.pool, &statement).await? {
+            PushOutcome::Created => {
+                return Ok(CreateCallbackResponse {
+                    callback: Some(callback.to_proto()),
+                    disposition: IntakeDisposition::Created as i32,
+                    replayed: false,
+                });
+            }
+            PushOutcome::Replayed {
+                callback_id,
+                disposition,
+            } => {
+                let mut conn = db::acquire(&api.pool).await?;
+                return replayed(&mut conn, callback_id, disposition).await;
+            }
+            PushOutcome::Conflict => return Err(conflict(&push.ivr_call_id)),
+            PushOutcome::AttachNeeded => {
+                return locked::push(api, &push, &route, body_hash, &actor, now).await;
+            }
+            // The route changed (or went) since it was remembered: read it once more.
+            PushOutcome::StaleRoute if !reloaded => {
+                route = enabled(api.routes.reload(&api.pool, code).await?, code)?;
+                reloaded = true;
+            }
+            PushOutcome::StaleRoute => {
+                return Err(Status::aborted(format!(
+                    "the IVR route {} changed during the push; push again",
+                    quote(code)
+                )));
+            }
+        }
+    }
+}
+
+/// The route of a push: NOT_FOUND when no route has the code, FAILED_PRECONDITION when it is
+/// disabled.
+fn enabled<R: AsRef<RouteRow>>(route: Option<R>, code: &str) -> Result<R, Status> {
+    let route = route
+        .ok_or_else(|| Status::not_found(format!("no IVR route has the code {}", quote(code))))?;
+    if route.as_ref().disabled {
         return Err(Status::failed_precondition(format!(
             "the IVR route {:?} is disabled",
-            route.code
+            route.as_ref().code
         )));
     }
-    let body_hash = push.body().digest();
+    Ok(route)
+}
 
-    let mut tx = db::begin(&api.pool).await?;
-    callbacks::lock_intake(&mut tx, &push.ivr_call_id, route.id, &push.phone.e164).await?;
-    if let Some(earlier) = intake::get(&mut tx, &push.ivr_call_id).await? {
-        let same_time = push.request_time.is_none_or(|t| t == earlier.request_time);
-        if earlier.body_hash != body_hash || !same_time {
-            return Err(Status::already_exists(format!(
-                "ivr_call_id {} was pushed before with a different body",
-                quote(&push.ivr_call_id)
-            )));
-        }
-        let callback = callbacks::get(&mut tx, earlier.callback_id)
-            .await?
-            .ok_or_else(|| Status::internal("the pushed callback is missing"))?;
-        return Ok(CreateCallbackResponse {
-            callback: Some(callback.to_proto()),
-            disposition: i32::from(earlier.disposition),
-            replayed: true,
-        });
-    }
+fn conflict(ivr_call_id: &str) -> Status {
+    Status::already_exists(format!(
+        "ivr_call_id {} was pushed before with a different body",
+        quote(ivr_call_id)
+    ))
+}
 
-    let request_time = push.request_time.unwrap_or(now);
-    let actor = principal.actor();
-    let open = if route.policy() == RepeatRequestPolicy::Attach {
-        callbacks::lock_open_for_phone(&mut tx, route.id, &push.phone.e164).await?
-    } else {
-        None
-    };
-    let (callback, disposition) = match open {
-        Some(mut callback) => {
-            let before = callback.clone();
-            callback.request_count += 1;
-            callback.last_request_time = callback.last_request_time.max(request_time);
-            next_version(&mut callback, now);
-            callbacks::save(&mut tx, &callback).await?;
-            let happened = Happened::RequestRepeated {
-                ivr_call_id: &push.ivr_call_id,
-                request_time,
-            };
-            announce(&mut tx, Some(&before), &callback, happened, &actor).await?;
-            (callback, IntakeDisposition::Attached)
-        }
-        None => {
-            let callback = CallbackRow {
-                id: Uuid::now_v7(),
-                phone_number: push.phone.e164.clone(),
-                phone_national: push.phone.national_digits.clone(),
-                caller_number: push.caller.clone(),
-                ivr_route_id: route.id,
-                route_name: route.display_name.clone(),
-                ivr_call_id: push.ivr_call_id.clone(),
-                request_time,
-                last_request_time: request_time,
-                request_count: 1,
-                preferred_start: push.window.map(|(start, _)| start),
-                preferred_end: push.window.map(|(_, end)| end),
-                memo: push.memo.clone(),
-                state: switchboard_proto::callback::v1::CallbackState::Registered as i16,
-                assignee_login: None,
-                assignee_group_id: None,
-                assignee_name: None,
-                distributor_login: None,
-                distributor_group_id: None,
-                distributor_name: None,
-                assign_time: None,
-                attempt_count: 0,
-                last_attempt_id: None,
-                complete_time: None,
-                completed_by_subject: None,
-                completed_by_kind: None,
-                completed_by_name: None,
-                completion_note: String::new(),
-                create_time: now,
-                update_time: now,
-                version: 1,
-                last_attempt: LastAttemptColumns::default(),
-            };
-            callbacks::insert(&mut tx, &callback).await?;
-            announce(&mut tx, None, &callback, Happened::Registered, &actor).await?;
-            (callback, IntakeDisposition::Created)
-        }
-    };
-    let record = IntakeRow {
-        body_hash,
-        request_time,
-        callback_id: callback.id,
-        disposition: disposition as i16,
-    };
-    intake::insert(&mut tx, &push.ivr_call_id, &record).await?;
-    db::commit(tx).await?;
+/// The answer to a retry: the callback the first push made or attached to, as it is now.
+async fn replayed(
+    conn: &mut PgConnection,
+    callback_id: Uuid,
+    disposition: i16,
+) -> Result<CreateCallbackResponse, Status> {
+    let callback = callbacks::get(conn, callback_id)
+        .await?
+        .ok_or_else(|| Status::internal("the pushed callback is missing"))?;
     Ok(CreateCallbackResponse {
         callback: Some(callback.to_proto()),
-        disposition: disposition as i32,
-        replayed: false,
+        disposition: i32::from(disposition),
+        replayed: true,
     })
+}
+
+/// The push's request time: its own, or when the service received it.
+fn request_time(push: &Push, now: DateTime<Utc>) -> DateTime<Utc> {
+    push.request_time.unwrap_or(now)
+}
+
+/// The callback a push registers on `route`, made at `now`.
+fn new_callback(push: &Push, route: &RouteRow, now: DateTime<Utc>) -> CallbackRow {
+    let request_time = request_time(push, now);
+    CallbackRow {
+        id: Uuid::now_v7(),
+        phone_number: push.phone.e164.clone(),
+        phone_national: push.phone.national_digits.clone(),
+        caller_number: push.caller.clone(),
+        ivr_route_id: route.id,
+        route_name: route.display_name.clone(),
+        ivr_call_id: push.ivr_call_id.clone(),
+        request_time,
+        last_request_time: request_time,
+        request_count: 1,
+        preferred_start: push.window.map(|(start, _)| start),
+        preferred_end: push.window.map(|(_, end)| end),
+        memo: push.memo.clone(),
+        state: CallbackState::Registered as i16,
+        assignee_login: None,
+        assignee_group_id: None,
+        assignee_name: None,
+        distributor_login: None,
+        distributor_group_id: None,
+        distributor_name: None,
+        assign_time: None,
+        attempt_count: 0,
+        last_attempt_id: None,
+        complete_time: None,
+        completed_by_subject: None,
+        completed_by_kind: None,
+        completed_by_name: None,
+        completion_note: String::new(),
+        create_time: now,
+        update_time: now,
+        version: 1,
+        last_attempt: LastAttemptColumns::default(),
+    }
 }
