@@ -8,4 +8,5 @@ mod common;
 mod dial;
 mod echoes;
 mod intake;
+mod intake_cost;
 mod workflow;

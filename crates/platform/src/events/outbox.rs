@@ -98,14 +98,21 @@ pub async fn publish(tx: &mut PgConnection, source: &str, event: NewEvent) -> Re
         .map_err(|e| crate::error::sql_status("enqueue event", &e))
 }
 
-/// Writes `event` to the outbox inside the caller's transaction, stamped with a UUIDv7 id, the
-/// current time and the current span's trace context. `source` names the writing service.
-/// Returns the event id.
-pub async fn enqueue(
-    tx: &mut PgConnection,
-    source: &str,
-    event: NewEvent,
-) -> Result<Uuid, sqlx::Error> {
+/// The columns of an event's outbox row, built but not written: for a writer that inserts the
+/// row itself, inside a statement of its own (one round trip for a change and its event).
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub event_id: Uuid,
+    pub routing_key: String,
+    /// The encoded [`EventEnvelope`].
+    pub envelope: Vec<u8>,
+    pub traceparent: String,
+    pub tracestate: String,
+}
+
+/// The outbox row of `event`, stamped with a UUIDv7 id, the current time and the current span's
+/// trace context. `source` names the writing service.
+pub fn outbox_row(source: &str, event: NewEvent) -> OutboxRow {
     let event_id = Uuid::now_v7();
     let (traceparent, tracestate) = current_trace_context();
     let envelope = EventEnvelope {
@@ -123,16 +130,33 @@ pub async fn enqueue(
         payload: Some(event.payload),
         source: source.to_owned(),
     };
+    OutboxRow {
+        event_id,
+        routing_key: event.event_type,
+        envelope: envelope.encode_to_vec(),
+        traceparent,
+        tracestate,
+    }
+}
+
+/// Writes `event` to the outbox inside the caller's transaction, as [`outbox_row`] builds it.
+/// Returns the event id.
+pub async fn enqueue(
+    tx: &mut PgConnection,
+    source: &str,
+    event: NewEvent,
+) -> Result<Uuid, sqlx::Error> {
+    let row = outbox_row(source, event);
     sqlx::query(
         "INSERT INTO outbox (event_id, routing_key, envelope, traceparent, tracestate)
          VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(event_id)
-    .bind(&event.event_type)
-    .bind(envelope.encode_to_vec())
-    .bind(traceparent)
-    .bind(tracestate)
+    .bind(row.event_id)
+    .bind(&row.routing_key)
+    .bind(row.envelope)
+    .bind(row.traceparent)
+    .bind(row.tracestate)
     .execute(tx)
     .await?;
-    Ok(event_id)
+    Ok(row.event_id)
 }

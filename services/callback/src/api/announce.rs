@@ -1,5 +1,7 @@
 //! Every change of a callback is written twice in its transaction: as a history entry and as
-//! an event in the outbox (docs/product.md §2.2). One function does both so they cannot disagree.
+//! an event in the outbox (docs/product.md §2.2). One function builds both so they cannot
+//! disagree; [`announce`] writes them, and the intake's one-statement push writes the same
+//! bytes itself.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -56,6 +58,12 @@ pub fn next_version(row: &mut CallbackRow, now: DateTime<Utc>) {
     row.update_time = now;
 }
 
+/// A change of a callback as it is recorded: its history entry and its event (with the actor).
+pub struct Announcement {
+    pub entry: CallbackHistoryEntry,
+    pub event: NewEvent,
+}
+
 /// Records `happened` (which turned `before` into `after`) in the history and the outbox.
 pub async fn announce(
     conn: &mut PgConnection,
@@ -64,6 +72,18 @@ pub async fn announce(
     happened: Happened<'_>,
     actor: &Actor,
 ) -> Result<(), Status> {
+    let Announcement { entry, event } = describe(before, after, happened, actor);
+    history::append(conn, after.id, &entry).await?;
+    publish(conn, SOURCE, event).await
+}
+
+/// The history entry and event of `happened`, which turned `before` into `after`.
+pub fn describe(
+    before: Option<&CallbackRow>,
+    after: &CallbackRow,
+    happened: Happened<'_>,
+    actor: &Actor,
+) -> Announcement {
     let state_before = before.map_or(CallbackState::Unspecified, CallbackRow::state);
     let mut entry = CallbackHistoryEntry {
         version: after.version,
@@ -173,8 +193,10 @@ pub async fn announce(
             )
         }
     };
-    history::append(conn, after.id, &entry).await?;
-    publish(conn, SOURCE, event.with_actor(actor.clone())).await
+    Announcement {
+        entry,
+        event: event.with_actor(actor.clone()),
+    }
 }
 
 fn new_event(row: &CallbackRow, payload: &impl Event) -> NewEvent {

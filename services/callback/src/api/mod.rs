@@ -9,6 +9,7 @@ mod export;
 mod filter;
 mod intake;
 mod read;
+mod route_cache;
 mod routes;
 mod watch;
 mod work;
@@ -27,6 +28,7 @@ use tonic::{Request, Response, Status};
 
 pub use routes::RouteApi;
 
+use self::route_cache::RouteCache;
 use crate::{directory::Directory, domain::phone};
 
 /// What the handlers need from the configuration, parsed once.
@@ -52,6 +54,8 @@ pub struct CallbackApi {
     pool: PgPool,
     settings: Arc<Settings>,
     directory: Directory,
+    /// The routes pushes go through, by code (checked by every push, never invalidated).
+    routes: RouteCache,
     watchers_stop: Option<Shutdown>,
 }
 
@@ -61,6 +65,7 @@ impl CallbackApi {
             pool,
             settings: Arc::new(settings),
             directory,
+            routes: RouteCache::default(),
             watchers_stop: None,
         }
     }

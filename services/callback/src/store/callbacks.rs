@@ -1,7 +1,7 @@
 //! Reading and writing callbacks. Changes are made on a [`CallbackRow`] in memory (by the
 //! handlers, with the pure state machine) and written back whole with [`save`].
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, postgres::PgArguments, query::Query};
 use switchboard_platform::error::Result;
 use switchboard_proto::callback::v1::CallbackState;
 use uuid::Uuid;
@@ -68,31 +68,39 @@ pub async fn lock_open_for_phone(
 }
 
 pub async fn insert(conn: &mut PgConnection, row: &CallbackRow) -> Result<()> {
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO callbacks (id, phone_number, phone_national, caller_number, ivr_route_id,
            ivr_call_id, request_time, last_request_time, request_count, preferred_start,
            preferred_end, memo, state, create_time, update_time, version)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(row.id)
-    .bind(&row.phone_number)
-    .bind(&row.phone_national)
-    .bind(&row.caller_number)
-    .bind(row.ivr_route_id)
-    .bind(&row.ivr_call_id)
-    .bind(row.request_time)
-    .bind(row.last_request_time)
-    .bind(row.request_count)
-    .bind(row.preferred_start)
-    .bind(row.preferred_end)
-    .bind(&row.memo)
-    .bind(row.state)
-    .bind(row.create_time)
-    .bind(row.update_time)
-    .bind(row.version)
-    .execute(conn)
-    .await?;
+    );
+    bind_new(query, row).execute(conn).await?;
     Ok(())
+}
+
+/// Binds the 16 columns a new callback is inserted with, in the order of [`insert`]'s list
+/// (also the order of `intake_push`'s parameters for the callback).
+pub fn bind_new<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    row: &CallbackRow,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(row.id)
+        .bind(&row.phone_number)
+        .bind(&row.phone_national)
+        .bind(&row.caller_number)
+        .bind(row.ivr_route_id)
+        .bind(&row.ivr_call_id)
+        .bind(row.request_time)
+        .bind(row.last_request_time)
+        .bind(row.request_count)
+        .bind(row.preferred_start)
+        .bind(row.preferred_end)
+        .bind(&row.memo)
+        .bind(row.state)
+        .bind(row.create_time)
+        .bind(row.update_time)
+        .bind(row.version)
 }
 
 /// Writes back every column a change can touch.
@@ -178,22 +186,19 @@ pub async fn lock_agents(conn: &mut PgConnection, logins: &[String]) -> Result<(
 
 /// Serialises pushes with the same IVR call id, then pushes of the same number on the same
 /// route (always in that order, so two pushes cannot deadlock), until the transaction ends.
+/// The function `intake_lock` (migration 0004) is also what the one-statement push takes.
 pub async fn lock_intake(
     conn: &mut PgConnection,
     ivr_call_id: &str,
     route: Uuid,
     phone: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('callback-intake:' || $1, 0)),
-                pg_advisory_xact_lock(
-                  hashtextextended('callback-number:' || $2::text || ':' || $3, 0))",
-    )
-    .bind(ivr_call_id)
-    .bind(route)
-    .bind(phone)
-    .execute(conn)
-    .await?;
+    sqlx::query("SELECT intake_lock($1, $2, $3)")
+        .bind(ivr_call_id)
+        .bind(route)
+        .bind(phone)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -201,13 +206,18 @@ pub async fn lock_intake(
 mod tests {
     use super::*;
 
-    /// `lock_open_for_phone` writes the state into its text to match this partial index.
+    /// `lock_open_for_phone` writes the state into its text to match this partial index, and
+    /// the one-statement push (`intake_push`, migration 0004) looks with the same predicate.
     #[test]
     fn the_open_by_phone_index_excludes_completed_callbacks() {
-        let migration = include_str!("../../migrations/0001_callbacks.sql");
         let completed = CallbackState::Completed as i16;
-        assert!(migration.contains(&format!(
+        let index = include_str!("../../migrations/0001_callbacks.sql");
+        assert!(index.contains(&format!(
             "callbacks_open_by_phone ON callbacks (ivr_route_id, phone_number) WHERE state <> {completed};"
+        )));
+        let function = include_str!("../../migrations/0004_intake_function.sql");
+        assert!(function.contains(&format!(
+            "AND phone_number = p_phone_number AND state <> {completed}\n"
         )));
     }
 }

@@ -5,6 +5,7 @@ pub mod callbacks;
 pub mod connect_requests;
 pub mod history;
 pub mod intake;
+pub mod intake_push;
 pub mod routes;
 pub mod rows;
 pub mod search;
