@@ -48,6 +48,14 @@ impl Pushes {
                         call_id: ivr.call_id(worker, sequence),
                         answer: match answer {
                             Ok(response) => ivr::callback_id(&response).ok_or(tonic::Code::Unknown),
+                            // tonic's client answers its own expired deadline with
+                            // CANCELLED ("Timeout expired"): counted as the deadline it is.
+                            Err(status)
+                                if status.code() == tonic::Code::Cancelled
+                                    && sent.elapsed() >= timeout =>
+                            {
+                                Err(tonic::Code::DeadlineExceeded)
+                            }
                             Err(status) => Err(status.code()),
                         },
                     };
