@@ -108,6 +108,43 @@ enum BenchCommand {
         #[arg(long, default_value = "admin")]
         admin: String,
     },
+    /// IVR pushes through the gateway of a running mesh, closed loop, with the reporting
+    /// model sampled every second during the load and after it until it has caught up. Creates
+    /// the API key and IVR route it needs (as `--admin`). The last line is the summary.
+    #[command(after_help = bench::pipeline::DEFINITIONS)]
+    Pipeline {
+        /// Calls in flight at once (closed loop).
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Seconds after the load the model may take to catch up before it is reported as not
+        /// caught up.
+        #[arg(long, default_value_t = 120)]
+        catch_up_timeout: u64,
+        /// The gateway of the running mesh.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        gateway: String,
+        /// The admin the benchmark signs in as (with a token of the gateway's own).
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
+    /// Faults under sustained IVR pushes, against a private PostgreSQL cluster, RabbitMQ node
+    /// and mesh (`serve gateway`, `serve callback reporting`) that it starts and removes: a
+    /// RabbitMQ restart, a PostgreSQL crash (`pg_ctl stop -m immediate`) and a SIGKILL of the
+    /// callback and reporting process. Per phase: pushes sent, answered OK, stored, in the
+    /// reporting model, lost, duplicated, the answers during the outage by gRPC code, the
+    /// longest answer and whether the services recovered. Development mode only; the shared
+    /// servers are never touched.
+    Faults {
+        /// Pushes in flight at once (closed loop).
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Deadline of each push, in milliseconds.
+        #[arg(long, default_value_t = 2_000)]
+        timeout_ms: u64,
+    },
     /// The callback export (.xlsx) of `--rows` callbacks, in this process against the
     /// configured PostgreSQL, with its time, PostgreSQL's time to stream the same rows, and the
     /// process's peak memory.

@@ -4,8 +4,12 @@
 
 pub mod callbacks;
 pub mod export;
+pub mod faults;
 pub mod gateway;
+mod ivr;
 mod load;
+mod model;
+pub mod pipeline;
 pub mod reporting;
 
 use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
@@ -48,6 +52,27 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             gateway,
             admin,
         } => callbacks::run(config, &gateway, &admin, concurrency, seconds(duration)).await,
+        BenchCommand::Pipeline {
+            concurrency,
+            duration,
+            catch_up_timeout,
+            gateway,
+            admin,
+        } => {
+            pipeline::run(
+                config,
+                &gateway,
+                &admin,
+                concurrency,
+                seconds(duration),
+                seconds(catch_up_timeout),
+            )
+            .await
+        }
+        BenchCommand::Faults {
+            concurrency,
+            timeout_ms,
+        } => faults::run(concurrency, std::time::Duration::from_millis(timeout_ms)).await,
         BenchCommand::Export { rows } => export::run(config, rows).await,
         BenchCommand::Reporting {
             callbacks,
