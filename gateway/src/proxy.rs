@@ -3,10 +3,12 @@
 //! hold end to end; an unreachable service is `UNAVAILABLE` naming it, and a request message
 //! over the size limit is `RESOURCE_EXHAUSTED`.
 //!
-//! A failure after the call reached the service (an answer whose headers or trailers cannot be
-//! read, a connection lost mid-call) is `INTERNAL` "the service's answer could not be relayed",
-//! never `UNAVAILABLE`: clients retry `UNAVAILABLE`, and a request whose answer cannot be relayed
-//! would be retried for ever (docs/architecture.md §3).
+//! An answer that reached the gateway but cannot be read (headers or trailers over the limit,
+//! a protocol error) is `INTERNAL` "the service's answer could not be relayed", never
+//! `UNAVAILABLE`: clients retry `UNAVAILABLE`, and such a request would be retried for ever
+//! (docs/architecture.md §3). A connection that broke mid-call (the service died or was killed)
+//! is `UNAVAILABLE`, as gRPC's own clients report it: the call may have taken effect, and trying
+//! again is how a client finds out (the writes that matter are idempotent by a key).
 
 use std::{
     convert::Infallible,
@@ -86,11 +88,9 @@ impl Service<http::Request<Body>> for RoutingProxy {
                         failed: false,
                     })
                 })),
-                Err(error) if never_reached(&error) => {
+                Err(error) if never_reached(&error) || connection_lost(&error) => {
                     tracing::warn!(%service, %path, %error, "upstream call failed");
-                    let status =
-                        Status::unavailable(format!("the {service} service is unavailable"));
-                    Ok(status.into_http())
+                    Ok(unavailable(&service).into_http())
                 }
                 Err(error) => {
                     tracing::warn!(%service, %path, %error, "upstream answer cannot be relayed");
@@ -129,14 +129,42 @@ fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Whether the connection to the service broke under the call: an I/O error anywhere in the
+/// chain, or hyper or h2 saying the connection closed.
+fn connection_lost(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<std::io::Error>() {
+            return true;
+        }
+        if let Some(h2) = error.downcast_ref::<h2::Error>()
+            && h2.is_io()
+        {
+            return true;
+        }
+        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
+            && hyper.is_closed()
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+fn unavailable(service: &str) -> Status {
+    Status::unavailable(format!("the {service} service is unavailable"))
+}
+
 fn not_relayed(service: &str) -> Status {
     Status::internal(format!(
         "the {service} service's answer could not be relayed"
     ))
 }
 
-/// A service's response body whose failure mid-stream (trailers too large to read, a lost
-/// connection) ends the call with `INTERNAL` trailers instead of a reset stream.
+/// A service's response body whose failure mid-stream ends the call with trailers instead of a
+/// reset stream: `UNAVAILABLE` for a lost connection, `INTERNAL` for an answer that cannot be
+/// read (trailers too large).
 struct RelayedBody {
     inner: Body,
     service: String,
@@ -158,7 +186,12 @@ impl http_body::Body for RelayedBody {
             Poll::Ready(Some(Err(error))) => {
                 tracing::warn!(service = %self.service, %error, "upstream answer cannot be relayed");
                 self.failed = true;
-                let (mut trailers, _) = not_relayed(&self.service).into_http::<Body>().into_parts();
+                let status = if connection_lost(&error) {
+                    unavailable(&self.service)
+                } else {
+                    not_relayed(&self.service)
+                };
+                let (mut trailers, _) = status.into_http::<Body>().into_parts();
                 trailers.headers.remove(http::header::CONTENT_TYPE);
                 let trailers = trailers.headers;
                 Poll::Ready(Some(Ok(http_body::Frame::trailers(trailers))))

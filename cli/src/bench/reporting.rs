@@ -166,6 +166,7 @@ pub async fn run(
     // A reader: the model was generated, so nothing is consumed.
     let settings = ReportingSettings {
         consume_events: false,
+        ..Default::default()
     };
     let service = Application::bind(in_process(config, schema, Vec::new(), settings)).await?;
     let addr = service.local_addr();
