@@ -30,10 +30,6 @@ pub async fn connect(config: &DatabaseConfig, schema: &str) -> anyhow::Result<Pg
     let pool = PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout())
-        // No ping before each use: it doubled the round trips of the one-statement IVR push. A
-        // connection broken by a server restart fails its next statement, which is answered
-        // UNAVAILABLE (a consumer waits it out) and drops it from the pool.
-        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| {
