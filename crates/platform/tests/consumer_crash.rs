@@ -6,12 +6,9 @@ use std::{
     time::Duration,
 };
 
-use switchboard_platform::{
-    Shutdown,
-    events::{ConsumerConfig, EventConsumer},
-};
+use switchboard_platform::{Shutdown, events::ConsumerConfig};
 
-use crate::consumer_harness::{RecordEffects, Setup, Shared, events, within_30s};
+use crate::consumer_harness::{RecordEffects, Setup, events, within_30s};
 
 const EVENTS: usize = 200;
 
@@ -21,13 +18,7 @@ async fn events_committed_but_not_acked_are_redelivered_and_skipped_as_duplicate
     let mut config = ConsumerConfig::new(&setup.queue, &["probe.#"]);
     config.linger = Duration::from_millis(50);
     let handler = Arc::new(RecordEffects::default());
-    let consumer = EventConsumer::new(
-        setup.pool.clone(),
-        setup.amqp.clone(),
-        config,
-        Shared(Arc::clone(&handler)),
-    );
-    consumer.declare().await.unwrap();
+    let consumer = setup.consumer(config, &handler).await;
     let stats = consumer.stats();
     let crash = consumer.crash_after_next_commit();
     setup.publish(&events("crash", EVENTS)).await;

@@ -19,7 +19,7 @@ use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::{
     config::AmqpConfig,
-    events::{EventHandler, HandlerError, amqp},
+    events::{ConsumerConfig, EventConsumer, EventHandler, HandlerError, amqp},
     testing,
 };
 use switchboard_proto::events::v1::EventEnvelope;
@@ -214,6 +214,24 @@ impl RecordEffects {
 }
 
 /// Shared by the test and the consumer.
+impl Setup {
+    /// A consumer of the test's queue applying through `handler`, its queue declared.
+    pub async fn consumer(
+        &self,
+        config: ConsumerConfig,
+        handler: &Arc<RecordEffects>,
+    ) -> EventConsumer<Shared> {
+        let consumer = EventConsumer::new(
+            self.pool.clone(),
+            self.amqp.clone(),
+            config,
+            Shared(Arc::clone(handler)),
+        );
+        consumer.declare().await.unwrap();
+        consumer
+    }
+}
+
 pub struct Shared(pub Arc<RecordEffects>);
 
 impl EventHandler for Shared {

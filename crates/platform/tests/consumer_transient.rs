@@ -7,12 +7,9 @@ use std::{
     time::Duration,
 };
 
-use switchboard_platform::{
-    Shutdown,
-    events::{ConsumerConfig, EventConsumer},
-};
+use switchboard_platform::{Shutdown, events::ConsumerConfig};
 
-use crate::consumer_harness::{RecordEffects, Setup, Shared, events, within_30s};
+use crate::consumer_harness::{RecordEffects, Setup, events, within_30s};
 
 const EVENTS: usize = 100;
 const FAILING_CALLS: u32 = 4;
@@ -28,13 +25,7 @@ async fn a_transient_database_failure_is_retried_without_spending_attempts() {
         transient_calls: FAILING_CALLS.into(),
         ..Default::default()
     });
-    let consumer = EventConsumer::new(
-        setup.pool.clone(),
-        setup.amqp.clone(),
-        config,
-        Shared(Arc::clone(&handler)),
-    );
-    consumer.declare().await.unwrap();
+    let consumer = setup.consumer(config, &handler).await;
     let stats = consumer.stats();
     setup.publish(&events("transient", EVENTS)).await;
 

@@ -14,7 +14,7 @@ use switchboard_platform::{
 };
 use switchboard_proto::events::v1::EventEnvelope;
 
-use crate::consumer_harness::{RecordEffects, Setup, Shared, events, within_30s};
+use crate::consumer_harness::{RecordEffects, Setup, events, within_30s};
 
 const EVENTS: usize = 1_000;
 
@@ -27,13 +27,7 @@ async fn four_workers_apply_each_event_once_and_report_by_queue() {
     config.batch_size = 32;
     config.depth_refresh = Duration::from_millis(100);
     let handler = Arc::new(RecordEffects::default());
-    let consumer = EventConsumer::new(
-        setup.pool.clone(),
-        setup.amqp.clone(),
-        config,
-        Shared(Arc::clone(&handler)),
-    );
-    consumer.declare().await.unwrap();
+    let consumer = setup.consumer(config, &handler).await;
     let stats = consumer.stats();
     let (stop, shutdown) = Shutdown::new();
     let consuming = tokio::spawn(consumer.run(shutdown));

@@ -7,12 +7,9 @@ use std::{
     time::Duration,
 };
 
-use switchboard_platform::{
-    Shutdown,
-    events::{ConsumerConfig, EventConsumer},
-};
+use switchboard_platform::{Shutdown, events::ConsumerConfig};
 
-use crate::consumer_harness::{RecordEffects, Setup, Shared, events, within_30s};
+use crate::consumer_harness::{RecordEffects, Setup, events, within_30s};
 
 const MAX_ATTEMPTS: u32 = 3;
 
@@ -32,13 +29,7 @@ async fn a_poison_event_in_a_batch_is_dead_lettered_after_its_attempts_and_the_r
         poison: Some("poison".into()),
         ..Default::default()
     });
-    let consumer = EventConsumer::new(
-        setup.pool.clone(),
-        setup.amqp.clone(),
-        config,
-        Shared(Arc::clone(&handler)),
-    );
-    consumer.declare().await.unwrap();
+    let consumer = setup.consumer(config, &handler).await;
     let stats = consumer.stats();
     setup.publish(&published).await;
 
