@@ -98,6 +98,12 @@ async fn templates_are_saved_in_korean_with_known_placeholders_only() {
         &["template.body", "template.group_ids[0]"],
     );
     assert!(status.message().contains("requester.phone"), "{status:?}");
+    let nobody = uuid::Uuid::new_v4().to_string();
+    let status = invalid(
+        create(&mesh, "", template("없는 그룹", &[&nobody])).await,
+        &["template.group_ids[0]"],
+    );
+    assert!(status.message().contains("no such group"), "{status:?}");
     let mut bad_subject = template("잘못된 제목", &[]);
     bad_subject.subject = "{{ticket.secret}} 안내".into();
     let status = invalid(create(&mesh, "", bad_subject).await, &["template.subject"]);
@@ -206,7 +212,7 @@ async fn agents_see_the_active_templates_of_their_groups_and_of_all() {
     .await
     .unwrap();
 
-    let agent = mesh.token(&mesh.agent("park", &[sales.clone()]).await);
+    let agent = mesh.token(&mesh.agent("park", std::slice::from_ref(&sales)).await);
     let seen = list(&mesh, &agent, ListTemplatesRequest::default()).await;
     assert_eq!(names(&seen), ["공통 인사", "영업 안내"]);
     assert_eq!(seen.total_size, 2);
@@ -344,7 +350,7 @@ async fn a_korean_template_renders_for_a_ticket_the_agent_sees() {
     let theirs = create(&mesh, "", template("영업 인사", &[&other]))
         .await
         .unwrap();
-    let login = mesh.agent("park", &[support.clone()]).await;
+    let login = mesh.agent("park", std::slice::from_ref(&support)).await;
     let agent = mesh.token(&login);
     let ticket = mesh
         .create(&mesh.admin(), &support, "배송 문의")

@@ -80,6 +80,25 @@ impl TemplateApi {
         Self { pool, tickets }
     }
 
+    /// INVALID_ARGUMENT naming each of `group_ids` (well-formed, checked before) that names
+    /// no group of the directory.
+    async fn check_groups(&self, group_ids: &[String]) -> Result<(), Status> {
+        let mut violations = FieldViolations::new();
+        for (i, id) in group_ids.iter().enumerate() {
+            if let Some(id) = parse_uuid(id)
+                && self
+                    .tickets
+                    .directory
+                    .group(&id.to_string())
+                    .await?
+                    .is_none()
+            {
+                violations.add(format!("template.group_ids[{i}]"), "no such group");
+            }
+        }
+        violations.into_result()
+    }
+
     pub async fn create(
         &self,
         principal: &Principal,
@@ -91,6 +110,7 @@ impl TemplateApi {
         let mut violations = FieldViolations::new();
         let checked = check::check(&given, &FIELDS, &mut violations);
         violations.into_result()?;
+        self.check_groups(&given.group_ids).await?;
         let mut tx = db::begin(&self.pool).await?;
         if let Some(id) = &request_id
             && let Some(replayed) = id.replay::<CreateTemplateResponse>(&mut tx).await?
@@ -186,6 +206,9 @@ impl TemplateApi {
         let fields = fields::mask(&mut violations, &paths, &FIELDS);
         let checked = check::check(&given, &fields, &mut violations);
         violations.into_result()?;
+        if fields.contains(&"group_ids") {
+            self.check_groups(&given.group_ids).await?;
+        }
         let id = id.ok_or_else(|| Status::internal("a checked id is missing"))?;
         let mut tx = db::begin(&self.pool).await?;
         let mut row = load(&mut tx, id, true).await?;
