@@ -19,6 +19,7 @@ use switchboard_platform::{
     telemetry,
 };
 use switchboard_reporting::Application as ReportingService;
+use switchboard_ticket::Application as TicketService;
 
 use crate::config::{self, Config};
 
@@ -26,7 +27,7 @@ use crate::config::{self, Config};
 pub static ROLES: &[&dyn Role] = &[
     &Built::<Gateway>::new(),
     &Built::<CallbackService>::new(),
-    &Planned::new("ticket", "ticket", &["switchboard.ticket.v1"], 50062),
+    &Built::<TicketService>::new(),
     &Planned::new(
         "trigger-engine",
         "trigger_engine",

@@ -1,0 +1,86 @@
+//! Threading (ticket_ingest.proto, in order): an e-mail answering a message of a ticket; an
+//! e-mail whose subject names a ticket number of the same requester; an external-channel
+//! message of a ticket's conversation. The help center always makes a new ticket.
+
+use sqlx::PgConnection;
+use switchboard_platform::error::Error;
+use switchboard_proto::ticket::v1::{Ticket, TicketChannel};
+use tonic::Status;
+use uuid::Uuid;
+
+use super::validate::Checked;
+use crate::{
+    catalog::lookup::{Catalog, take_active},
+    domain::threading::ticket_numbers,
+    tickets::{messages, row, store},
+};
+
+/// Serialises deliveries of one message: a lock on its key and one on its Message-ID, taken in
+/// a fixed order so two deliveries never wait on each other crosswise.
+pub async fn lock_message(
+    conn: &mut PgConnection,
+    dedup_key: &str,
+    mail_message_id: &str,
+) -> Result<(), Status> {
+    let mut keys = vec![format!("key:{dedup_key}")];
+    if !mail_message_id.is_empty() {
+        keys.push(format!("mid:{mail_message_id}"));
+    }
+    keys.sort();
+    for key in keys {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::from)?;
+    }
+    Ok(())
+}
+
+/// The ticket the message threads into, locked for the change; `None` for a new ticket.
+pub async fn find(conn: &mut PgConnection, checked: &Checked) -> Result<Option<Ticket>, Status> {
+    match checked.channel {
+        TicketChannel::Email => {
+            if let Some(id) = messages::ticket_of_mail(conn, &checked.parents).await? {
+                return Ok(store::load(conn, id, true).await?);
+            }
+            for number in ticket_numbers(&checked.raw_subject) {
+                if let Some(ticket) = store::by_number(conn, number, true).await? {
+                    let same = ticket
+                        .requester
+                        .as_ref()
+                        .is_some_and(|r| r.email.eq_ignore_ascii_case(&checked.requester.email));
+                    if same && !checked.requester.email.is_empty() {
+                        return Ok(Some(ticket));
+                    }
+                }
+            }
+            Ok(None)
+        }
+        TicketChannel::External => {
+            let statement = format!(
+                "SELECT {} FROM tickets WHERE external_channel = $1 AND external_thread_key = $2
+                 AND external_thread_key <> '' ORDER BY create_time DESC LIMIT 1 FOR UPDATE",
+                row::COLUMNS
+            );
+            let query =
+                sqlx::query_as::<_, row::TicketRow>(sqlx::AssertSqlSafe(statement.as_str()))
+                    .bind(&checked.external_channel)
+                    .bind(&checked.external_thread_key);
+            Ok(store::select(conn, query).await?.into_iter().next())
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The inquiry type a new ticket takes: the customer's choice when it is still active. A type
+/// deactivated while the customer filled the form is dropped rather than the inquiry refused.
+pub async fn active_inquiry_type(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+) -> Result<String, Status> {
+    match id {
+        Some(id) if take_active(conn, Catalog::InquiryTypes, id).await? => Ok(id.to_string()),
+        _ => Ok(String::new()),
+    }
+}

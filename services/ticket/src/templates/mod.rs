@@ -1,0 +1,3 @@
+//! Reply templates (템플릿) and their placeholders.
+
+pub mod lookup;

@@ -1,0 +1,225 @@
+//! Every change of a ticket is written twice in its transaction: as its history entry (이벤트
+//! 탭) and as its change event in the outbox (`ticket.*`, events/v1/ticket_events.proto). One
+//! function builds both from the ticket before and after, so they cannot disagree.
+
+use sqlx::PgConnection;
+use switchboard_platform::{
+    error::{Error, Result},
+    events::{NewEvent, publish},
+    time::timestamp,
+};
+use switchboard_proto::{
+    common::v1::Actor,
+    events::v1::{
+        TicketAssigned, TicketCreated, TicketDeleted, TicketForwarded, TicketMessageAdded,
+        TicketStatusChanged, TicketUpdated,
+    },
+    ticket::v1::{
+        ResolutionReason, Ticket, TicketChangeOrigin, TicketEvent, TicketEventKind, TicketMessage,
+        TicketStatus,
+    },
+};
+use uuid::Uuid;
+
+use super::history;
+use crate::domain::changes::diff;
+
+/// The `source` of the events the ticket service writes.
+pub const SOURCE: &str = "ticket";
+
+/// One change, as the history and the bus record it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub kind: TicketEventKind,
+    pub origin: TicketChangeOrigin,
+    pub actor: Actor,
+    /// The message the change added, if any.
+    pub message: Option<TicketMessage>,
+    pub note: String,
+    pub related_ticket_id: String,
+    pub resolution_reason: ResolutionReason,
+    /// The message is the ticket's first public reply.
+    pub first_reply: bool,
+    /// Part of a batch rpc.
+    pub batch: bool,
+}
+
+impl Change {
+    pub fn new(kind: TicketEventKind, origin: TicketChangeOrigin, actor: Actor) -> Self {
+        Self {
+            kind,
+            origin,
+            actor,
+            message: None,
+            note: String::new(),
+            related_ticket_id: String::new(),
+            resolution_reason: ResolutionReason::Unspecified,
+            first_reply: false,
+            batch: false,
+        }
+    }
+
+    pub fn with_message(mut self, message: TicketMessage) -> Self {
+        self.message = Some(message);
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    pub fn related_to(mut self, ticket_id: impl Into<String>) -> Self {
+        self.related_ticket_id = ticket_id.into();
+        self
+    }
+}
+
+/// The actor of changes the service makes on its own (the auto-close scheduler, delivery
+/// reports).
+pub fn system_actor() -> Actor {
+    Actor {
+        subject: String::new(),
+        kind: "system".into(),
+        display_name: String::new(),
+    }
+}
+
+/// The history entry of `change` (which turned `before` into `after`).
+fn entry(before: Option<&Ticket>, after: &Ticket, change: &Change) -> TicketEvent {
+    TicketEvent {
+        id: Uuid::now_v7().to_string(),
+        ticket_id: after.id.clone(),
+        kind: change.kind as i32,
+        actor: Some(change.actor.clone()),
+        origin: change.origin as i32,
+        create_time: after.update_time.or(Some(timestamp(chrono::Utc::now()))),
+        changes: before.map(|before| diff(before, after)).unwrap_or_default(),
+        message_id: change
+            .message
+            .as_ref()
+            .map(|m| m.id.clone())
+            .unwrap_or_default(),
+        trigger_id: String::new(),
+        trigger_name: String::new(),
+        resolution_reason: change.resolution_reason as i32,
+        note: change.note.clone(),
+        related_ticket_id: change.related_ticket_id.clone(),
+    }
+}
+
+/// Writes the history entry of `change` and its change event (at `after.version`).
+pub async fn record(
+    conn: &mut PgConnection,
+    before: Option<&Ticket>,
+    after: &Ticket,
+    change: Change,
+) -> Result<TicketEvent> {
+    let entry = entry(before, after, &change);
+    let ticket_id = Uuid::parse_str(&after.id).map_err(Error::internal)?;
+    history::append(conn, ticket_id, &entry).await?;
+    let event = change_event(before, after, &entry, change);
+    publish(conn, SOURCE, event).await.map_err(Error::from)?;
+    Ok(entry)
+}
+
+/// Writes a history entry that changes nothing of the ticket (its version stays): a delivery
+/// failure, or the follow-up made for a closed ticket.
+pub async fn note_only(conn: &mut PgConnection, ticket: &Ticket, change: Change) -> Result<()> {
+    let entry = entry(None, ticket, &change);
+    let ticket_id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
+    history::append(conn, ticket_id, &entry).await
+}
+
+/// Announces that a spam ticket is gone (its history goes with it).
+pub async fn deleted(conn: &mut PgConnection, ticket: &Ticket, actor: Actor) -> Result<()> {
+    let payload = TicketDeleted {
+        ticket: Some(ticket.clone()),
+    };
+    let event = NewEvent::new(&payload, &ticket.id, ticket.version + 1).with_actor(actor);
+    publish(conn, SOURCE, event).await.map_err(Error::from)
+}
+
+fn change_event(
+    before: Option<&Ticket>,
+    after: &Ticket,
+    entry: &TicketEvent,
+    change: Change,
+) -> NewEvent {
+    use TicketEventKind as Kind;
+    let ticket = Some(after.clone());
+    let changes = entry.changes.clone();
+    let origin = change.origin as i32;
+    let kind = change.kind as i32;
+    let (id, version, actor) = (after.id.as_str(), after.version, change.actor.clone());
+    let event = match change.kind {
+        Kind::Created => NewEvent::new(
+            &TicketCreated {
+                ticket,
+                first_message: change.message,
+                origin,
+            },
+            id,
+            version,
+        ),
+        Kind::Taken => NewEvent::new(
+            &TicketAssigned {
+                ticket,
+                changes,
+                origin,
+                kind,
+            },
+            id,
+            version,
+        ),
+        Kind::Forwarded => NewEvent::new(
+            &TicketForwarded {
+                ticket,
+                changes,
+                origin,
+                note: change.note,
+                batch: change.batch,
+            },
+            id,
+            version,
+        ),
+        Kind::ResolvedInternally | Kind::Restored | Kind::Closed => NewEvent::new(
+            &TicketStatusChanged {
+                ticket,
+                changes,
+                origin,
+                kind,
+                status_before: before.map_or(TicketStatus::Unspecified as i32, |b| b.status),
+                resolution_reason: change.resolution_reason as i32,
+            },
+            id,
+            version,
+        ),
+        Kind::MessageReceived | Kind::Replied | Kind::Commented | Kind::NotificationSent => {
+            NewEvent::new(
+                &TicketMessageAdded {
+                    ticket,
+                    changes,
+                    origin,
+                    kind,
+                    message: change.message,
+                    first_reply: change.first_reply,
+                    batch: change.batch,
+                },
+                id,
+                version,
+            )
+        }
+        _ => NewEvent::new(
+            &TicketUpdated {
+                ticket,
+                changes,
+                origin,
+                kind,
+            },
+            id,
+            version,
+        ),
+    };
+    event.with_actor(actor)
+}

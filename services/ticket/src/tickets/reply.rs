@@ -1,0 +1,426 @@
+//! Public replies (해결 / 보류) and internal comments (코멘트): the message is stored with the
+//! ticket's change and, for a reply, announced for sending (`ticket_message.reply_requested`)
+//! in the same transaction.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use switchboard_platform::{
+    error::{FieldViolations, invalid_field},
+    events::{NewEvent, publish},
+    principal::PrincipalExt,
+    request_id::{RequestId, commit_with},
+    time::timestamp,
+};
+use switchboard_proto::{
+    common::v1::Principal,
+    events::v1::{TicketReplyDelivery, TicketReplyRequested},
+    ticket::v1::{
+        AddCommentRequest, AddCommentResponse, DeliveryState, ReplyDisposition, ReplyTicketRequest,
+        ReplyTicketResponse, Ticket, TicketChangeOrigin, TicketChannel, TicketEventKind,
+        TicketMessage, TicketMessageKind,
+    },
+};
+use tonic::Status;
+use uuid::Uuid;
+
+use super::{Change, SOURCE, TicketApi, access, count_message, lock_visible, messages, save};
+use crate::{
+    attachments::{self, Prepared},
+    catalog::lookup::{Catalog, take_active},
+    domain::{
+        fields, template,
+        workflow::{Action, next_status},
+    },
+    mail_accounts::lookup::sender,
+    templates::lookup::usable,
+};
+
+const MAX_BODY: usize = 100_000;
+const MAX_HTML_BYTES: usize = 1024 * 1024;
+const MAX_CC: usize = 10;
+
+/// A message an agent writes, before it is composed for its ticket.
+pub struct Outgoing {
+    pub kind: TicketMessageKind,
+    pub body: String,
+    pub body_html: String,
+    pub cc: Vec<String>,
+    pub disposition: ReplyDisposition,
+    pub template_id: String,
+    pub attachments: Vec<Prepared>,
+}
+
+/// A message composed for its ticket, and what asks for it to be sent.
+pub struct Composed {
+    pub message: TicketMessage,
+    pub send: Option<TicketReplyRequested>,
+    attachments: Vec<Prepared>,
+}
+
+/// A body of 1 to 100,000 characters (emptiness is checked by the caller, which may have a
+/// template instead).
+pub fn validate_body(violations: &mut FieldViolations, field: &str, body: &str) {
+    if body.chars().count() > MAX_BODY {
+        violations.add(field, format!("must be at most {MAX_BODY} characters"));
+    }
+}
+
+/// INVALID_ARGUMENT unless the inquiry and processing types named are active (and marks them
+/// used).
+pub async fn check_types(
+    conn: &mut PgConnection,
+    inquiry_type: Option<Uuid>,
+    processing_type: Option<Uuid>,
+) -> Result<(), Status> {
+    if let Some(id) = inquiry_type
+        && !take_active(conn, Catalog::InquiryTypes, id).await?
+    {
+        return Err(invalid_field(
+            "ticket.inquiry_type_id",
+            "no such active inquiry type",
+        ));
+    }
+    if let Some(id) = processing_type
+        && !take_active(conn, Catalog::ProcessingTypes, id).await?
+    {
+        return Err(invalid_field(
+            "ticket.processing_type_id",
+            "no such active processing type",
+        ));
+    }
+    Ok(())
+}
+
+/// The message `outgoing` on `ticket` by `principal`: for a public reply its sender, recipients,
+/// subject and Message-ID, and the request to send it; FAILED_PRECONDITION when the requester
+/// has no address to reply to or no mail account can send it.
+pub async fn compose(
+    conn: &mut PgConnection,
+    ticket: &Ticket,
+    principal: &Principal,
+    outgoing: Outgoing,
+    now: DateTime<Utc>,
+) -> Result<Composed, Status> {
+    let id = Uuid::now_v7();
+    let mut message = TicketMessage {
+        id: id.to_string(),
+        ticket_id: ticket.id.clone(),
+        kind: outgoing.kind as i32,
+        author: Some(principal.actor()),
+        body_text: outgoing.body,
+        body_html: outgoing.body_html,
+        attachments: outgoing
+            .attachments
+            .iter()
+            .map(|p| p.attachment.clone())
+            .collect(),
+        create_time: Some(timestamp(now)),
+        channel: ticket.channel,
+        disposition: outgoing.disposition as i32,
+        template_id: outgoing.template_id,
+        ..Default::default()
+    };
+    if outgoing.kind != TicketMessageKind::PublicReply {
+        return Ok(Composed {
+            message,
+            send: None,
+            attachments: outgoing.attachments,
+        });
+    }
+    message.delivery_state = DeliveryState::Queued as i32;
+    let requester = ticket.requester.clone().unwrap_or_default();
+    let ticket_uuid = Uuid::parse_str(&ticket.id).map_err(|_| Status::internal("ticket id"))?;
+    let mut send = TicketReplyRequested {
+        ticket_id: ticket.id.clone(),
+        ticket_number: ticket.number,
+        ticket_message_id: message.id.clone(),
+        kind: outgoing.kind as i32,
+        body_text: message.body_text.clone(),
+        body_html: message.body_html.clone(),
+        attachments: message.attachments.clone(),
+        ..Default::default()
+    };
+    if !requester.email.is_empty() {
+        let account_id = Uuid::parse_str(&ticket.mail_account_id).ok();
+        let Some(account) = sender(conn, account_id).await? else {
+            return Err(Status::failed_precondition(
+                "no active mail account can send the reply; create one (MailAccountService)",
+            ));
+        };
+        let (references, in_reply_to) = messages::mail_thread(conn, ticket_uuid).await?;
+        let domain = account
+            .address
+            .rsplit_once('@')
+            .map_or("localhost", |(_, d)| d);
+        message.channel = TicketChannel::Email as i32;
+        message.sender_name = account.display_name.clone();
+        message.sender_address = account.address.clone();
+        message.to_addresses = vec![requester.email.clone()];
+        message.cc_addresses = outgoing.cc;
+        message.subject = reply_subject(ticket, !in_reply_to.is_empty());
+        message.mail_message_id = format!("{id}.{}@{}", ticket.number, domain.to_lowercase());
+        send.delivery = TicketReplyDelivery::Email as i32;
+        send.mail_account_id = account.id.clone();
+        send.from_address = account.address;
+        send.from_name = account.display_name;
+        send.to_addresses = message.to_addresses.clone();
+        send.cc_addresses = message.cc_addresses.clone();
+        send.subject = message.subject.clone();
+        send.mail_message_id = message.mail_message_id.clone();
+        send.in_reply_to = in_reply_to;
+        send.references = references;
+    } else if ticket.channel() == TicketChannel::External && !ticket.external_thread_key.is_empty()
+    {
+        send.delivery = TicketReplyDelivery::ExternalChannel as i32;
+        send.subject = ticket.subject.clone();
+        send.external_channel = ticket.external_channel.clone();
+        send.external_thread_key = ticket.external_thread_key.clone();
+        send.external_user_id = requester.external_user_id.clone();
+        message.sender_name = principal.actor().display_name;
+    } else {
+        return Err(Status::failed_precondition(
+            "the requester has no e-mail address or channel to reply to",
+        ));
+    }
+    Ok(Composed {
+        message,
+        send: Some(send),
+        attachments: outgoing.attachments,
+    })
+}
+
+/// "Re: 환불 문의 [#1042]" (without "Re: " when no customer mail is answered).
+fn reply_subject(ticket: &Ticket, answers_mail: bool) -> String {
+    let tag = format!("[#{}]", ticket.number);
+    let base = if ticket.subject.contains(&tag) {
+        ticket.subject.clone()
+    } else {
+        format!("{} {tag}", ticket.subject)
+    };
+    if answers_mail {
+        format!("Re: {base}")
+    } else {
+        base
+    }
+}
+
+/// Stores the composed message of `ticket` (after the ticket row) with its attachments, and
+/// asks for it to be sent.
+pub async fn store_message(
+    conn: &mut PgConnection,
+    ticket: Uuid,
+    composed: &Composed,
+) -> Result<(), Status> {
+    messages::insert(conn, ticket, &composed.message, None).await?;
+    let message_id = Uuid::parse_str(&composed.message.id).map_err(|_| Status::internal("id"))?;
+    attachments::attach(conn, ticket, message_id, &composed.attachments).await?;
+    if let Some(send) = &composed.send {
+        let event = NewEvent::new(send, &composed.message.id, 1);
+        publish(conn, SOURCE, event).await?;
+    }
+    Ok(())
+}
+
+fn validate_cc(violations: &mut FieldViolations, cc: &[String]) -> Vec<String> {
+    if cc.len() > MAX_CC {
+        violations.add(
+            "cc_addresses",
+            format!("must hold at most {MAX_CC} addresses"),
+        );
+    }
+    cc.iter()
+        .enumerate()
+        .filter_map(|(i, address)| {
+            let parsed = fields::email(address);
+            if parsed.is_none() {
+                violations.add(format!("cc_addresses[{i}]"), "must be an e-mail address");
+            }
+            parsed
+        })
+        .collect()
+}
+
+pub async fn reply(
+    api: &TicketApi,
+    principal: &Principal,
+    request: ReplyTicketRequest,
+) -> Result<ReplyTicketResponse, Status> {
+    access::require_staff(principal)?;
+    let request_id = RequestId::parse("ReplyTicket", &request.request_id, &request)?;
+    let mut violations = FieldViolations::new();
+    let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
+    let disposition = match ReplyDisposition::try_from(request.disposition) {
+        Ok(d @ (ReplyDisposition::Solve | ReplyDisposition::Hold)) => d,
+        _ => {
+            violations.add(
+                "disposition",
+                "must be REPLY_DISPOSITION_SOLVE or REPLY_DISPOSITION_HOLD",
+            );
+            ReplyDisposition::Unspecified
+        }
+    };
+    let template_id = violations.optional_uuid("template_id", &request.template_id);
+    if request.body.is_empty() && template_id.is_none() {
+        violations.add("body", "is required without a template_id");
+    }
+    validate_body(&mut violations, "body", &request.body);
+    if request.body_html.len() > MAX_HTML_BYTES {
+        violations.add("body_html", "must be at most 1 MiB");
+    }
+    if request.attachment_ids.len() > 20 {
+        violations.add("attachment_ids", "must hold at most 20 ids");
+    }
+    let cc = validate_cc(&mut violations, &request.cc_addresses);
+    violations.into_result()?;
+    let ticket_id = ticket_id.expect("checked");
+
+    let mut tx = switchboard_platform::db::begin(&api.pool).await?;
+    if let Some(request_id) = &request_id
+        && let Some(response) = request_id.replay::<ReplyTicketResponse>(&mut tx).await?
+    {
+        return Ok(response);
+    }
+    let before = lock_visible(&mut tx, principal, ticket_id).await?;
+    let status = next_status(
+        before.status(),
+        Action::Reply(disposition),
+        !before.assignee_login.is_empty(),
+        before.status_before_spam(),
+    )
+    .map_err(|refused| Status::failed_precondition(refused.to_string()))?;
+    if !principal.is_admin() && !access::is_assignee(principal, &before) {
+        return Err(Status::permission_denied(
+            "only the ticket's assignee or an admin may reply",
+        ));
+    }
+    let (body, template_id) = match template_id {
+        Some(id) => {
+            let template = usable(&mut tx, id, principal)
+                .await?
+                .ok_or_else(|| invalid_field("template_id", "no such template"))?;
+            let body = if request.body.is_empty() {
+                template::render(&template.body, &api.template_values(&before, principal))
+            } else {
+                request.body.clone()
+            };
+            (body, template.id.to_string())
+        }
+        None => (request.body.clone(), String::new()),
+    };
+    let prepared = attachments::prepare_uploads(
+        &mut tx,
+        &principal.subject,
+        &request.attachment_ids,
+        "attachment_ids",
+    )
+    .await?;
+    let now = Utc::now();
+    let outgoing = Outgoing {
+        kind: TicketMessageKind::PublicReply,
+        body,
+        body_html: request.body_html.clone(),
+        cc,
+        disposition,
+        template_id,
+        attachments: prepared,
+    };
+    let composed = compose(&mut tx, &before, principal, outgoing, now).await?;
+    let mut after = before.clone();
+    after.status = status as i32;
+    let first_reply = count_message(&mut after, &composed.message);
+    let mut change = Change::new(
+        TicketEventKind::Replied,
+        TicketChangeOrigin::User,
+        principal.actor(),
+    )
+    .with_message(composed.message.clone());
+    change.first_reply = first_reply;
+    let ticket_uuid = ticket_id;
+    let after = save(&mut tx, &api.limits, &before, after, change, now).await?;
+    store_message(&mut tx, ticket_uuid, &composed).await?;
+    let response = ReplyTicketResponse {
+        ticket: Some(after),
+        message: Some(composed.message),
+    };
+    commit_with(request_id.as_ref(), tx, response).await
+}
+
+pub async fn comment(
+    api: &TicketApi,
+    principal: &Principal,
+    request: AddCommentRequest,
+) -> Result<AddCommentResponse, Status> {
+    access::require_staff(principal)?;
+    let request_id = RequestId::parse("AddComment", &request.request_id, &request)?;
+    let mut violations = FieldViolations::new();
+    let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
+    if request.body.trim().is_empty() {
+        violations.add("body", "must not be empty");
+    }
+    validate_body(&mut violations, "body", &request.body);
+    if request.attachment_ids.len() > 20 {
+        violations.add("attachment_ids", "must hold at most 20 ids");
+    }
+    violations.into_result()?;
+    let ticket_id = ticket_id.expect("checked");
+    let mut tx = switchboard_platform::db::begin(&api.pool).await?;
+    if let Some(request_id) = &request_id
+        && let Some(response) = request_id.replay::<AddCommentResponse>(&mut tx).await?
+    {
+        return Ok(response);
+    }
+    let before = lock_visible(&mut tx, principal, ticket_id).await?;
+    let prepared = attachments::prepare_uploads(
+        &mut tx,
+        &principal.subject,
+        &request.attachment_ids,
+        "attachment_ids",
+    )
+    .await?;
+    let now = Utc::now();
+    let composed = internal_comment(
+        &mut tx,
+        &before,
+        principal,
+        request.body.clone(),
+        prepared,
+        now,
+    )
+    .await?;
+    let mut after = before.clone();
+    count_message(&mut after, &composed.message);
+    let change = Change::new(
+        TicketEventKind::Commented,
+        TicketChangeOrigin::User,
+        principal.actor(),
+    )
+    .with_message(composed.message.clone());
+    let after = save(&mut tx, &api.limits, &before, after, change, now).await?;
+    store_message(&mut tx, ticket_id, &composed).await?;
+    let response = AddCommentResponse {
+        ticket: Some(after),
+        message: Some(composed.message),
+    };
+    commit_with(request_id.as_ref(), tx, response).await
+}
+
+/// An internal comment by `principal` on `ticket` (also a forward's note).
+pub async fn internal_comment(
+    conn: &mut PgConnection,
+    ticket: &Ticket,
+    principal: &Principal,
+    body: String,
+    attachments: Vec<Prepared>,
+    now: DateTime<Utc>,
+) -> Result<Composed, Status> {
+    let outgoing = Outgoing {
+        kind: TicketMessageKind::InternalComment,
+        body,
+        body_html: String::new(),
+        cc: Vec::new(),
+        disposition: ReplyDisposition::Unspecified,
+        template_id: String::new(),
+        attachments,
+    };
+    compose(conn, ticket, principal, outgoing, now).await
+}
