@@ -1,5 +1,8 @@
 //! The ticket service's integration tests in one binary (one link on two cores), every call
 //! through a real gateway with real credentials, against real PostgreSQL and RabbitMQ.
 
+mod catalog;
 mod common;
+mod mail_accounts;
+mod templates;
 mod workflow;
