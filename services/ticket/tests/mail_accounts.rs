@@ -403,6 +403,12 @@ async fn bad_account_input_is_named_by_field() {
     for (change, paths, fields) in [
         (with(None), vec![], vec!["update_mask"]),
         (with(None), vec!["secret_set"], vec!["update_mask"]),
+        // Single IMAP fields need a host: without one they would silently do nothing.
+        (
+            with(Some(new_imap.clone())),
+            vec!["imap.username"],
+            vec!["mail_account.imap.host"],
+        ),
         // A new IMAP needs its reference.
         (
             with(Some(new_imap.clone())),

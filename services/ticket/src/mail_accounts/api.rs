@@ -214,6 +214,12 @@ impl MailAccountApi {
         // The changes on the stored account are checked whole, before anything is written.
         let merged = merge::merge(&stored.account, &given, &fields);
         let mut violations = FieldViolations::new();
+        if merge::imap_fields_without_host(&merged, &fields) {
+            violations.add(
+                "mail_account.imap.host",
+                "is required to change IMAP settings (set imap to none to remove IMAP)",
+            );
+        }
         let mut account = check::check(&merged, &mut violations);
         violations.into_result()?;
         let active = if fields.contains(&"active") {

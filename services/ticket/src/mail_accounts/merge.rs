@@ -64,6 +64,17 @@ pub fn merge(stored: &MailAccount, given: &MailAccount, fields: &[&str]) -> Mail
     merged
 }
 
+/// True when `fields` change single IMAP settings and `merged` has no IMAP host: an empty host
+/// means no IMAP, so the change would silently be dropped. Removing IMAP is `imap` set to
+/// none.
+pub fn imap_fields_without_host(merged: &MailAccount, fields: &[&str]) -> bool {
+    fields.iter().any(|f| f.starts_with("imap."))
+        && merged
+            .imap
+            .as_ref()
+            .is_none_or(|imap| imap.host.trim().is_empty())
+}
+
 /// A port left at its mode's default follows a change of mode (0 is resolved again).
 fn follow_mode(port: &mut i32, old_default: i32, fields: &[&str]) {
     if fields.contains(&"tls_mode") && !fields.contains(&"port") && *port == old_default {
@@ -160,6 +171,27 @@ mod tests {
             merge(&stored(), &MailAccount::default(), &["imap"]).imap,
             None
         );
+    }
+
+    #[test]
+    fn single_imap_fields_need_a_host() {
+        let receive_only = MailAccount {
+            imap: None,
+            ..stored()
+        };
+        let given = MailAccount {
+            imap: Some(ImapSettings {
+                username: "help".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let merged = merge(&receive_only, &given, &["imap.username"]);
+        assert!(imap_fields_without_host(&merged, &["imap.username"]));
+        let merged = merge(&stored(), &given, &["imap.username"]);
+        assert!(!imap_fields_without_host(&merged, &["imap.username"]));
+        let removed = merge(&stored(), &MailAccount::default(), &["imap"]);
+        assert!(!imap_fields_without_host(&removed, &["imap"]));
     }
 
     #[test]
