@@ -2,4 +2,5 @@
 //! through a real gateway with real credentials, against real PostgreSQL and RabbitMQ.
 
 mod common;
+mod ingest;
 mod workflow;
