@@ -1,6 +1,9 @@
 //! The ticket service's integration tests in one binary (one link on two cores), every call
 //! through a real gateway with real credentials, against real PostgreSQL and RabbitMQ.
 
+mod abuse;
+mod auto_close;
 mod common;
+mod events;
 mod ingest;
 mod workflow;
