@@ -4,6 +4,7 @@
 mod abuse;
 mod auto_close;
 mod common;
+mod create;
 mod events;
 mod ingest;
 mod workflow;
