@@ -16,8 +16,8 @@ async fn an_agent_of_another_group_gets_not_found_exactly_as_for_a_missing_ticke
     mesh.reply_account("help@example.co.kr").await;
     let a = mesh.group("A팀").await.id;
     let b = mesh.group("B팀").await.id;
-    let kim = mesh.agent("kim", &[a.clone()]).await;
-    let lee = mesh.agent("lee", &[b.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&a)).await;
+    let lee = mesh.agent("lee", std::slice::from_ref(&b)).await;
     let theirs = mesh
         .create(&mesh.token(&lee), &b, "B팀 문의")
         .await
@@ -100,8 +100,8 @@ async fn previous_inquiries_match_the_e_mail_case_insensitively_within_what_the_
     let mesh = Mesh::start().await;
     let a = mesh.group("A팀").await.id;
     let b = mesh.group("B팀").await.id;
-    let kim = mesh.agent("kim", &[a.clone()]).await;
-    let lee = mesh.agent("lee", &[b.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&a)).await;
+    let lee = mesh.agent("lee", std::slice::from_ref(&b)).await;
     let create = |token: String, group: String, email: &'static str, subject: &'static str| {
         let mesh = &mesh;
         async move {
@@ -154,7 +154,11 @@ async fn previous_inquiries_match_the_e_mail_case_insensitively_within_what_the_
     };
     let seen = list(mesh.token(&kim)).await;
     let ids: Vec<_> = seen.tickets.iter().map(|t| t.id.clone()).collect();
-    assert_eq!(ids, [earlier.id.clone()], "kim does not see B's ticket");
+    assert_eq!(
+        ids,
+        std::slice::from_ref(&earlier.id),
+        "kim does not see B's ticket"
+    );
     assert_eq!(seen.total_size, 1);
     let all = list(mesh.admin()).await;
     let ids: Vec<_> = all.tickets.iter().map(|t| t.id.clone()).collect();
@@ -171,7 +175,7 @@ async fn agents_calling_admin_rpcs_and_creating_outside_their_groups_are_denied(
     let mesh = Mesh::start().await;
     let a = mesh.group("A팀").await.id;
     let b = mesh.group("B팀").await.id;
-    let kim = mesh.agent("kim", &[a.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&a)).await;
     let token = mesh.token(&kim);
     let ticket = mesh.create(&token, &a, "문의").await.unwrap();
     let forward = mesh.forward(&token, &ticket.id, &b, "").await.unwrap_err();

@@ -20,7 +20,7 @@ async fn two_replicas_close_each_solved_ticket_once_after_the_period() {
     let second = mesh.replica(tune).await;
     mesh.reply_account("help@example.co.kr").await;
     let group = mesh.group("결제").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let token = mesh.token(&kim);
     let mut ids = Vec::new();
     for i in 0..20 {

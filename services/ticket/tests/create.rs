@@ -40,7 +40,7 @@ fn request(group: &str, request_id: &str) -> CreateTicketRequest {
 async fn a_hundred_concurrent_creates_with_one_request_id_make_one_ticket() {
     let mesh = Arc::new(Mesh::start().await);
     let group = mesh.group("요금").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut calls = Vec::new();
     for _ in 0..100 {
@@ -96,7 +96,7 @@ async fn a_ticket_created_with_a_reply_to_the_requester_is_assigned_and_solved()
     let mesh = Mesh::start().await;
     mesh.reply_account("help@example.co.kr").await;
     let group = mesh.group("요금").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let mut create = request(&group, "");
     create.send_to_requester = true;
     create.disposition = ReplyDisposition::Solve as i32;
@@ -146,7 +146,7 @@ fn fields_of(result: Result<impl std::fmt::Debug, Status>) -> Vec<String> {
 async fn every_working_rpc_names_its_bad_fields_and_writes_nothing() {
     let mesh = Mesh::start().await;
     let group = mesh.group("요금").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let token = mesh.token(&kim);
     let ticket = mesh.create(&token, &group, "문의").await.unwrap();
     let client = &mut mesh.tickets().await;
@@ -166,9 +166,7 @@ async fn every_working_rpc_names_its_bad_fields_and_writes_nothing() {
     bad.disposition = ReplyDisposition::Hold as i32;
     bad.attachment_ids = (0..21).map(|i| i.to_string()).collect();
     let got = fields_of(client.create_ticket(bearer(bad, &token)).await);
-    for field in ["request_id"] {
-        assert_eq!(got, [field], "the request id is checked first");
-    }
+    assert_eq!(got, ["request_id"], "the request id is checked first");
     let mut bad = request("not-a-group", "");
     {
         let t = bad.ticket.as_mut().unwrap();
@@ -352,7 +350,7 @@ async fn every_working_rpc_names_its_bad_fields_and_writes_nothing() {
 async fn an_update_names_its_fields_changes_only_them_and_checks_the_version() {
     let mesh = Mesh::start().await;
     let group = mesh.group("요금").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let token = mesh.token(&kim);
     let ticket = mesh.create(&token, &group, "문의").await.unwrap();
     let update = |tags: Vec<String>, expected_version: i64| UpdateTicketRequest {

@@ -27,7 +27,7 @@ async fn every_change_reaches_rabbitmq_with_the_ticket_version() {
     let tap = EventTap::start(&mesh.gateway, &["ticket.*", "ticket_message.*"]).await;
     mesh.reply_account("help@example.co.kr").await;
     let group = mesh.group("결제").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let token = mesh.token(&kim);
     let ticket = mesh.create(&token, &group, "환불 문의").await.unwrap();
     mesh.take(&token, &ticket.id).await.unwrap();
@@ -110,7 +110,7 @@ async fn delivery_reports_set_the_reply_state_without_a_new_ticket_version() {
     let mesh = Mesh::start().await;
     mesh.reply_account("help@example.co.kr").await;
     let group = mesh.group("결제").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let token = mesh.token(&kim);
     let ticket = mesh.create(&token, &group, "배송 문의").await.unwrap();
     mesh.take(&token, &ticket.id).await.unwrap();

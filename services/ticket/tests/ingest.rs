@@ -65,7 +65,7 @@ async fn replies_thread_by_message_id_and_reopen_a_solved_ticket_to_its_assignee
     let mesh = Mesh::start().await;
     let account = mesh.reply_account("help@example.co.kr").await;
     let group = mesh.group("결제").await.id;
-    let kim = mesh.agent("kim", &[group.clone()]).await;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
     let first = ingest(
         &mesh,
         mail(
