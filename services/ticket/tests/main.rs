@@ -7,4 +7,5 @@ mod common;
 mod create;
 mod events;
 mod ingest;
+mod templated;
 mod workflow;
