@@ -12,7 +12,7 @@ use tonic::Status;
 use super::{Mesh, bearer};
 
 impl Mesh {
-    /// A mail account to send replies from, written straight into the service's table (the
+    /// A mail account to send replies from (the default one when it is the first), written straight into the service's table (the
     /// tests of `MailAccountService` cover its rpcs).
     pub async fn reply_account(&self, address: &str) -> String {
         let id = uuid::Uuid::now_v7();
@@ -32,7 +32,7 @@ impl Mesh {
         };
         sqlx::query(
             "INSERT INTO mail_accounts (id, address, active, default_for_replies, account)
-             VALUES ($1, $2, true, true, $3)",
+             VALUES ($1, $2, true, NOT EXISTS (SELECT FROM mail_accounts WHERE default_for_replies), $3)",
         )
         .bind(id)
         .bind(address)

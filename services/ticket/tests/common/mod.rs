@@ -63,6 +63,20 @@ impl Mesh {
         }
     }
 
+    /// A second replica of the ticket service over the same schema.
+    pub async fn replica(&self, tune: impl FnOnce(&mut TicketSettings)) -> Started {
+        let listener = testing::free_listener().await;
+        switchboard_ticket::testing::replica(
+            listener,
+            &self.schema,
+            self.pool.clone(),
+            self.gateway.addr,
+            &self.gateway.amqp,
+            tune,
+        )
+        .await
+    }
+
     pub fn admin(&self) -> String {
         self.gateway.token(ADMIN)
     }
