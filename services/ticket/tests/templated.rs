@@ -74,7 +74,7 @@ async fn a_template_fills_korean_text_for_the_ticket_and_the_agent() {
     assert_eq!(
         body,
         format!(
-            "이영희님, 문의하신 #{} 건은 배송팀에서 처리합니다. - kim",
+            "이영희님, 문의하신 #{} 건은 배송팀에서 처리합니다. - 상담원 kim",
             ticket.number
         )
     );
