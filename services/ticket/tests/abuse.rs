@@ -182,6 +182,14 @@ async fn agents_calling_admin_rpcs_and_creating_outside_their_groups_are_denied(
     assert_eq!(forward.code(), Code::PermissionDenied);
     let close = mesh.close(&token, &ticket.id).await.unwrap_err();
     assert_eq!(close.code(), Code::PermissionDenied);
+    // Another agent of the same group sees the ticket but may not answer for its assignee.
+    let park = mesh.agent("park", std::slice::from_ref(&a)).await;
+    mesh.take(&token, &ticket.id).await.unwrap();
+    let not_theirs = mesh
+        .reply(&mesh.token(&park), &ticket.id, ReplyDisposition::Solve, "x")
+        .await
+        .unwrap_err();
+    assert_eq!(not_theirs.code(), Code::PermissionDenied);
     let outside = mesh.create(&token, &b, "남의 그룹").await.unwrap_err();
     assert_eq!(outside.code(), Code::PermissionDenied);
     // A key without `tickets:read` reads nothing; with it, every ticket.

@@ -335,6 +335,14 @@ async fn every_working_rpc_names_its_bad_fields_and_writes_nothing() {
             .await,
     );
     assert_eq!(got, ["page_token"]);
+    for got in [
+        mesh.get(&token, "x").await.map(|_| ()),
+        mesh.restore(&token, "x").await.map(|_| ()),
+        mesh.delete(&token, "x").await,
+        mesh.close(&mesh.admin(), "x").await.map(|_| ()),
+    ] {
+        assert_eq!(fields_of(got), ["ticket_id"]);
+    }
     // Nothing of it was written: one ticket, one version.
     let after = mesh.get(&token, &ticket.id).await.unwrap();
     assert_eq!(after.version, 1);
