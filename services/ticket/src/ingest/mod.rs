@@ -22,7 +22,10 @@ use self::validate::Checked;
 use crate::{
     attachments,
     domain::workflow::{CustomerEffect, customer_effect},
-    tickets::{Change, INGEST_SCOPE, TicketApi, count_message, messages, record, row, save, store},
+    tickets::{
+        Change, INGEST_SCOPE, TicketApi, count_message, messages, record, row, save_with, store,
+        writes::Writes,
+    },
 };
 
 #[derive(Clone)]
@@ -155,8 +158,12 @@ pub async fn ingest(
                     actor,
                 )
                 .with_message(message.clone());
-                let after = save(&mut tx, &api.limits, &before, after, change, now).await?;
-                store_received(&mut tx, &after, &message, &checked.dedup_key, &prepared).await?;
+                let dedup_key = &checked.dedup_key;
+                let after = save_with(&mut tx, &api.limits, &before, after, change, now, |w| {
+                    received_writes(w, &before, &message, dedup_key)
+                })
+                .await?;
+                attach_received(&mut tx, &after, &message, &prepared).await?;
                 (TicketIngestOutcome::Threaded, after, String::new())
             }
             CustomerEffect::FollowUp => {
@@ -199,16 +206,26 @@ pub async fn ingest(
     })
 }
 
-async fn store_received(
-    conn: &mut sqlx::PgConnection,
+/// Adds the received `message` of `ticket` (stored under `dedup_key`) to `writes`.
+fn received_writes(
+    writes: &mut Writes,
     ticket: &Ticket,
     message: &TicketMessage,
     dedup_key: &str,
+) -> switchboard_platform::error::Result<()> {
+    let ticket_id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
+    messages::insert(writes, ticket_id, message, Some(dedup_key))
+}
+
+/// Records the received message's attachments, once the message is written.
+async fn attach_received(
+    conn: &mut sqlx::PgConnection,
+    ticket: &Ticket,
+    message: &TicketMessage,
     prepared: &[attachments::Prepared],
 ) -> Result<(), Status> {
     let ticket_id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
     let message_id = Uuid::parse_str(&message.id).map_err(Error::internal)?;
-    messages::insert(conn, ticket_id, message, Some(dedup_key)).await?;
     attachments::attach(conn, ticket_id, message_id, prepared).await
 }
 
@@ -251,8 +268,10 @@ async fn create(
     };
     message.ticket_id = ticket.id.clone();
     count_message(&mut ticket, &message);
-    row::write(conn, &ticket, None).await?;
-    store_received(conn, &ticket, &message, &checked.dedup_key, prepared).await?;
+    let mut writes = Writes::new();
+    row::write_into(&mut writes, &ticket, None)?;
+    received_writes(&mut writes, &ticket, &message, &checked.dedup_key)?;
+    let stored = message.clone();
     let mut change = Change::new(
         TicketEventKind::Created,
         TicketChangeOrigin::Customer,
@@ -262,7 +281,9 @@ async fn create(
     if let Some(closed) = closed {
         change = change.related_to(closed.id.clone());
     }
-    record(conn, None, &ticket, change).await?;
+    record(&mut writes, None, &ticket, change)?;
+    writes.execute(&mut *conn).await?;
+    attach_received(conn, &ticket, &stored, prepared).await?;
     Ok(ticket)
 }
 

@@ -21,7 +21,7 @@ use switchboard_proto::{
 };
 use uuid::Uuid;
 
-use super::history;
+use super::{history, writes::Writes};
 use crate::domain::changes::diff;
 
 /// The `source` of the events the ticket service writes.
@@ -108,18 +108,17 @@ fn entry(before: Option<&Ticket>, after: &Ticket, change: &Change) -> TicketEven
     }
 }
 
-/// Writes the history entry of `change` and its change event (at `after.version`).
-pub async fn record(
-    conn: &mut PgConnection,
+/// Adds the history entry of `change` and its change event (at `after.version`) to `writes`.
+pub fn record(
+    writes: &mut Writes,
     before: Option<&Ticket>,
     after: &Ticket,
     change: Change,
 ) -> Result<TicketEvent> {
     let entry = entry(before, after, &change);
     let ticket_id = Uuid::parse_str(&after.id).map_err(Error::internal)?;
-    history::append(conn, ticket_id, &entry).await?;
-    let event = change_event(before, after, &entry, change);
-    publish(conn, SOURCE, event).await.map_err(Error::from)?;
+    history::append(writes, ticket_id, &entry)?;
+    writes.event(change_event(before, after, &entry, change))?;
     Ok(entry)
 }
 
@@ -128,7 +127,9 @@ pub async fn record(
 pub async fn note_only(conn: &mut PgConnection, ticket: &Ticket, change: Change) -> Result<()> {
     let entry = entry(None, ticket, &change);
     let ticket_id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
-    history::append(conn, ticket_id, &entry).await
+    let mut writes = Writes::new();
+    history::append(&mut writes, ticket_id, &entry)?;
+    writes.execute(conn).await.map(|_| ())
 }
 
 /// Announces that a spam ticket is gone (its history goes with it).

@@ -20,8 +20,9 @@ use uuid::Uuid;
 
 use super::{
     Change, TicketApi, access, count_message, record,
-    reply::{Outgoing, compose, store_message, validate_body},
+    reply::{Outgoing, attach_files, compose, message_writes, validate_body},
     row, store,
+    writes::Writes,
 };
 use crate::{
     attachments,
@@ -252,15 +253,18 @@ pub async fn create(
     ticket.status = status as i32;
     super::stamp(&blank, &mut ticket, now, api.limits.auto_close_after);
     count_message(&mut ticket, &composed.message);
-    row::write(&mut tx, &ticket, None).await?;
-    store_message(&mut tx, id, &composed).await?;
+    let mut writes = Writes::new();
+    row::write_into(&mut writes, &ticket, None)?;
+    message_writes(&mut writes, id, &composed)?;
     let change = Change::new(
         TicketEventKind::Created,
         TicketChangeOrigin::User,
         principal.actor(),
     )
     .with_message(composed.message.clone());
-    record(&mut tx, None, &ticket, change).await?;
+    record(&mut writes, None, &ticket, change)?;
+    writes.execute(&mut tx).await?;
+    attach_files(&mut tx, id, &composed).await?;
     let response = CreateTicketResponse {
         ticket: Some(ticket),
         message: Some(composed.message),

@@ -7,15 +7,16 @@ use switchboard_platform::error::{Error, Result};
 use switchboard_proto::ticket::v1::TicketEvent;
 use uuid::Uuid;
 
-pub async fn append(conn: &mut PgConnection, ticket: Uuid, entry: &TicketEvent) -> Result<()> {
+use super::writes::Writes;
+
+pub fn append(writes: &mut Writes, ticket: Uuid, entry: &TicketEvent) -> Result<()> {
     let id = Uuid::parse_str(&entry.id).map_err(Error::internal)?;
-    sqlx::query("INSERT INTO ticket_history (id, ticket_id, entry) VALUES ($1, $2, $3)")
-        .bind(id)
-        .bind(ticket)
-        .bind(entry.encode_to_vec())
-        .execute(conn)
-        .await?;
-    Ok(())
+    writes.add(
+        "INSERT INTO ticket_history (id, ticket_id, entry) VALUES ($1, $2, $3)",
+        |b| {
+            b.bind(id).bind(ticket).bind(entry.encode_to_vec());
+        },
+    )
 }
 
 /// Up to `limit` entries after position `after` (0 for the first page), with their positions,

@@ -10,33 +10,36 @@ use switchboard_platform::{
 use switchboard_proto::ticket::v1::{DeliveryState, TicketMessage};
 use uuid::Uuid;
 
+use super::writes::Writes;
+
 /// Stores `message` of `ticket`. `dedup_key` is the ingest's idempotency key of a customer
 /// message. A unique violation on `messages_by_dedup_key` or `messages_by_mail_message_id`
 /// means the message is stored already.
-pub async fn insert(
-    conn: &mut PgConnection,
+pub fn insert(
+    writes: &mut Writes,
     ticket: Uuid,
     message: &TicketMessage,
     dedup_key: Option<&str>,
 ) -> Result<()> {
     let id = Uuid::parse_str(&message.id).map_err(Error::internal)?;
     let created = message.create_time.as_ref().and_then(instant);
-    sqlx::query(
+    let mail_message_id =
+        (!message.mail_message_id.is_empty()).then(|| message.mail_message_id.clone());
+    writes.add(
         "INSERT INTO messages (id, ticket_id, kind, create_time, dedup_key, mail_message_id,
                                delivery_state, message)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        |b| {
+            b.bind(id)
+                .bind(ticket)
+                .bind(message.kind as i16)
+                .bind(created)
+                .bind(dedup_key.map(str::to_owned))
+                .bind(mail_message_id)
+                .bind(message.delivery_state as i16)
+                .bind(message.encode_to_vec());
+        },
     )
-    .bind(id)
-    .bind(ticket)
-    .bind(message.kind as i16)
-    .bind(created)
-    .bind(dedup_key)
-    .bind((!message.mail_message_id.is_empty()).then_some(&message.mail_message_id))
-    .bind(message.delivery_state as i16)
-    .bind(message.encode_to_vec())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 fn decode(bytes: &[u8], state: i16, error: String) -> Result<TicketMessage> {

@@ -12,6 +12,7 @@ mod reply;
 pub mod row;
 pub mod store;
 mod work;
+pub mod writes;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ use switchboard_proto::{
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
+use self::writes::Writes;
 pub use self::{
     access::{INGEST_SCOPE, not_found, sees},
     announce::{Change, SOURCE, note_only, record, system_actor},
@@ -125,15 +127,31 @@ pub(crate) async fn save(
     conn: &mut PgConnection,
     limits: &Limits,
     before: &Ticket,
-    mut after: Ticket,
+    after: Ticket,
     change: Change,
     now: DateTime<Utc>,
 ) -> StoreResult<Ticket> {
+    save_with(conn, limits, before, after, change, now, |_| Ok(())).await
+}
+
+/// [`save`], with `more` rows written in the same statement (the change's message).
+pub(crate) async fn save_with(
+    conn: &mut PgConnection,
+    limits: &Limits,
+    before: &Ticket,
+    mut after: Ticket,
+    change: Change,
+    now: DateTime<Utc>,
+    more: impl FnOnce(&mut Writes) -> StoreResult<()>,
+) -> StoreResult<Ticket> {
     stamp(before, &mut after, now, limits.auto_close_after);
-    if !row::write(conn, &after, Some(before.version)).await? {
+    let mut writes = Writes::new();
+    row::write_into(&mut writes, &after, Some(before.version))?;
+    record(&mut writes, Some(before), &after, change)?;
+    more(&mut writes)?;
+    if writes.execute(conn).await? != 1 {
         return Err(Error::internal("the locked ticket changed under its lock"));
     }
-    record(conn, Some(before), &after, change).await?;
     Ok(after)
 }
 

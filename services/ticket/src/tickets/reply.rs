@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use switchboard_platform::{
     error::{FieldViolations, invalid_field},
-    events::{NewEvent, publish},
+    events::NewEvent,
     principal::PrincipalExt,
     request_id::{RequestId, commit_with},
     time::timestamp,
@@ -23,7 +23,9 @@ use switchboard_proto::{
 use tonic::Status;
 use uuid::Uuid;
 
-use super::{Change, SOURCE, TicketApi, access, count_message, lock_visible, messages, save};
+use super::{
+    Change, TicketApi, access, count_message, lock_visible, messages, save_with, writes::Writes,
+};
 use crate::{
     attachments::{self, Prepared},
     catalog::lookup::{Catalog, take_active},
@@ -204,21 +206,28 @@ fn reply_subject(ticket: &Ticket, answers_mail: bool) -> String {
     }
 }
 
-/// Stores the composed message of `ticket` (after the ticket row) with its attachments, and
-/// asks for it to be sent.
-pub async fn store_message(
+/// Adds the composed message of `ticket` to `writes` (after the ticket's row) and, for a
+/// reply, the request to send it.
+pub fn message_writes(
+    writes: &mut Writes,
+    ticket: Uuid,
+    composed: &Composed,
+) -> switchboard_platform::error::Result<()> {
+    messages::insert(writes, ticket, &composed.message, None)?;
+    if let Some(send) = &composed.send {
+        writes.event(NewEvent::new(send, &composed.message.id, 1))?;
+    }
+    Ok(())
+}
+
+/// Records the composed message's attachments, once the message is written.
+pub async fn attach_files(
     conn: &mut PgConnection,
     ticket: Uuid,
     composed: &Composed,
 ) -> Result<(), Status> {
-    messages::insert(conn, ticket, &composed.message, None).await?;
     let message_id = Uuid::parse_str(&composed.message.id).map_err(|_| Status::internal("id"))?;
-    attachments::attach(conn, ticket, message_id, &composed.attachments).await?;
-    if let Some(send) = &composed.send {
-        let event = NewEvent::new(send, &composed.message.id, 1);
-        publish(conn, SOURCE, event).await?;
-    }
-    Ok(())
+    attachments::attach(conn, ticket, message_id, &composed.attachments).await
 }
 
 fn validate_cc(violations: &mut FieldViolations, cc: &[String]) -> Vec<String> {
@@ -336,8 +345,17 @@ pub async fn reply(
     .with_message(composed.message.clone());
     change.first_reply = first_reply;
     let ticket_uuid = ticket_id;
-    let after = save(&mut tx, &api.limits, &before, after, change, now).await?;
-    store_message(&mut tx, ticket_uuid, &composed).await?;
+    let after = save_with(
+        &mut tx,
+        &api.limits,
+        &before,
+        after,
+        change,
+        now,
+        |writes| message_writes(writes, ticket_uuid, &composed),
+    )
+    .await?;
+    attach_files(&mut tx, ticket_uuid, &composed).await?;
     let response = ReplyTicketResponse {
         ticket: Some(after),
         message: Some(composed.message),
@@ -395,8 +413,17 @@ pub async fn comment(
         principal.actor(),
     )
     .with_message(composed.message.clone());
-    let after = save(&mut tx, &api.limits, &before, after, change, now).await?;
-    store_message(&mut tx, ticket_id, &composed).await?;
+    let after = save_with(
+        &mut tx,
+        &api.limits,
+        &before,
+        after,
+        change,
+        now,
+        |writes| message_writes(writes, ticket_id, &composed),
+    )
+    .await?;
+    attach_files(&mut tx, ticket_id, &composed).await?;
     let response = AddCommentResponse {
         ticket: Some(after),
         message: Some(composed.message),

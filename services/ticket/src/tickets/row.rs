@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
 use switchboard_platform::{
     error::{Error, Result},
     time::{instant, timestamp},
 };
 use switchboard_proto::ticket::v1::{Ticket, TicketRequester};
 use uuid::Uuid;
+
+use super::writes::Writes;
 
 /// Every column of `tickets`, in the order [`TicketRow`] reads them.
 pub const COLUMNS: &str = "id, number, subject, status, group_id, group_name, assignee_login,
@@ -128,13 +129,14 @@ fn optional_text(text: &str) -> Option<&str> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Inserts `ticket` (a new one) or, with `expected_version`, replaces the stored row of that
-/// version with it. Returns false when the stored version is not `expected_version`.
-pub async fn write(
-    conn: &mut PgConnection,
+/// Adds the write of `ticket` to `writes`, as its first statement: an insert of a new ticket,
+/// or with `expected_version` the replacement of the stored row of that version ([`Writes::execute`]
+/// answers 0 when the stored version is another).
+pub fn write_into(
+    writes: &mut Writes,
     ticket: &Ticket,
     expected_version: Option<i64>,
-) -> Result<bool> {
+) -> Result<()> {
     let statement = match expected_version {
         None => format!(
             "INSERT INTO tickets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
@@ -156,45 +158,51 @@ pub async fn write(
     };
     let requester = ticket.requester.clone().unwrap_or_default();
     let id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
-        .bind(id)
-        .bind(ticket.number)
-        .bind(&ticket.subject)
-        .bind(ticket.status as i16)
-        .bind(id_column(&ticket.group_id)?)
-        .bind(&ticket.group_display_name)
-        .bind(optional_text(&ticket.assignee_login))
-        .bind(&ticket.assignee_display_name)
-        .bind(ticket.channel as i16)
-        .bind(&ticket.external_channel)
-        .bind(&ticket.external_thread_key)
-        .bind(&requester.name)
-        .bind(&requester.email)
-        .bind(&requester.phone_number)
-        .bind(&requester.external_user_id)
-        .bind(id_column(&ticket.mail_account_id)?)
-        .bind(id_column(&ticket.inquiry_type_id)?)
-        .bind(id_column(&ticket.processing_type_id)?)
-        .bind(ticket.priority as i16)
-        .bind(&ticket.tags)
-        .bind(sqlx::types::Json(&ticket.customer_fields))
-        .bind(time_column(&ticket.create_time))
-        .bind(time_column(&ticket.update_time))
-        .bind(time_column(&ticket.solve_time))
-        .bind(time_column(&ticket.close_time))
-        .bind(time_column(&ticket.first_reply_time))
-        .bind(time_column(&ticket.auto_close_time))
-        .bind(id_column(&ticket.linked_ticket_id)?)
-        .bind(ticket.linked_ticket_number)
-        .bind(ticket.resolution_reason as i16)
-        .bind(&ticket.resolution_note)
-        .bind(ticket.status_before_spam as i16)
-        .bind(time_column(&ticket.last_customer_message_time))
-        .bind(ticket.message_count)
-        .bind(ticket.version);
-    if let Some(version) = expected_version {
-        query = query.bind(version);
-    }
-    let written = query.execute(conn).await?;
-    Ok(written.rows_affected() == 1)
+    let (group, account) = (
+        id_column(&ticket.group_id)?,
+        id_column(&ticket.mail_account_id)?,
+    );
+    let inquiry = id_column(&ticket.inquiry_type_id)?;
+    let processing = id_column(&ticket.processing_type_id)?;
+    let linked = id_column(&ticket.linked_ticket_id)?;
+    writes.add(&statement, |b| {
+        b.bind(id)
+            .bind(ticket.number)
+            .bind(ticket.subject.clone())
+            .bind(ticket.status as i16)
+            .bind(group)
+            .bind(ticket.group_display_name.clone())
+            .bind(optional_text(&ticket.assignee_login).map(str::to_owned))
+            .bind(ticket.assignee_display_name.clone())
+            .bind(ticket.channel as i16)
+            .bind(ticket.external_channel.clone())
+            .bind(ticket.external_thread_key.clone())
+            .bind(requester.name.clone())
+            .bind(requester.email.clone())
+            .bind(requester.phone_number.clone())
+            .bind(requester.external_user_id.clone())
+            .bind(account)
+            .bind(inquiry)
+            .bind(processing)
+            .bind(ticket.priority as i16)
+            .bind(ticket.tags.clone())
+            .bind(sqlx::types::Json(ticket.customer_fields.clone()))
+            .bind(time_column(&ticket.create_time))
+            .bind(time_column(&ticket.update_time))
+            .bind(time_column(&ticket.solve_time))
+            .bind(time_column(&ticket.close_time))
+            .bind(time_column(&ticket.first_reply_time))
+            .bind(time_column(&ticket.auto_close_time))
+            .bind(linked)
+            .bind(ticket.linked_ticket_number)
+            .bind(ticket.resolution_reason as i16)
+            .bind(ticket.resolution_note.clone())
+            .bind(ticket.status_before_spam as i16)
+            .bind(time_column(&ticket.last_customer_message_time))
+            .bind(ticket.message_count)
+            .bind(ticket.version);
+        if let Some(version) = expected_version {
+            b.bind(version);
+        }
+    })
 }

@@ -21,8 +21,8 @@ use tonic::Status;
 
 use super::{
     Change, TicketApi, access, announce, count_message, lock_visible,
-    reply::{check_types, internal_comment, store_message},
-    save, store,
+    reply::{check_types, internal_comment, message_writes},
+    save, save_with, store,
 };
 use crate::{
     attachments,
@@ -176,10 +176,19 @@ pub async fn forward(
         change = change.with_message(composed.message.clone());
         Some(composed)
     };
-    let ticket = save(&mut tx, &api.limits, &before, after, change, now).await?;
-    if let Some(composed) = &note {
-        store_message(&mut tx, ticket_id, composed).await?;
-    }
+    let ticket = save_with(
+        &mut tx,
+        &api.limits,
+        &before,
+        after,
+        change,
+        now,
+        |writes| match &note {
+            Some(composed) => message_writes(writes, ticket_id, composed),
+            None => Ok(()),
+        },
+    )
+    .await?;
     switchboard_platform::db::commit(tx).await?;
     Ok(ForwardTicketResponse {
         ticket: Some(ticket),
