@@ -1,26 +1,20 @@
 //! Attachments through the gateway: upload, attach to a comment, download byte for byte;
 //! contents stored once; other groups' attachments and other agents' uploads answer as
-//! missing; bad and oversized uploads named; contents deleted with the last reference.
+//! missing; contents deleted with their last reference. What is refused is in `refusals`.
 
-use prost_types::Timestamp;
+mod refusals;
+
 use sha2::{Digest, Sha256};
 use switchboard_platform::error::violated_fields;
-use switchboard_proto::ticket::v1::{
-    IngestAttachment, IngestTicketMessageRequest, IngestTicketMessageResponse, ResolutionReason,
-    TicketChannel, TicketRequester, UploadTicketAttachmentRequest,
-};
+use switchboard_proto::ticket::v1::ResolutionReason;
 use tonic::{Code, Status};
 
-use crate::common::{
-    Mesh,
-    attachment_clients::{chunk, file_parts, metadata},
-    bearer,
-};
+use crate::common::Mesh;
 
 const MIB: usize = 1024 * 1024;
 
 /// `len` bytes that repeat nowhere (xorshift), after `prefix`.
-fn content(prefix: &[u8], len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn content(prefix: &[u8], len: usize, seed: u64) -> Vec<u8> {
     // Odd, as xorshift needs a non-zero state, and distinct for distinct seeds.
     let mut state = (seed << 1) | 1;
     let mut bytes = prefix.to_vec();
@@ -34,7 +28,7 @@ fn content(prefix: &[u8], len: usize, seed: u64) -> Vec<u8> {
     bytes
 }
 
-fn pdf(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn pdf(len: usize, seed: u64) -> Vec<u8> {
     content(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", len, seed)
 }
 
@@ -45,7 +39,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn assert_invalid(result: Result<impl std::fmt::Debug, Status>, field: &str) -> Status {
+pub(crate) fn assert_invalid(result: Result<impl std::fmt::Debug, Status>, field: &str) -> Status {
     let status = result.expect_err(field);
     assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
     assert_eq!(violated_fields(&status), [field], "{status:?}");
@@ -241,162 +235,6 @@ async fn other_groups_attachments_and_other_agents_uploads_answer_as_missing() {
 }
 
 #[tokio::test]
-async fn bad_uploads_are_refused_naming_the_field() {
-    let mesh = Mesh::start().await;
-    let kim = mesh.agent_token("kim", "").await;
-    let (mesh_ref, kim) = (&mesh, kim.as_str());
-    let upload = move |parts: Vec<UploadTicketAttachmentRequest>| mesh_ref.upload_parts(kim, parts);
-
-    assert_invalid(upload(vec![chunk(b"x")]).await, "metadata");
-    assert_invalid(upload(vec![]).await, "metadata");
-    assert_invalid(
-        upload(vec![metadata("a.txt", "", 0), metadata("a.txt", "", 0)]).await,
-        "metadata",
-    );
-    assert_invalid(
-        upload(vec![metadata("a.bin", "", 0), chunk(&vec![0; MIB + 1])]).await,
-        "chunk",
-    );
-    assert_invalid(
-        upload(vec![metadata("a.bin", "", 0), chunk(b"")]).await,
-        "chunk",
-    );
-    let long = format!("{}.txt", "가".repeat(252));
-    for name in ["", "folder/a.txt", "..\\a.txt", "a\u{0}.txt", long.as_str()] {
-        assert_invalid(
-            upload(vec![metadata(name, "", 0), chunk(b"x")]).await,
-            "metadata.file_name",
-        );
-    }
-    let mut short = file_parts("a.txt", "", b"hello", 2);
-    short[0] = metadata("a.txt", "", 6);
-    assert_invalid(upload(short).await, "metadata.size_bytes");
-    assert_invalid(
-        upload(vec![metadata("a.txt", "text plain", 0)]).await,
-        "metadata.content_type",
-    );
-
-    // A PDF declared as a PNG, and an executable named as text.
-    let lie = assert_invalid(
-        upload(file_parts("scan.png", "image/png", &pdf(5000, 5), 4096)).await,
-        "metadata.content_type",
-    );
-    assert!(
-        lie.message().contains("image/png") && lie.message().contains("PDF"),
-        "{}",
-        lie.message()
-    );
-    let elf = content(b"\x7fELF\x02\x01\x01\0", 2000, 6);
-    assert_invalid(
-        upload(file_parts("readme.txt", "", &elf, 1000)).await,
-        "metadata.content_type",
-    );
-    // Text is not required to be UTF-8 (EUC-KR is common); it is stored as given.
-    let euc_kr = b"\xbe\xc8\xb3\xe7\xc7\xcf\xbc\xbc\xbf\xe4".to_vec();
-    let text = upload(file_parts(
-        "안내.txt",
-        "text/plain; charset=EUC-KR",
-        &euc_kr,
-        4,
-    ))
-    .await
-    .unwrap();
-    assert_eq!(text.content_type, "text/plain; charset=euc-kr");
-    mesh.stop().await;
-}
-
-#[tokio::test]
-async fn oversized_files_are_refused_without_reading_on() {
-    let mesh = Mesh::start_with(|settings| settings.attachment_max_bytes = 1024).await;
-    let kim = mesh.agent_token("kim", "").await;
-    // The stream stays open after the chunk that crosses the limit: only an answer that does
-    // not wait for the end arrives in time.
-    let parts = vec![
-        metadata("big.bin", "", 0),
-        chunk(&[1; 600]),
-        chunk(&[2; 600]),
-    ];
-    let answer = tokio::time::timeout(
-        std::time::Duration::from_secs(20),
-        mesh.upload_parts_open(&kim, parts),
-    )
-    .await
-    .expect("the service answers before the stream ends");
-    assert_eq!(answer.err().unwrap().code(), Code::ResourceExhausted);
-    let announced = mesh
-        .upload_parts_open(&kim, vec![metadata("big.bin", "", 1025)])
-        .await;
-    assert_eq!(announced.err().unwrap().code(), Code::ResourceExhausted);
-    let fits = mesh.upload(&kim, "fits.bin", "", &[3; 1024]).await.unwrap();
-    assert_eq!(fits.size_bytes, 1024);
-
-    // Ingested mail is held to the same limit, naming the attachment.
-    let too_big = ingest(&mesh, vec![attached("a.bin", "", vec![0; 1025])])
-        .await
-        .err()
-        .unwrap();
-    assert_eq!(too_big.code(), Code::ResourceExhausted);
-    assert!(
-        too_big.message().contains("attachments[0].content"),
-        "{too_big:?}"
-    );
-    mesh.stop().await;
-}
-
-#[tokio::test]
-async fn ingested_attachments_keep_the_last_path_component_and_a_truthful_type() {
-    let mesh = Mesh::start().await;
-    let bytes = pdf(2000, 7);
-    let request = help_center(vec![
-        attached("C:\\Users\\고객\\견적서.pdf", "IMAGE/PNG", bytes.clone()),
-        IngestAttachment {
-            content_id: "logo@example.co.kr".into(),
-            ..attached("logo.png", "", b"\x89PNG\r\n\x1a\n\0\0".to_vec())
-        },
-    ]);
-    let response = mesh
-        .ingest()
-        .await
-        .ingest_ticket_message(bearer(request, &mesh.ingest_key))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!response.ticket_id.is_empty());
-    let admin = mesh.admin();
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id::text, file_name, content_type FROM attachments ORDER BY position",
-    )
-    .fetch_all(&mesh.pool)
-    .await
-    .unwrap();
-    let names: Vec<_> = rows
-        .iter()
-        .map(|(_, name, kind)| (name.as_str(), kind.as_str()))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            ("견적서.pdf", "application/pdf"),
-            ("logo.png", "application/octet-stream")
-        ]
-    );
-    let downloaded = mesh.download(&admin, &rows[0].0).await.unwrap();
-    assert!(downloaded.content() == bytes);
-    assert_eq!(
-        mesh.download(&admin, &rows[1].0)
-            .await
-            .unwrap()
-            .attachment
-            .content_id,
-        "logo@example.co.kr"
-    );
-
-    let bad = ingest(&mesh, vec![attached("folder/", "", vec![1])]).await;
-    assert_invalid(bad, "attachments[0].file_name");
-    mesh.stop().await;
-}
-
-#[tokio::test]
 async fn contents_go_with_their_last_reference() {
     let mesh = Mesh::start().await;
     let group = mesh.group("스팸팀").await;
@@ -456,43 +294,4 @@ async fn delete_spam(mesh: &Mesh, token: &str, id: &str) {
         .await
         .unwrap();
     mesh.delete(token, id).await.unwrap();
-}
-
-async fn ingest(
-    mesh: &Mesh,
-    attachments: Vec<IngestAttachment>,
-) -> Result<IngestTicketMessageResponse, Status> {
-    let request = bearer(help_center(attachments), &mesh.ingest_key);
-    let response = mesh.ingest().await.ingest_ticket_message(request).await?;
-    Ok(response.into_inner())
-}
-
-fn attached(file_name: &str, content_type: &str, content: Vec<u8>) -> IngestAttachment {
-    IngestAttachment {
-        file_name: file_name.into(),
-        content_type: content_type.into(),
-        content,
-        content_id: String::new(),
-    }
-}
-
-/// A help-center inquiry (which always makes a new ticket) with `attachments`.
-fn help_center(attachments: Vec<IngestAttachment>) -> IngestTicketMessageRequest {
-    IngestTicketMessageRequest {
-        dedup_key: format!("helpcenter:{}", uuid::Uuid::now_v7()),
-        channel: TicketChannel::HelpCenter as i32,
-        requester: Some(TicketRequester {
-            name: "박지영".into(),
-            email: "jiyoung.park@example.co.kr".into(),
-            ..Default::default()
-        }),
-        subject: "첨부 파일 문의".into(),
-        body_text: "파일을 첨부합니다.".into(),
-        attachments,
-        receive_time: Some(Timestamp {
-            seconds: 1_790_000_000,
-            nanos: 0,
-        }),
-        ..Default::default()
-    }
 }

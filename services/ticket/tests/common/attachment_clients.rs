@@ -2,9 +2,11 @@
 //! tables hold of them.
 
 use futures_util::{StreamExt, stream};
+use prost_types::Timestamp;
 use switchboard_proto::ticket::v1::{
-    AddCommentRequest, DownloadTicketAttachmentRequest, TicketAttachment, TicketMessage,
-    UploadTicketAttachmentMetadata, UploadTicketAttachmentRequest,
+    AddCommentRequest, DownloadTicketAttachmentRequest, IngestAttachment,
+    IngestTicketMessageRequest, IngestTicketMessageResponse, TicketAttachment, TicketChannel,
+    TicketMessage, TicketRequester, UploadTicketAttachmentMetadata, UploadTicketAttachmentRequest,
     download_ticket_attachment_response::Part as DownloadPart,
     upload_ticket_attachment_request::Part,
 };
@@ -44,6 +46,37 @@ pub fn file_parts(
     let mut parts = vec![metadata(file_name, content_type, content.len() as i64)];
     parts.extend(content.chunks(chunk_size).map(chunk));
     parts
+}
+
+/// A file of an ingested message.
+pub fn ingest_file(file_name: &str, content_type: &str, content: Vec<u8>) -> IngestAttachment {
+    IngestAttachment {
+        file_name: file_name.into(),
+        content_type: content_type.into(),
+        content,
+        content_id: String::new(),
+    }
+}
+
+/// A help-center inquiry (which always makes a new ticket) with `attachments`.
+fn help_center(attachments: Vec<IngestAttachment>) -> IngestTicketMessageRequest {
+    IngestTicketMessageRequest {
+        dedup_key: format!("helpcenter:{}", uuid::Uuid::now_v7()),
+        channel: TicketChannel::HelpCenter as i32,
+        requester: Some(TicketRequester {
+            name: "박지영".into(),
+            email: "jiyoung.park@example.co.kr".into(),
+            ..Default::default()
+        }),
+        subject: "첨부 파일 문의".into(),
+        body_text: "파일을 첨부합니다.".into(),
+        attachments,
+        receive_time: Some(Timestamp {
+            seconds: 1_790_000_000,
+            nanos: 0,
+        }),
+        ..Default::default()
+    }
 }
 
 /// A downloaded attachment: its metadata and the content as it came, chunk by chunk.
@@ -169,6 +202,16 @@ impl Mesh {
             attachment: attachment.expect("a download starts with the metadata"),
             chunks,
         })
+    }
+
+    /// Ingests a help-center inquiry with `attachments`, as mail-ingest.
+    pub async fn ingest_files(
+        &self,
+        attachments: Vec<IngestAttachment>,
+    ) -> Result<IngestTicketMessageResponse, Status> {
+        let request = bearer(help_center(attachments), &self.ingest_key);
+        let response = self.ingest().await.ingest_ticket_message(request).await?;
+        Ok(response.into_inner())
     }
 
     /// The number of stored contents.
