@@ -23,7 +23,7 @@ use super::connect_url;
 /// Connections the load is spread over (one HTTP/2 connection each).
 const CHANNELS: usize = 4;
 
-fn authorized<T>(message: T, bearer: &MetadataValue<Ascii>) -> Request<T> {
+pub(crate) fn authorized<T>(message: T, bearer: &MetadataValue<Ascii>) -> Request<T> {
     let mut request = Request::new(message);
     request
         .metadata_mut()
@@ -40,6 +40,36 @@ pub fn phone_number(worker: usize, sequence: u64) -> String {
 /// A short id that names one run's key, route and call ids.
 pub fn run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+/// Signs in to `gateway` as `admin` with a token issued from `gateway_settings` (valid for an
+/// hour): a connection and the `authorization` value of the admin's calls.
+pub(crate) async fn sign_in(
+    gateway_settings: &GatewaySettings,
+    gateway: &str,
+    admin: &str,
+) -> anyhow::Result<(Channel, MetadataValue<Ascii>)> {
+    let (token, _) = switchboard_gateway::issue_local_token(
+        gateway_settings,
+        admin,
+        Some(Duration::from_secs(3_600)),
+    )?;
+    let bearer = format!("Bearer {token}").parse()?;
+    let channel = connect_url(gateway).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach the gateway at {gateway} ({e}); start the mesh with scripts/dev"
+        )
+    })?;
+    Ok((channel, bearer))
+}
+
+/// `first` and further connections to `gateway`, `CHANNELS` in all, to spread a load over.
+pub(crate) async fn spread(gateway: &str, first: Channel) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = vec![first];
+    for _ in 1..CHANNELS {
+        channels.push(connect_url(gateway).await?);
+    }
+    Ok(channels)
 }
 
 /// The IVR of one run: its API key, its route, and connections to the gateway.
@@ -60,17 +90,7 @@ impl Ivr {
         admin: &str,
         run: &str,
     ) -> anyhow::Result<Self> {
-        let (token, _) = switchboard_gateway::issue_local_token(
-            gateway_settings,
-            admin,
-            Some(Duration::from_secs(3_600)),
-        )?;
-        let admin_bearer: MetadataValue<_> = format!("Bearer {token}").parse()?;
-        let channel = connect_url(gateway).await.map_err(|e| {
-            anyhow::anyhow!(
-                "cannot reach the gateway at {gateway} ({e}); start the mesh with scripts/dev"
-            )
-        })?;
+        let (channel, admin_bearer) = sign_in(gateway_settings, gateway, admin).await?;
         let secret = ApiKeyServiceClient::new(channel.clone())
             .create_api_key(authorized(
                 CreateApiKeyRequest {
@@ -103,10 +123,7 @@ impl Ivr {
             ))
             .await
             .map_err(|s| anyhow::anyhow!("creating the benchmark's IVR route: {s}"))?;
-        let mut channels = vec![channel];
-        for _ in 1..CHANNELS {
-            channels.push(connect_url(gateway).await?);
-        }
+        let channels = spread(gateway, channel).await?;
         Ok(Self {
             run: run.into(),
             route_code: route_code.into(),

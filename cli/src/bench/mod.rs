@@ -11,6 +11,7 @@ mod load;
 mod model;
 pub mod pipeline;
 pub mod reporting;
+mod tickets;
 
 use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
 use switchboard_proto::common::v1::{Principal, PrincipalKind};
@@ -52,6 +53,20 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             gateway,
             admin,
         } => callbacks::run(config, &gateway, &admin, concurrency, seconds(duration)).await,
+        BenchCommand::Tickets {
+            concurrency,
+            duration,
+            warmup,
+            gateway,
+            admin,
+        } => {
+            let load = callbacks::Load {
+                concurrency,
+                warmup: seconds(warmup),
+                duration: seconds(duration),
+            };
+            tickets::run(config, &gateway, &admin, load).await
+        }
         BenchCommand::Pipeline {
             concurrency,
             duration,

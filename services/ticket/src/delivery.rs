@@ -52,7 +52,7 @@ impl EventHandler for DeliveryReports {
         };
         let Some((ticket_id, message)) = messages::report_delivery(tx, message_id, state, &error)
             .await
-            .map_err(|e| HandlerError::transient(e))?
+            .map_err(HandlerError::transient)?
         else {
             // The ticket was deleted (spam) since the reply was sent.
             return Ok(());
@@ -60,7 +60,7 @@ impl EventHandler for DeliveryReports {
         if state == DeliveryState::Failed
             && let Some(ticket) = store::load(tx, ticket_id, false)
                 .await
-                .map_err(|e| HandlerError::transient(e))?
+                .map_err(HandlerError::transient)?
         {
             let change = Change::new(
                 TicketEventKind::DeliveryFailed,

@@ -21,13 +21,16 @@ use tonic::{Code, Status, service::interceptor::InterceptedService, transport::C
 
 type Mesh = InterceptedService<Channel, MeshInterceptor>;
 
+/// Groups by id, with when they were asked for (`None`: there is no such group).
+type GroupCache = HashMap<String, (Instant, Option<Group>)>;
+
 /// How long a group's name is reused.
 const GROUP_TTL: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct Directory {
     client: DirectoryServiceClient<Mesh>,
-    groups: Arc<Mutex<HashMap<String, (Instant, Option<Group>)>>>,
+    groups: Arc<Mutex<GroupCache>>,
 }
 
 fn unreachable_gateway(status: Status) -> Status {

@@ -85,6 +85,10 @@ impl Service for Application {
         let server = add_grpc_services!(
             GrpcServer::new(Self::SPEC.name, platform.grpc.clone()).verify_principals(mesh_key),
             TicketServiceServer::new(tickets.clone()),
+            templates::server(pool.clone(), tickets.clone()),
+            catalog::inquiry_types(pool.clone()),
+            catalog::processing_types(pool.clone()),
+            mail_accounts::server(pool.clone()),
         )
         .add_service(
             TicketIngestServiceServer::new(IngestApi::new(tickets))

@@ -29,3 +29,31 @@ pub async fn start(
     let (context, pool) = testing::context::<Application>("tk", amqp, peers, settings).await;
     Started::build::<Application>(listener, context, pool).await
 }
+
+/// Another replica of the ticket service on `listener`, over the schema `schema` of a running
+/// one (for schedulers that replicas share).
+pub async fn replica(
+    listener: TcpListener,
+    schema: &str,
+    pool: sqlx::PgPool,
+    gateway: SocketAddr,
+    amqp: &AmqpConfig,
+    tune: impl FnOnce(&mut TicketSettings),
+) -> Started {
+    let mut settings = TicketSettings::default();
+    tune(&mut settings);
+    let peers = vec![testing::peer(
+        "gateway",
+        &["switchboard.gateway.v1"],
+        gateway,
+    )];
+    let context = switchboard_platform::service::ServiceContext {
+        listen: listener.local_addr().expect("a bound listener"),
+        platform: testing::platform_config(amqp),
+        schema: schema.to_owned(),
+        peers,
+        metrics: Default::default(),
+        settings,
+    };
+    Started::build::<Application>(listener, context, pool).await
+}

@@ -1,6 +1,15 @@
 //! The ticket service's integration tests in one binary (one link on two cores), every call
 //! through a real gateway with real credentials, against real PostgreSQL and RabbitMQ.
 
+mod abuse;
 mod attachments;
+mod auto_close;
+mod catalog;
 mod common;
+mod create;
+mod events;
+mod ingest;
+mod mail_accounts;
+mod templated;
+mod templates;
 mod workflow;

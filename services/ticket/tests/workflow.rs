@@ -81,7 +81,7 @@ impl World {
         let mesh = Mesh::start().await;
         mesh.reply_account("help@example.co.kr").await;
         let group = mesh.group("결제").await.id;
-        let kim = mesh.agent("kim", &[group.clone()]).await;
+        let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
         let admin = mesh.admin();
         Self {
             mesh,

@@ -137,7 +137,7 @@ pub fn requester(
     let has_address = !normalised.email.is_empty()
         || !normalised.phone_number.is_empty()
         || !normalised.external_user_id.is_empty();
-    if !has_address && !(name_is_enough && !normalised.name.is_empty()) {
+    if !has_address && (!name_is_enough || normalised.name.is_empty()) {
         let what = if name_is_enough {
             "needs a name, an e-mail address or a phone number"
         } else {

@@ -17,12 +17,14 @@ pub fn ticket_numbers(subject: &str) -> Vec<i64> {
         };
         let after = subject[i + 1 + digits.len()..].chars().next();
         let after_ok = after.is_none_or(|c| !c.is_alphanumeric());
-        if before_ok && after_ok && !digits.is_empty() && digits.len() <= 18 {
-            if let Ok(number) = digits.parse::<i64>() {
-                if number > 0 && !numbers.contains(&number) {
-                    numbers.push(number);
-                }
-            }
+        let number = digits.parse::<i64>().ok().filter(|n| *n > 0);
+        if let Some(number) = number
+            && before_ok
+            && after_ok
+            && digits.len() <= 18
+            && !numbers.contains(&number)
+        {
+            numbers.push(number);
         }
     }
     numbers

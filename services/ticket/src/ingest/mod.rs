@@ -96,6 +96,14 @@ pub async fn ingest(
             linked_ticket_id: ticket.linked_ticket_id,
         });
     }
+    if let Some(account) = checked.mail_account_id
+        && !crate::mail_accounts::lookup::exists(&mut tx, account).await?
+    {
+        return Err(switchboard_platform::error::invalid_field(
+            "mail_account_id",
+            "no such mail account",
+        ));
+    }
     let threaded = thread::find(&mut tx, &checked).await?;
     let prepared = attachments::prepare_ingested(
         &mut tx,

@@ -20,7 +20,7 @@ pub fn sees(principal: &Principal, ticket: &Ticket) -> bool {
         return false;
     }
     ticket.group_id.is_empty()
-        || principal.group_ids.iter().any(|g| *g == ticket.group_id)
+        || principal.group_ids.contains(&ticket.group_id)
         || (!ticket.assignee_login.is_empty() && ticket.assignee_login == principal.subject)
 }
 

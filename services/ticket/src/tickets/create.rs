@@ -246,14 +246,11 @@ pub async fn create(
         attachments: prepared,
     };
     let composed = compose(&mut tx, &ticket, principal, outgoing, now).await?;
+    // Stamped as the change from nothing: a ticket created solved gets its solve and
+    // auto-close times.
+    let blank = ticket.clone();
     ticket.status = status as i32;
-    super::stamp(
-        &ticket.clone(),
-        &mut ticket,
-        now,
-        api.limits.auto_close_after,
-    );
-    ticket.version = 1;
+    super::stamp(&blank, &mut ticket, now, api.limits.auto_close_after);
     count_message(&mut ticket, &composed.message);
     row::write(&mut tx, &ticket, None).await?;
     store_message(&mut tx, id, &composed).await?;

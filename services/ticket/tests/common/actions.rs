@@ -1,46 +1,41 @@
 //! The ticket actions as one call each, through the gateway as `token`.
 
-use prost::Message;
 use switchboard_proto::ticket::v1::{
-    AddCommentRequest, CloseTicketRequest, DeleteTicketRequest, ForwardTicketRequest,
-    GetTicketRequest, ImapSettings, MailAccount, MailTlsMode, ReplyDisposition, ReplyTicketRequest,
-    ResolutionReason, ResolveInternallyRequest, RestoreTicketRequest, SmtpSettings,
-    TakeTicketRequest, Ticket, UpdateTicketRequest,
+    AddCommentRequest, CloseTicketRequest, CreateMailAccountRequest, DeleteTicketRequest,
+    ForwardTicketRequest, GetTicketRequest, MailAccount, MailTlsMode, ReplyDisposition,
+    ReplyTicketRequest, ResolutionReason, ResolveInternallyRequest, RestoreTicketRequest,
+    SmtpSettings, TakeTicketRequest, Ticket, UpdateTicketRequest,
 };
 use tonic::Status;
 
 use super::{Mesh, bearer};
 
 impl Mesh {
-    /// A mail account to send replies from, written straight into the service's table (the
-    /// tests of `MailAccountService` cover its rpcs).
+    /// A mail account to send replies from (the first one created becomes the default), made
+    /// by the admin through `MailAccountService`.
     pub async fn reply_account(&self, address: &str) -> String {
-        let id = uuid::Uuid::now_v7();
-        let account = MailAccount {
-            id: id.to_string(),
-            address: address.into(),
-            display_name: "고객센터".into(),
-            active: true,
-            default_for_replies: true,
-            imap: Some(ImapSettings::default()),
-            smtp: Some(SmtpSettings {
-                host: "smtp.example.co.kr".into(),
-                tls_mode: MailTlsMode::Starttls as i32,
+        let request = CreateMailAccountRequest {
+            request_id: String::new(),
+            mail_account: Some(MailAccount {
+                address: address.into(),
+                display_name: "고객센터".into(),
+                smtp: Some(SmtpSettings {
+                    host: "smtp.example.co.kr".into(),
+                    tls_mode: MailTlsMode::Starttls as i32,
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
-            ..Default::default()
         };
-        sqlx::query(
-            "INSERT INTO mail_accounts (id, address, active, default_for_replies, account)
-             VALUES ($1, $2, true, true, $3)",
-        )
-        .bind(id)
-        .bind(address)
-        .bind(account.encode_to_vec())
-        .execute(&self.pool)
-        .await
-        .expect("insert a mail account");
-        id.to_string()
+        self.mail_accounts()
+            .await
+            .create_mail_account(bearer(request, &self.admin()))
+            .await
+            .expect("the admin creates a mail account")
+            .into_inner()
+            .mail_account
+            .unwrap()
+            .id
     }
 
     pub async fn get(&self, token: &str, id: &str) -> Result<Ticket, Status> {

@@ -6,6 +6,7 @@
 
 mod actions;
 pub mod attachment_clients;
+pub mod catalog_clients;
 
 use sqlx::PgPool;
 use switchboard_gateway::Upstream;
@@ -61,6 +62,20 @@ impl Mesh {
             ingest_key,
             service,
         }
+    }
+
+    /// A second replica of the ticket service over the same schema.
+    pub async fn replica(&self, tune: impl FnOnce(&mut TicketSettings)) -> Started {
+        let listener = testing::free_listener().await;
+        switchboard_ticket::testing::replica(
+            listener,
+            &self.schema,
+            self.pool.clone(),
+            self.gateway.addr,
+            &self.gateway.amqp,
+            tune,
+        )
+        .await
     }
 
     pub fn admin(&self) -> String {
