@@ -24,7 +24,10 @@ mod probe;
 mod service;
 
 pub use probe::{Probe, probe_server};
-pub use service::{Started, context, free_listener, peer, platform_config};
+pub use service::{
+    Started, context, free_listener, gateway_peer, peer, platform_config, replica_context,
+    start_behind_gateway,
+};
 
 const START_POSTGRES: &str =
     "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";

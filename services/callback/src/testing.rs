@@ -21,11 +21,5 @@ pub async fn start(
 ) -> Started {
     let mut settings = CallbackSettings::default();
     tune(&mut settings);
-    let peers = vec![testing::peer(
-        "gateway",
-        &["switchboard.gateway.v1"],
-        gateway,
-    )];
-    let (context, pool) = testing::context::<Application>("cb", amqp, peers, settings).await;
-    Started::build::<Application>(listener, context, pool).await
+    testing::start_behind_gateway::<Application>("cb", listener, gateway, amqp, settings).await
 }

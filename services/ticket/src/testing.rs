@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use sqlx::PgPool;
 use switchboard_platform::{
     config::AmqpConfig,
     testing::{self, Started},
@@ -11,49 +12,35 @@ use tokio::net::TcpListener;
 
 use crate::{Application, TicketSettings};
 
+fn settings(tune: impl FnOnce(&mut TicketSettings)) -> TicketSettings {
+    let mut settings = TicketSettings::default();
+    tune(&mut settings);
+    settings
+}
+
 /// The ticket service on `listener`, in a fresh schema, publishing into `amqp`, reaching the
-/// directory and presence through the gateway at `gateway`; `tune` adjusts its settings.
+/// directory through the gateway at `gateway`; `tune` adjusts its settings.
 pub async fn start(
     listener: TcpListener,
     gateway: SocketAddr,
     amqp: &AmqpConfig,
     tune: impl FnOnce(&mut TicketSettings),
 ) -> Started {
-    let mut settings = TicketSettings::default();
-    tune(&mut settings);
-    let peers = vec![testing::peer(
-        "gateway",
-        &["switchboard.gateway.v1"],
-        gateway,
-    )];
-    let (context, pool) = testing::context::<Application>("tk", amqp, peers, settings).await;
-    Started::build::<Application>(listener, context, pool).await
+    testing::start_behind_gateway::<Application>("tk", listener, gateway, amqp, settings(tune))
+        .await
 }
 
-/// Another replica of the ticket service on `listener`, over the schema `schema` of a running
-/// one (for schedulers that replicas share).
+/// Another replica of the ticket service on `listener`, over the schema of a running one (for
+/// the schedulers replicas share).
 pub async fn replica(
     listener: TcpListener,
     schema: &str,
-    pool: sqlx::PgPool,
+    pool: PgPool,
     gateway: SocketAddr,
     amqp: &AmqpConfig,
     tune: impl FnOnce(&mut TicketSettings),
 ) -> Started {
-    let mut settings = TicketSettings::default();
-    tune(&mut settings);
-    let peers = vec![testing::peer(
-        "gateway",
-        &["switchboard.gateway.v1"],
-        gateway,
-    )];
-    let context = switchboard_platform::service::ServiceContext {
-        listen: listener.local_addr().expect("a bound listener"),
-        platform: testing::platform_config(amqp),
-        schema: schema.to_owned(),
-        peers,
-        metrics: Default::default(),
-        settings,
-    };
+    let peers = vec![testing::gateway_peer(gateway)];
+    let context = testing::replica_context::<Application>(schema, amqp, peers, settings(tune));
     Started::build::<Application>(listener, context, pool).await
 }

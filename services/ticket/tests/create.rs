@@ -136,6 +136,24 @@ async fn a_ticket_created_with_a_reply_to_the_requester_is_assigned_and_solved()
     mesh.stop().await;
 }
 
+/// A create with a bad value in every field it checks (and `request_id`).
+fn bad_create(request_id: &str) -> CreateTicketRequest {
+    let mut bad = request("not-a-group", request_id);
+    let t = bad.ticket.as_mut().unwrap();
+    t.subject = " ".into();
+    t.channel = TicketChannel::Email as i32;
+    t.tags = vec!["ok".into(), "two words".into()];
+    t.requester = Some(TicketRequester {
+        email: "nope".into(),
+        phone_number: "010".into(),
+        ..Default::default()
+    });
+    t.inquiry_type_id = "x".into();
+    bad.disposition = ReplyDisposition::Hold as i32;
+    bad.attachment_ids = (0..21).map(|i| i.to_string()).collect();
+    bad
+}
+
 fn fields_of(result: Result<impl std::fmt::Debug, Status>) -> Vec<String> {
     let status = result.expect_err("bad input is refused");
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
@@ -150,39 +168,13 @@ async fn every_working_rpc_names_its_bad_fields_and_writes_nothing() {
     let token = mesh.token(&kim);
     let ticket = mesh.create(&token, &group, "문의").await.unwrap();
     let client = &mut mesh.tickets().await;
-    let mut bad = request("not-a-group", "not-a-uuid");
-    {
-        let t = bad.ticket.as_mut().unwrap();
-        t.subject = " ".into();
-        t.channel = TicketChannel::Email as i32;
-        t.tags = vec!["ok".into(), "two words".into()];
-        t.requester = Some(TicketRequester {
-            email: "nope".into(),
-            phone_number: "010".into(),
-            ..Default::default()
-        });
-        t.inquiry_type_id = "x".into();
-    }
-    bad.disposition = ReplyDisposition::Hold as i32;
-    bad.attachment_ids = (0..21).map(|i| i.to_string()).collect();
-    let got = fields_of(client.create_ticket(bearer(bad, &token)).await);
+    let got = fields_of(
+        client
+            .create_ticket(bearer(bad_create("not-a-uuid"), &token))
+            .await,
+    );
     assert_eq!(got, ["request_id"], "the request id is checked first");
-    let mut bad = request("not-a-group", "");
-    {
-        let t = bad.ticket.as_mut().unwrap();
-        t.subject = " ".into();
-        t.channel = TicketChannel::Email as i32;
-        t.tags = vec!["ok".into(), "two words".into()];
-        t.requester = Some(TicketRequester {
-            email: "nope".into(),
-            phone_number: "010".into(),
-            ..Default::default()
-        });
-        t.inquiry_type_id = "x".into();
-    }
-    bad.disposition = ReplyDisposition::Hold as i32;
-    bad.attachment_ids = (0..21).map(|i| i.to_string()).collect();
-    let got = fields_of(client.create_ticket(bearer(bad, &token)).await);
+    let got = fields_of(client.create_ticket(bearer(bad_create(""), &token)).await);
     for field in [
         "ticket.group_id",
         "ticket.channel",

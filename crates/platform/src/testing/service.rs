@@ -50,6 +50,41 @@ pub async fn context<S: Service>(
     (context, pool)
 }
 
+/// A context for another replica of `S` over `schema`, which a running one already migrated.
+pub fn replica_context<S: Service>(
+    schema: &str,
+    amqp: &AmqpConfig,
+    peers: Vec<Peer>,
+    settings: S::Settings,
+) -> ServiceContext<S::Settings> {
+    ServiceContext {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        platform: platform_config(amqp),
+        schema: schema.to_owned(),
+        peers,
+        metrics: Default::default(),
+        settings,
+    }
+}
+
+/// The gateway at `addr` as a service's peer (its directory and presence).
+pub fn gateway_peer(addr: SocketAddr) -> Peer {
+    peer("gateway", &["switchboard.gateway.v1"], addr)
+}
+
+/// `S` on `listener`, in a fresh schema `t_<prefix>_<id>`, publishing into `amqp` and reaching
+/// the gateway at `gateway`: a service started behind the gateway as production starts it.
+pub async fn start_behind_gateway<S: Service>(
+    prefix: &str,
+    listener: TcpListener,
+    gateway: SocketAddr,
+    amqp: &AmqpConfig,
+    settings: S::Settings,
+) -> Started {
+    let (context, pool) = context::<S>(prefix, amqp, vec![gateway_peer(gateway)], settings).await;
+    Started::build::<S>(listener, context, pool).await
+}
+
 /// A peer of the test's mesh serving `packages` at `addr`.
 pub fn peer(name: &str, packages: &[&str], addr: SocketAddr) -> Peer {
     Peer {
