@@ -2,6 +2,7 @@
 //! through a real gateway with real credentials, against real PostgreSQL and RabbitMQ.
 
 mod abuse;
+mod attachments;
 mod auto_close;
 mod catalog;
 mod common;

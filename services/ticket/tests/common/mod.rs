@@ -5,6 +5,7 @@
 #![allow(dead_code, unused_imports)] // each test file uses part of it
 
 mod actions;
+pub mod attachment_clients;
 pub mod catalog_clients;
 
 use sqlx::PgPool;
