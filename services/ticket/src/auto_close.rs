@@ -1,7 +1,8 @@
 //! The auto-close scheduler: a solved ticket becomes closed once its `auto_close_time` passes
 //! (14 days after it was solved by default). Any number of replicas run it: each claims due
 //! tickets with `FOR UPDATE SKIP LOCKED`, so every ticket is closed once, by the system actor,
-//! with its history entry and `ticket.status_changed` event.
+//! with its history entry and `ticket.status_changed` event. The same loop sweeps uploads
+//! older than 24 hours and contents nothing refers to, every ten minutes.
 
 use std::{sync::Arc, time::Duration};
 
@@ -17,6 +18,8 @@ use crate::{
 
 /// Tickets closed per transaction.
 const BATCH: i64 = 100;
+/// How often the same loop sweeps expired uploads and unreferenced contents.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub struct AutoClose {
     pool: PgPool,
@@ -36,7 +39,14 @@ impl AutoClose {
     /// Closes due tickets every interval until `shutdown`. A failed round (PostgreSQL away) is
     /// logged and tried again at the next one.
     pub async fn run(self, mut shutdown: Shutdown) {
+        let mut last_sweep: Option<std::time::Instant> = None;
         while !shutdown.is_triggered() {
+            if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                match self.sweep().await {
+                    Ok(()) => last_sweep = Some(std::time::Instant::now()),
+                    Err(error) => tracing::warn!(%error, "attachment sweep failed; retrying later"),
+                }
+            }
             loop {
                 match self.close_due().await {
                     Ok(closed) if closed as i64 == BATCH => continue,
@@ -52,6 +62,14 @@ impl AutoClose {
                 _ = shutdown.wait() => {}
             }
         }
+    }
+
+    /// Deletes uploads older than 24 hours and contents nothing refers to any more.
+    async fn sweep(&self) -> std::result::Result<(), tonic::Status> {
+        let mut tx = switchboard_platform::db::begin(&self.pool).await?;
+        crate::attachments::delete_orphans(&mut tx).await?;
+        switchboard_platform::db::commit(tx).await?;
+        Ok(())
     }
 
     /// Closes up to [`BATCH`] due tickets in one transaction; returns how many.
