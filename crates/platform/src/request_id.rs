@@ -5,6 +5,7 @@
 use prost::Message;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
+use switchboard_proto::common::v1::Principal;
 use tonic::Status;
 use uuid::Uuid;
 
@@ -33,11 +34,14 @@ pub struct RequestId {
 
 impl RequestId {
     /// `None` when the caller sent no id; `INVALID_ARGUMENT` naming `request_id` when it is not a
-    /// UUID. `request` is the whole request message (its hash tells retries from reuse).
+    /// UUID. `request` is the whole request message and `caller` the verified principal: both
+    /// go into the hash that tells retries from reuse, so another caller who sends the same id
+    /// and body gets ALREADY_EXISTS, never the first caller's stored response.
     pub fn parse<M: Message>(
         method: &'static str,
         request_id: &str,
         request: &M,
+        caller: &Principal,
     ) -> Result<Option<Self>, Status> {
         if request_id.is_empty() {
             return Ok(None);
@@ -47,7 +51,13 @@ impl RequestId {
         Ok(Some(Self {
             method,
             id,
-            request_hash: Sha256::digest(request.encode_to_vec()).to_vec(),
+            request_hash: Sha256::new()
+                .chain_update(caller.kind.to_be_bytes())
+                .chain_update(caller.subject.as_bytes())
+                .chain_update([0])
+                .chain_update(request.encode_to_vec())
+                .finalize()
+                .to_vec(),
         }))
     }
 

@@ -90,7 +90,7 @@ impl ApiKeyService for ApiKeyApi {
         request: Request<CreateApiKeyRequest>,
     ) -> Result<Response<CreateApiKeyResponse>, Status> {
         let (by, body) = request.into_principal_and_body()?;
-        let request_id = RequestId::parse("CreateApiKey", &body.request_id, &body)?;
+        let request_id = RequestId::parse("CreateApiKey", &body.request_id, &body, &by)?;
         let mut key = body.api_key.unwrap_or_default();
         key.scopes.dedup();
         let expire_time = check_key(&key)?;

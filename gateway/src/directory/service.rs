@@ -158,7 +158,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<CreateAgentRequest>,
     ) -> Result<Response<CreateAgentResponse>, Status> {
         let (by, body) = request.into_principal_and_body()?;
-        let request_id = RequestId::parse("CreateAgent", &body.request_id, &body)?;
+        let request_id = RequestId::parse("CreateAgent", &body.request_id, &body, &by)?;
         let mut agent = body.agent.unwrap_or_default();
         let mut violations = FieldViolations::new();
         match validate::normalize_login(&agent.login) {
@@ -369,7 +369,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<CreateGroupRequest>,
     ) -> Result<Response<CreateGroupResponse>, Status> {
         let (by, body) = request.into_principal_and_body()?;
-        let request_id = RequestId::parse("CreateGroup", &body.request_id, &body)?;
+        let request_id = RequestId::parse("CreateGroup", &body.request_id, &body, &by)?;
         let group = body.group.unwrap_or_default();
         let mut violations = FieldViolations::new();
         validate::check_group(&group, GROUP_FIELDS, &mut violations);

@@ -88,6 +88,29 @@ async fn a_hundred_concurrent_creates_with_one_request_id_make_one_ticket() {
         .await
         .unwrap_err();
     assert_eq!(reused.code(), Code::AlreadyExists);
+    // Another agent sending the very same request gets no part of the first one's answer.
+    let park = mesh.agent("park", std::slice::from_ref(&group)).await;
+    let copied = mesh
+        .tickets()
+        .await
+        .create_ticket(bearer(request(&group, &request_id), &mesh.token(&park)))
+        .await
+        .unwrap_err();
+    assert_eq!(copied.code(), Code::AlreadyExists);
+    // Ids come back in their canonical form whatever form they were sent in.
+    let shouted = mesh
+        .tickets()
+        .await
+        .create_ticket(bearer(
+            request(&group.to_uppercase(), ""),
+            &mesh.token(&kim),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .ticket
+        .unwrap();
+    assert_eq!(shouted.group_id, group);
     Arc::into_inner(mesh).unwrap().stop().await;
 }
 

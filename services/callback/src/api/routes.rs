@@ -131,7 +131,8 @@ impl RouteApi {
         request: CreateIvrRouteRequest,
     ) -> Result<CreateIvrRouteResponse, Status> {
         principal.require_admin()?;
-        let request_id = RequestId::parse("CreateIvrRoute", &request.request_id, &request)?;
+        let request_id =
+            RequestId::parse("CreateIvrRoute", &request.request_id, &request, principal)?;
         let route = request.ivr_route.clone().unwrap_or_default();
         let mut violations = FieldViolations::new();
         let policy = check(&route, &FIELDS, &mut violations);

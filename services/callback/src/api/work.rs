@@ -76,7 +76,7 @@ pub async fn connect(
 ) -> Result<ConnectCallbackResponse, Status> {
     let sight = worker(principal)?;
     let id = uuid_field("id", &request.id)?;
-    let request_id = RequestId::parse("ConnectCallback", &request.request_id, &request)?;
+    let request_id = RequestId::parse("ConnectCallback", &request.request_id, &request, principal)?;
     let mut tx = db::begin(&api.pool).await?;
     if let Some(request_id) = &request_id
         && let Some(replayed) = request_id
@@ -226,7 +226,8 @@ pub async fn complete(
     });
     violations.into_result()?;
     let id = id.expect("checked above");
-    let request_id = RequestId::parse("CompleteCallback", &request.request_id, &request)?;
+    let request_id =
+        RequestId::parse("CompleteCallback", &request.request_id, &request, principal)?;
     let mut tx = db::begin(&api.pool).await?;
     if let Some(request_id) = &request_id
         && let Some(replayed) = request_id

@@ -27,6 +27,7 @@ pub async fn download(
     principal: &Principal,
     request: DownloadTicketAttachmentRequest,
 ) -> Result<DownloadStream, Status> {
+    access::require_reader(principal)?;
     let id = uuid_field("download_ref", &request.download_ref)?;
     let mut conn = db::acquire(&api.pool).await?;
     let Some((file, ticket_id)) = store::attachment(&mut conn, id).await? else {

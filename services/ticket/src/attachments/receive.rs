@@ -95,8 +95,9 @@ impl Receiver {
         {
             return Err(too_large(self.limit));
         }
-        // The announced size (within the limit) is a good guess of the buffer needed.
-        let capacity = announced.map_or(0, |size| usize::try_from(size).unwrap_or(0));
+        // The announced size is a guess of the buffer needed, but only a guess: a stream that
+        // announces 25 MiB and sends nothing must not hold 25 MiB.
+        let capacity = announced.map_or(0, |size| usize::try_from(size).unwrap_or(0).min(1 << 20));
         Ok(File {
             name: metadata.file_name,
             content_type,

@@ -124,7 +124,7 @@ impl<M: CatalogMessage> CatalogApi<M> {
     ) -> Result<M, Status> {
         principal.require_admin()?;
         let catalog = Self::CATALOG;
-        let request_id = RequestId::parse(catalog.create_method(), request_id, request)?;
+        let request_id = RequestId::parse(catalog.create_method(), request_id, request, principal)?;
         let input = given.unwrap_or_default().input();
         let mut violations = FieldViolations::new();
         let checked = entry::check(catalog, &input, &FIELDS, &mut violations);

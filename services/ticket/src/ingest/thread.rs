@@ -37,6 +37,16 @@ pub async fn lock_message(
     Ok(())
 }
 
+/// The most ticket numbers of one subject tried.
+const MAX_NUMBERS: usize = 5;
+
+fn same_requester(ticket: &Ticket, email: &str) -> bool {
+    ticket
+        .requester
+        .as_ref()
+        .is_some_and(|r| r.email.eq_ignore_ascii_case(email))
+}
+
 /// The ticket the message threads into, locked for the change; `None` for a new ticket.
 pub async fn find(conn: &mut PgConnection, checked: &Checked) -> Result<Option<Ticket>, Status> {
     match checked.channel {
@@ -44,15 +54,22 @@ pub async fn find(conn: &mut PgConnection, checked: &Checked) -> Result<Option<T
             if let Some(id) = messages::ticket_of_mail(conn, &checked.parents).await? {
                 return Ok(store::load(conn, id, true).await?);
             }
-            for number in ticket_numbers(&checked.raw_subject) {
-                if let Some(ticket) = store::by_number(conn, number, true).await? {
-                    let same = ticket
-                        .requester
-                        .as_ref()
-                        .is_some_and(|r| r.email.eq_ignore_ascii_case(&checked.requester.email));
-                    if same && !checked.requester.email.is_empty() {
-                        return Ok(Some(ticket));
-                    }
+            if checked.requester.email.is_empty() {
+                return Ok(None);
+            }
+            // Read without a lock: only the requester's own ticket is locked, so a subject
+            // naming other customers' tickets holds none of them.
+            for number in ticket_numbers(&checked.raw_subject)
+                .into_iter()
+                .take(MAX_NUMBERS)
+            {
+                let Some(ticket) = store::by_number(conn, number, false).await? else {
+                    continue;
+                };
+                if same_requester(&ticket, &checked.requester.email) {
+                    let id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
+                    // Locked and read again: the requester cannot change, the status may have.
+                    return Ok(store::load(conn, id, true).await?);
                 }
             }
             Ok(None)

@@ -104,7 +104,10 @@ pub fn check(request: &IngestTicketMessageRequest) -> Result<Checked, Status> {
     if request.body_html.len() > MAX_HTML_BYTES {
         violations.add("body_html", "must be at most 2 MiB");
     }
-    violations.max_chars("mail_message_id", &request.mail_message_id, 998);
+    // RFC 5322 caps a line at 998 octets; the index on Message-IDs needs the bound in bytes.
+    if request.mail_message_id.len() > 998 {
+        violations.add("mail_message_id", "must be at most 998 bytes");
+    }
     if request.in_reply_to.len() + request.references.len() > 100 {
         violations.add(
             "references",

@@ -99,7 +99,12 @@ impl MailAccountApi {
         request: CreateMailAccountRequest,
     ) -> Result<CreateMailAccountResponse, Status> {
         principal.require_admin()?;
-        let request_id = RequestId::parse("CreateMailAccount", &request.request_id, &request)?;
+        let request_id = RequestId::parse(
+            "CreateMailAccount",
+            &request.request_id,
+            &request,
+            principal,
+        )?;
         let given = request.mail_account.unwrap_or_default();
         let mut violations = FieldViolations::new();
         let mut account = check::check(&given, &mut violations);

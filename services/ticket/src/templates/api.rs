@@ -105,7 +105,8 @@ impl TemplateApi {
         request: CreateTemplateRequest,
     ) -> Result<CreateTemplateResponse, Status> {
         principal.require_admin()?;
-        let request_id = RequestId::parse("CreateTemplate", &request.request_id, &request)?;
+        let request_id =
+            RequestId::parse("CreateTemplate", &request.request_id, &request, principal)?;
         let given = request.template.unwrap_or_default();
         let mut violations = FieldViolations::new();
         let checked = check::check(&given, &FIELDS, &mut violations);

@@ -50,6 +50,18 @@ pub fn require_staff(principal: &Principal) -> Result<(), Status> {
     }
 }
 
+/// PERMISSION_DENIED unless the caller may use the read rpcs at all (agents, admins and the
+/// [`READ_SCOPE`]).
+pub fn require_reader(principal: &Principal) -> Result<(), Status> {
+    if is_staff(principal) || principal.has_scope(READ_SCOPE) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(
+            "this method is for agents, admins and the tickets:read scope",
+        ))
+    }
+}
+
 /// Whether `principal` belongs to the group `group_id`.
 pub fn in_group(principal: &Principal, group_id: &str) -> bool {
     principal.group_ids.iter().any(|g| g == group_id)

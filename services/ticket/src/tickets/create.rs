@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 use super::{
     Change, TicketApi, access, count_message, record,
-    reply::{Outgoing, attach_files, compose, message_writes, validate_body},
+    reply::{
+        Outgoing, attach_files, compose, message_writes, rendered_within_bounds, validate_body,
+    },
     row, store,
     writes::Writes,
 };
@@ -35,7 +37,7 @@ pub async fn create(
     request: CreateTicketRequest,
 ) -> Result<CreateTicketResponse, Status> {
     access::require_staff(principal)?;
-    let request_id = RequestId::parse("CreateTicket", &request.request_id, &request)?;
+    let request_id = RequestId::parse("CreateTicket", &request.request_id, &request, principal)?;
     let given = request.ticket.clone().unwrap_or_default();
     let mut violations = FieldViolations::new();
     let group_id = violations.uuid("ticket.group_id", &given.group_id);
@@ -99,8 +101,10 @@ pub async fn create(
         String::new()
     };
     violations.into_result()?;
-    let group_id = group_id.expect("checked");
-    if !principal.is_admin() && !access::in_group(principal, &given.group_id) {
+    // Ids in their canonical text form from here on, whatever RFC 4122 form the caller used.
+    let group_id = group_id.expect("checked").to_string();
+    let text = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+    if !principal.is_admin() && !access::in_group(principal, &group_id) {
         return Err(Status::permission_denied(
             "ticket.group_id: you are not in this group",
         ));
@@ -123,7 +127,7 @@ pub async fn create(
     }
     let group = api
         .directory
-        .group(&given.group_id)
+        .group(&group_id)
         .await?
         .ok_or_else(|| invalid_field("ticket.group_id", "no such group"))?;
     let assignee_name = if assignee_login.is_empty() {
@@ -133,7 +137,7 @@ pub async fn create(
     } else {
         let agent = api.directory.agent(&assignee_login).await?;
         match agent {
-            Some(agent) if agent.group_ids.contains(&given.group_id) => agent.display_name,
+            Some(agent) if agent.group_ids.contains(&group_id) => agent.display_name,
             _ => {
                 return Err(invalid_field(
                     "ticket.assignee_login",
@@ -144,7 +148,7 @@ pub async fn create(
     };
     if !assignee_login.is_empty()
         && assignee_login == principal.subject
-        && !access::in_group(principal, &given.group_id)
+        && !access::in_group(principal, &group_id)
     {
         return Err(invalid_field(
             "ticket.assignee_login",
@@ -184,15 +188,15 @@ pub async fn create(
         number,
         subject,
         status: TicketStatus::Unassigned as i32,
-        group_id: group_id.to_string(),
+        group_id: group_id.clone(),
         group_display_name: group.display_name,
         assignee_login: assignee_login.clone(),
         assignee_display_name: assignee_name,
         channel: channel as i32,
         requester: Some(requester),
-        mail_account_id: given.mail_account_id.clone(),
-        inquiry_type_id: given.inquiry_type_id.clone(),
-        processing_type_id: given.processing_type_id.clone(),
+        mail_account_id: text(mail_account),
+        inquiry_type_id: text(inquiry_type),
+        processing_type_id: text(processing_type),
         priority: priority as i32,
         tags,
         customer_fields: given.customer_fields.clone(),
@@ -210,6 +214,7 @@ pub async fn create(
         Some(t) => (request.body.clone(), t.subject.clone()),
         None => (request.body.clone(), String::new()),
     };
+    rendered_within_bounds(&body)?;
     if ticket.subject.is_empty() {
         ticket.subject = template::render(&template_subject, &values)
             .trim()

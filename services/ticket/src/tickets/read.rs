@@ -18,17 +18,6 @@ use uuid::Uuid;
 
 use super::{TicketApi, access, history, messages, not_found, row, store};
 
-/// PERMISSION_DENIED unless the caller may use the read rpcs at all.
-fn require_reader(principal: &Principal) -> Result<(), Status> {
-    if access::is_staff(principal) || principal.has_scope(access::READ_SCOPE) {
-        Ok(())
-    } else {
-        Err(Status::permission_denied(
-            "this method is for agents, admins and the tickets:read scope",
-        ))
-    }
-}
-
 /// The ticket `id` if `principal` may read it; NOT_FOUND otherwise.
 async fn readable(api: &TicketApi, principal: &Principal, id: Uuid) -> Result<Ticket, Status> {
     let mut conn = api.pool.acquire().await.map_err(Error::from)?;
@@ -43,7 +32,7 @@ pub async fn get(
     principal: &Principal,
     request: &GetTicketRequest,
 ) -> Result<GetTicketResponse, Status> {
-    require_reader(principal)?;
+    access::require_reader(principal)?;
     let id = uuid_field("ticket_id", &request.ticket_id)?;
     Ok(GetTicketResponse {
         ticket: Some(readable(api, principal, id).await?),
@@ -68,7 +57,7 @@ pub async fn messages(
     principal: &Principal,
     request: ListTicketMessagesRequest,
 ) -> Result<ListTicketMessagesResponse, Status> {
-    require_reader(principal)?;
+    access::require_reader(principal)?;
     let id = uuid_field("ticket_id", &request.ticket_id)?;
     let mut kinds = Vec::new();
     for (i, kind) in request.kinds.iter().enumerate() {
@@ -111,7 +100,7 @@ pub async fn events(
     principal: &Principal,
     request: ListTicketEventsRequest,
 ) -> Result<ListTicketEventsResponse, Status> {
-    require_reader(principal)?;
+    access::require_reader(principal)?;
     let id = uuid_field("ticket_id", &request.ticket_id)?;
     let filters = ListTicketEventsRequest {
         page_size: 0,

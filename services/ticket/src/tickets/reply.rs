@@ -67,6 +67,18 @@ pub fn validate_body(violations: &mut FieldViolations, field: &str, body: &str) 
     }
 }
 
+/// INVALID_ARGUMENT naming `template_id` when the template filled in is longer than a body may
+/// be (the values can make it longer than the template).
+pub fn rendered_within_bounds(body: &str) -> Result<(), Status> {
+    if body.chars().nth(MAX_BODY).is_some() {
+        return Err(invalid_field(
+            "template_id",
+            format!("renders to more than {MAX_BODY} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// INVALID_ARGUMENT unless the inquiry and processing types named are active (and marks them
 /// used).
 pub async fn check_types(
@@ -255,7 +267,7 @@ pub async fn reply(
     request: ReplyTicketRequest,
 ) -> Result<ReplyTicketResponse, Status> {
     access::require_staff(principal)?;
-    let request_id = RequestId::parse("ReplyTicket", &request.request_id, &request)?;
+    let request_id = RequestId::parse("ReplyTicket", &request.request_id, &request, principal)?;
     let mut violations = FieldViolations::new();
     let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
     let disposition = match ReplyDisposition::try_from(request.disposition) {
@@ -316,6 +328,7 @@ pub async fn reply(
         }
         None => (request.body.clone(), String::new()),
     };
+    rendered_within_bounds(&body)?;
     let prepared = attachments::prepare_uploads(
         &mut tx,
         &principal.subject,
@@ -369,7 +382,7 @@ pub async fn comment(
     request: AddCommentRequest,
 ) -> Result<AddCommentResponse, Status> {
     access::require_staff(principal)?;
-    let request_id = RequestId::parse("AddComment", &request.request_id, &request)?;
+    let request_id = RequestId::parse("AddComment", &request.request_id, &request, principal)?;
     let mut violations = FieldViolations::new();
     let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
     if request.body.trim().is_empty() {

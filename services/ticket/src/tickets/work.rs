@@ -55,12 +55,15 @@ pub async fn take(
     access::require_staff(principal)?;
     let mut violations = FieldViolations::new();
     let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
-    violations.optional_uuid("group_id", &request.group_id);
+    let asked = violations
+        .optional_uuid("group_id", &request.group_id)
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     violations.into_result()?;
     let mut tx = switchboard_platform::db::begin(&api.pool).await?;
     let before = lock_visible(&mut tx, principal, ticket_id.expect("checked")).await?;
     let status = next(&before, Action::Take)?;
-    let group_id = match (before.group_id.as_str(), request.group_id.as_str()) {
+    let group_id = match (before.group_id.as_str(), asked.as_str()) {
         (current, asked) if !current.is_empty() => {
             if !asked.is_empty() && asked != current {
                 return Err(invalid_field(
@@ -116,12 +119,13 @@ pub async fn forward(
     principal.require_admin()?;
     let mut violations = FieldViolations::new();
     let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
-    violations.uuid("group_id", &request.group_id);
+    let group_id = violations.uuid("group_id", &request.group_id);
     violations.max_chars("note", &request.note, 10_000);
     violations.into_result()?;
+    let group_id = group_id.expect("checked").to_string();
     let group = api
         .directory
-        .group(&request.group_id)
+        .group(&group_id)
         .await?
         .ok_or_else(|| invalid_field("group_id", "no such group"))?;
     let assignee = request.assignee_login.trim();
@@ -129,7 +133,7 @@ pub async fn forward(
         String::new()
     } else {
         match api.directory.agent(assignee).await? {
-            Some(agent) if agent.group_ids.contains(&request.group_id) => agent.display_name,
+            Some(agent) if agent.group_ids.contains(&group_id) => agent.display_name,
             _ => {
                 return Err(invalid_field(
                     "assignee_login",
@@ -150,7 +154,7 @@ pub async fn forward(
     let now = Utc::now();
     let mut after = before.clone();
     after.status = status as i32;
-    after.group_id = request.group_id.clone();
+    after.group_id = group_id;
     after.group_display_name = group.display_name;
     after.assignee_login = assignee.to_owned();
     after.assignee_display_name = assignee_name;
@@ -260,7 +264,7 @@ pub async fn resolve(
         principal.actor(),
     )
     .with_note(after.resolution_note.clone())
-    .related_to(request.duplicate_of_ticket_id.clone());
+    .related_to(duplicate_of.map(|id| id.to_string()).unwrap_or_default());
     change.resolution_reason = reason;
     let ticket = save(&mut tx, &api.limits, &before, after, change, Utc::now()).await?;
     switchboard_platform::db::commit(tx).await?;
@@ -408,15 +412,15 @@ pub async fn update(
         after.tags = tags;
     }
     // Only a newly given type must be active: an inactive one the ticket has stays.
-    let new_inquiry = inquiry.filter(|_| given.inquiry_type_id != before.inquiry_type_id);
-    let new_processing =
-        processing.filter(|_| given.processing_type_id != before.processing_type_id);
+    let text = |id: Option<uuid::Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+    let new_inquiry = inquiry.filter(|id| id.to_string() != before.inquiry_type_id);
+    let new_processing = processing.filter(|id| id.to_string() != before.processing_type_id);
     check_types(&mut tx, new_inquiry, new_processing).await?;
     if has("inquiry_type_id") {
-        after.inquiry_type_id = given.inquiry_type_id.clone();
+        after.inquiry_type_id = text(inquiry);
     }
     if has("processing_type_id") {
-        after.processing_type_id = given.processing_type_id.clone();
+        after.processing_type_id = text(processing);
     }
     if crate::domain::changes::diff(&before, &after).is_empty() {
         return Ok(UpdateTicketResponse {
