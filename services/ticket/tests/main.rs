@@ -12,4 +12,5 @@ mod ingest;
 mod mail_accounts;
 mod templated;
 mod templates;
+mod views;
 mod workflow;

@@ -11,6 +11,7 @@ mod read;
 mod reply;
 pub mod row;
 pub mod store;
+mod views;
 mod work;
 pub mod writes;
 
@@ -223,16 +224,22 @@ impl TicketService for TicketApi {
 
     async fn list_tickets(
         &self,
-        _request: Request<ListTicketsRequest>,
+        request: Request<ListTicketsRequest>,
     ) -> Result<Response<ListTicketsResponse>, Status> {
-        Err(later("ListTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        views::list(&self.pool, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn count_ticket_views(
         &self,
-        _request: Request<CountTicketViewsRequest>,
+        request: Request<CountTicketViewsRequest>,
     ) -> Result<Response<CountTicketViewsResponse>, Status> {
-        Err(later("CountTicketViews"))
+        let (principal, _) = request.into_principal_and_body()?;
+        views::count_views(&self.pool, &principal)
+            .await
+            .map(Response::new)
     }
 
     async fn search_tickets(
