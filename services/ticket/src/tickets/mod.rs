@@ -4,6 +4,7 @@
 
 pub mod access;
 mod announce;
+mod batch;
 mod create;
 mod history;
 pub mod messages;
@@ -341,16 +342,22 @@ impl TicketService for TicketApi {
 
     async fn batch_reply_tickets(
         &self,
-        _request: Request<BatchReplyTicketsRequest>,
+        request: Request<BatchReplyTicketsRequest>,
     ) -> Result<Response<BatchReplyTicketsResponse>, Status> {
-        Err(later("BatchReplyTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        batch::reply(self, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn batch_forward_tickets(
         &self,
-        _request: Request<BatchForwardTicketsRequest>,
+        request: Request<BatchForwardTicketsRequest>,
     ) -> Result<Response<BatchForwardTicketsResponse>, Status> {
-        Err(later("BatchForwardTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        batch::forward(self, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn list_ticket_messages(
