@@ -11,10 +11,9 @@
 
 use std::collections::HashMap;
 
-use prost::Message;
 use sqlx::PgConnection;
 use switchboard_platform::{
-    error::{Error, FieldViolations, invalid_field, sql_status},
+    error::{FieldViolations, invalid_field},
     principal::PrincipalExt,
     request_id::{RequestId, commit_with},
 };
@@ -25,7 +24,7 @@ use switchboard_proto::{
         BatchReplyTicketsResponse,
     },
 };
-use tonic::{Code, Status};
+use tonic::Status;
 use uuid::Uuid;
 
 use super::{
@@ -35,64 +34,14 @@ use super::{
 };
 use crate::templates::lookup::usable;
 
-pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
-pub(crate) const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
-pub(crate) const INVALID_STATUS: &str = "INVALID_STATUS";
-pub(crate) const NO_REPLY_ADDRESS: &str = "NO_REPLY_ADDRESS";
+mod refusal;
+mod rows;
+
+pub(crate) use self::refusal::{NO_REPLY_ADDRESS, PERMISSION_DENIED, Refusal};
+use self::rows::{Rows, claim};
 
 const MAX_TICKETS: usize = 100;
 const REPLY_METHOD: &str = "BatchReplyTickets";
-
-/// Why a change of one ticket failed: the status a single-ticket rpc answers, and, when the
-/// failure is the ticket's own (not the service's), its batch row reason.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    reason: Option<&'static str>,
-    status: Status,
-}
-
-impl Refusal {
-    pub(crate) fn row(reason: &'static str, status: Status) -> Self {
-        Self {
-            reason: Some(reason),
-            status,
-        }
-    }
-
-    /// A ticket lookup's failure: NOT_FOUND (missing or not visible) is the row's.
-    pub(crate) fn lookup(status: Status) -> Self {
-        match status.code() {
-            Code::NotFound => Self::row(NOT_FOUND, status),
-            _ => status.into(),
-        }
-    }
-
-    /// The state machine refused the action (FAILED_PRECONDITION naming the status).
-    pub(crate) fn invalid_status(status: Status) -> Self {
-        Self::row(INVALID_STATUS, status)
-    }
-}
-
-impl From<Status> for Refusal {
-    fn from(status: Status) -> Self {
-        Self {
-            reason: None,
-            status,
-        }
-    }
-}
-
-impl From<Error> for Refusal {
-    fn from(error: Error) -> Self {
-        Status::from(error).into()
-    }
-}
-
-impl From<Refusal> for Status {
-    fn from(refusal: Refusal) -> Self {
-        refusal.status
-    }
-}
 
 /// `ticket_ids`: 1 to 100 UUIDs without repeats (a repeat is named by its own index).
 fn ticket_ids(violations: &mut FieldViolations, ids: &[String]) -> Vec<Uuid> {
@@ -144,67 +93,6 @@ impl Action<'_> {
     }
 }
 
-/// Where an idempotent batch stores its rows.
-struct Rows {
-    method: &'static str,
-    request_id: Uuid,
-}
-
-impl Rows {
-    /// The stored row of `ticket`, after locking it against a concurrent retry (until `tx`
-    /// ends).
-    async fn recorded(
-        &self,
-        tx: &mut PgConnection,
-        ticket: Uuid,
-    ) -> Result<Option<RowResult>, Status> {
-        sqlx::query(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1 || $2::text || $3::text, 0))",
-        )
-        .bind(self.method)
-        .bind(self.request_id)
-        .bind(ticket)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| sql_status("lock batch row", &e))?;
-        let stored: Option<(Vec<u8>,)> = sqlx::query_as(
-            "SELECT result FROM batch_rows
-             WHERE method = $1 AND request_id = $2 AND ticket_id = $3
-               AND create_time > now() - interval '24 hours'",
-        )
-        .bind(self.method)
-        .bind(self.request_id)
-        .bind(ticket)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| sql_status("read batch row", &e))?;
-        stored
-            .map(|(bytes,)| RowResult::decode(bytes.as_slice()))
-            .transpose()
-            .map_err(|e| switchboard_platform::error::internal("decode batch row", &e))
-    }
-
-    async fn record(
-        &self,
-        tx: &mut PgConnection,
-        ticket: Uuid,
-        row: &RowResult,
-    ) -> Result<(), Status> {
-        sqlx::query(
-            "INSERT INTO batch_rows (method, request_id, ticket_id, result) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (method, request_id, ticket_id) DO NOTHING",
-        )
-        .bind(self.method)
-        .bind(self.request_id)
-        .bind(ticket)
-        .bind(row.encode_to_vec())
-        .execute(tx)
-        .await
-        .map_err(|e| sql_status("store batch row", &e))?;
-        Ok(())
-    }
-}
-
 /// Applies `action` to every ticket of `ids`, each in its own transaction, in order. A row's
 /// own refusal is its failed row; any other failure ends the call with its status, the rows
 /// before it staying done (and, with `rows`, stored for the retry).
@@ -224,28 +112,30 @@ async fn run(
             results.push(done);
             continue;
         }
-        let row = match action.apply(api, &mut tx, principal, id).await {
-            Ok(()) => RowResult {
-                id: id.to_string(),
-                ok: true,
-                ..Default::default()
-            },
+        let mut row = RowResult {
+            id: id.to_string(),
+            ok: true,
+            ..Default::default()
+        };
+        match action.apply(api, &mut tx, principal, id).await {
+            Ok(()) => {}
             Err(Refusal {
                 reason: Some(reason),
                 status,
             }) => {
-                // Nothing of the refused change is kept; only the row, when it is stored.
+                // Nothing of the refused change is kept, only the row (when rows are stored).
                 drop(tx);
-                tx = switchboard_platform::db::begin(&api.pool).await?;
-                RowResult {
-                    id: id.to_string(),
-                    ok: false,
-                    reason: reason.into(),
-                    message: status.message().into(),
+                row.ok = false;
+                row.reason = reason.into();
+                row.message = status.message().into();
+                if rows.is_none() {
+                    results.push(row);
+                    continue;
                 }
+                tx = switchboard_platform::db::begin(&api.pool).await?;
             }
             Err(refusal) => return Err(refusal.into()),
-        };
+        }
         if let Some(rows) = rows {
             rows.record(&mut tx, id, &row).await?;
         }
@@ -253,38 +143,6 @@ async fn run(
         results.push(row);
     }
     Ok(results)
-}
-
-/// Claims `request_id` for a batch: the stored response when the call already finished,
-/// `None` (after storing the claim or finding its own unfinished one) when rows remain.
-/// ALREADY_EXISTS when the id was used for another request.
-async fn claim(
-    api: &TicketApi,
-    request_id: &RequestId,
-    rows: &Rows,
-) -> Result<Option<Vec<RowResult>>, Status> {
-    let mut tx = switchboard_platform::db::begin(&api.pool).await?;
-    // Both batch responses are `repeated RowResult results = 1` on the wire.
-    match request_id
-        .replay::<BatchReplyTicketsResponse>(&mut tx)
-        .await?
-    {
-        Some(stored) if !stored.results.is_empty() => return Ok(Some(stored.results)),
-        Some(_) => {}
-        None => {
-            sqlx::query("DELETE FROM batch_rows WHERE method = $1 AND request_id = $2")
-                .bind(rows.method)
-                .bind(rows.request_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| sql_status("clear batch rows", &e))?;
-            request_id
-                .store(&mut tx, &BatchReplyTicketsResponse::default())
-                .await?;
-        }
-    }
-    switchboard_platform::db::commit(tx).await?;
-    Ok(None)
 }
 
 pub async fn reply(
