@@ -10,6 +10,7 @@ mod create;
 mod events;
 mod ingest;
 mod mail_accounts;
+mod search;
 mod templated;
 mod templates;
 mod workflow;

@@ -10,6 +10,7 @@ pub mod messages;
 mod read;
 mod reply;
 pub mod row;
+mod search;
 pub mod store;
 mod work;
 pub mod writes;
@@ -237,9 +238,12 @@ impl TicketService for TicketApi {
 
     async fn search_tickets(
         &self,
-        _request: Request<SearchTicketsRequest>,
+        request: Request<SearchTicketsRequest>,
     ) -> Result<Response<SearchTicketsResponse>, Status> {
-        Err(later("SearchTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        search::search(self, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn take_ticket(
