@@ -71,6 +71,24 @@ struct Viewer {
 }
 
 impl Viewer {
+    fn admin(mesh: &Mesh) -> Self {
+        Self {
+            token: mesh.admin(),
+            login: "admin".into(),
+            groups: vec![],
+            admin: true,
+        }
+    }
+
+    fn agent(mesh: &Mesh, login: &str, groups: &[String]) -> Self {
+        Self {
+            token: mesh.token(login),
+            login: login.into(),
+            groups: groups.to_vec(),
+            admin: false,
+        }
+    }
+
     fn sees(&self, t: &Ticket) -> bool {
         self.admin
             || t.group_id.is_empty()
@@ -196,7 +214,12 @@ struct Ids {
 
 /// Writes `n` tickets straight into the service's table, with the search columns the
 /// service's writer gives them (domain/text.rs).
-async fn seed(mesh: &Mesh, n: usize, ids: &Ids) -> Vec<Ticket> {
+async fn seed(
+    mesh: &Mesh,
+    n: usize,
+    ids: &Ids,
+    subject: impl Fn(usize, &mut Rng) -> String,
+) -> Vec<Ticket> {
     let mut rng = Rng(0x5EED_2026_1202);
     let base = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
         .unwrap()
@@ -228,7 +251,7 @@ async fn seed(mesh: &Mesh, n: usize, ids: &Ids) -> Vec<Ticket> {
         let ticket = Ticket {
             id: Uuid::now_v7().to_string(),
             number: 10_000 + i as i64,
-            subject: rng.pick(SUBJECTS).to_string(),
+            subject: subject(i, &mut rng),
             status,
             group_id: group,
             assignee_login: assignee.into(),
@@ -333,26 +356,11 @@ async fn search_every_filter_and_order_equals_the_direct_computation_for_each_ca
     for subject in ["Refund ＡＢＣ", "환불은 괜찮나요", "배송 지연"] {
         scenario.push(mesh.create(&admin, &groups[0], subject).await.unwrap());
     }
-    scenario.extend(seed(&mesh, 700, &ids).await);
+    scenario.extend(seed(&mesh, 700, &ids, |_, rng| rng.pick(SUBJECTS).to_string()).await);
     let viewers = [
-        Viewer {
-            token: admin.clone(),
-            login: "admin".into(),
-            groups: vec![],
-            admin: true,
-        },
-        Viewer {
-            token: mesh.token(&kim),
-            login: kim.clone(),
-            groups: groups[..1].to_vec(),
-            admin: false,
-        },
-        Viewer {
-            token: mesh.token(&lee),
-            login: lee.clone(),
-            groups: groups[1..].to_vec(),
-            admin: false,
-        },
+        Viewer::admin(&mesh),
+        Viewer::agent(&mesh, &kim, &groups[..1]),
+        Viewer::agent(&mesh, &lee, &groups[1..]),
     ];
 
     let s = |query: &str| SearchTicketsRequest {
@@ -674,5 +682,53 @@ async fn search_bad_input_is_named_by_field_and_callers_are_staff_only() {
         .await
         .unwrap_err();
     assert_eq!(service.code(), Code::PermissionDenied);
+    mesh.stop().await;
+}
+
+/// More tickets than the first phase reads (2,000 rows in the order): a word common among the
+/// newest tickets fills its pages from them; a word rare among them, common among the oldest,
+/// falls back to the bigram index; both page to the end in every order as computed directly.
+#[tokio::test]
+async fn search_beyond_the_first_phases_rows_finds_every_match_in_order() {
+    let mesh = Mesh::start().await;
+    let group = mesh.group("환불팀").await.id;
+    let kim = mesh.agent("kim", std::slice::from_ref(&group)).await;
+    let ids = Ids {
+        groups: vec![group.clone()],
+        inquiry: vec![Uuid::now_v7().to_string()],
+        processing: vec![Uuid::now_v7().to_string()],
+        accounts: vec![Uuid::now_v7().to_string()],
+    };
+    let n = 2_400;
+    // Numbers (and times) grow with i: the oldest are the first.
+    let scenario = seed(&mesh, n, &ids, |i, rng| {
+        let rare = i < 200 || rng.below(400) == 0;
+        format!("흔한 문의 {}", if rare { "희귀환불" } else { "보통" })
+    })
+    .await;
+    let viewers = [
+        Viewer::admin(&mesh),
+        Viewer::agent(&mesh, &kim, std::slice::from_ref(&group)),
+    ];
+    for query in ["흔한", "희귀", "희귀환불 문의"] {
+        for by in [
+            TicketOrderBy::CreateTimeDesc,
+            TicketOrderBy::CreateTimeAsc,
+            TicketOrderBy::PriorityDesc,
+        ] {
+            let request = SearchTicketsRequest {
+                subject_query: query.into(),
+                order_by: by as i32,
+                page_size: 200,
+                ..Default::default()
+            };
+            for viewer in &viewers {
+                let want = expected(&scenario, viewer, &request);
+                assert!(want.len() > 100, "{query}: {}", want.len());
+                let got = all_pages(&mesh, viewer, &request, want.len()).await;
+                assert_eq!(got, want, "{} searching {query} by {by:?}", viewer.login);
+            }
+        }
+    }
     mesh.stop().await;
 }

@@ -213,8 +213,10 @@ impl Order {
         let (time, number) = (binds.bind(cursor.time), binds.bind(cursor.number));
         match self {
             Order::CreateDesc => format!("(create_time, number) < ({time}, {number})"),
+            // Mixed directions have no row comparison; the first bound is where the index
+            // scan starts.
             Order::CreateAsc => {
-                format!("(create_time > {time} OR (create_time = {time} AND number < {number}))")
+                format!("create_time >= {time} AND (create_time > {time} OR number < {number})")
             }
             Order::UpdateDesc => format!("(update_time, number) < ({time}, {number})"),
             Order::PriorityDesc => format!(
