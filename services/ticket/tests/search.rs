@@ -732,3 +732,37 @@ async fn search_beyond_the_first_phases_rows_finds_every_match_in_order() {
     }
     mesh.stop().await;
 }
+
+/// A ticket as migration 0005 left an older row (its subject lower-cased by SQL, which leaves
+/// full-width letters as they are) is matched by its normalised subject once written again.
+#[tokio::test]
+async fn search_a_backfilled_ticket_is_normalised_by_its_next_write() {
+    let mesh = Mesh::start().await;
+    let admin = mesh.admin();
+    let group = mesh.group("환불팀").await.id;
+    let ticket = mesh
+        .create(&admin, &group, "ＲＥＦＵＮＤ 환불")
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE tickets SET subject_norm = lower(subject), subject_bigrams = '{}',
+         requester_name_norm = lower(requester_name) WHERE number = $1",
+    )
+    .bind(ticket.number)
+    .execute(&mesh.pool)
+    .await
+    .unwrap();
+    let refund = SearchTicketsRequest {
+        subject_query: "refund".into(),
+        ..Default::default()
+    };
+    let (found, _, total) = search(&mesh, &admin, refund.clone()).await.unwrap();
+    assert_eq!((found.len(), total), (0, 0), "not yet normalised");
+    mesh.set_priority(&admin, &ticket.id, TicketPriority::High as i32)
+        .await
+        .unwrap();
+    let (found, _, total) = search(&mesh, &admin, refund).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(found[0].number, ticket.number);
+    mesh.stop().await;
+}
