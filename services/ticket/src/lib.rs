@@ -7,6 +7,7 @@ mod attachments;
 mod auto_close;
 mod catalog;
 pub mod config;
+mod counts;
 mod delivery;
 mod directory;
 pub mod domain;
@@ -36,8 +37,8 @@ use tokio::net::TcpListener;
 pub use config::TicketSettings;
 
 use crate::{
-    auto_close::AutoClose, delivery::DeliveryReports, directory::Directory, ingest::IngestApi,
-    tickets::TicketApi,
+    auto_close::AutoClose, counts::CountFolder, delivery::DeliveryReports, directory::Directory,
+    ingest::IngestApi, tickets::TicketApi,
 };
 
 /// The ticket service's tables.
@@ -55,6 +56,7 @@ pub struct Application {
     server: RunningServer,
     relay: OutboxRelay,
     auto_close: AutoClose,
+    counts: CountFolder,
     delivery: Option<EventConsumer<DeliveryReports>>,
 }
 
@@ -107,6 +109,7 @@ impl Service for Application {
             tracing::warn!(%error, queue = DELIVERY_QUEUE, "cannot declare the queue yet");
         }
         let auto_close = AutoClose::new(pool.clone(), &settings);
+        let counts = CountFolder::new(pool.clone());
         let relay = OutboxRelay::new(
             pool,
             platform.amqp.clone(),
@@ -116,6 +119,7 @@ impl Service for Application {
             server,
             relay,
             auto_close,
+            counts,
             delivery,
         })
     }
@@ -132,7 +136,8 @@ impl Service for Application {
             .add("outbox relay", |shutdown| self.relay.run(shutdown))
             .add("auto-close scheduler", |shutdown| {
                 self.auto_close.run(shutdown)
-            });
+            })
+            .add("ticket count folder", |shutdown| self.counts.run(shutdown));
         match self.delivery {
             Some(consumer) => tasks.add(DELIVERY_QUEUE, |shutdown| consumer.run(shutdown)),
             None => tasks,

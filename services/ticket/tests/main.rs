@@ -4,6 +4,7 @@
 mod abuse;
 mod attachments;
 mod auto_close;
+mod batch;
 mod catalog;
 mod common;
 mod create;
@@ -13,4 +14,5 @@ mod mail_accounts;
 mod search;
 mod templated;
 mod templates;
+mod views;
 mod workflow;

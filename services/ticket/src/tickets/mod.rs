@@ -4,6 +4,7 @@
 
 pub mod access;
 mod announce;
+mod batch;
 mod create;
 mod history;
 pub mod messages;
@@ -12,6 +13,7 @@ mod reply;
 pub mod row;
 mod search;
 pub mod store;
+mod views;
 mod work;
 pub mod writes;
 
@@ -224,16 +226,22 @@ impl TicketService for TicketApi {
 
     async fn list_tickets(
         &self,
-        _request: Request<ListTicketsRequest>,
+        request: Request<ListTicketsRequest>,
     ) -> Result<Response<ListTicketsResponse>, Status> {
-        Err(later("ListTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        views::list(&self.pool, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn count_ticket_views(
         &self,
-        _request: Request<CountTicketViewsRequest>,
+        request: Request<CountTicketViewsRequest>,
     ) -> Result<Response<CountTicketViewsResponse>, Status> {
-        Err(later("CountTicketViews"))
+        let (principal, _) = request.into_principal_and_body()?;
+        views::count_views(&self.pool, &principal)
+            .await
+            .map(Response::new)
     }
 
     async fn search_tickets(
@@ -338,16 +346,22 @@ impl TicketService for TicketApi {
 
     async fn batch_reply_tickets(
         &self,
-        _request: Request<BatchReplyTicketsRequest>,
+        request: Request<BatchReplyTicketsRequest>,
     ) -> Result<Response<BatchReplyTicketsResponse>, Status> {
-        Err(later("BatchReplyTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        batch::reply(self, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn batch_forward_tickets(
         &self,
-        _request: Request<BatchForwardTicketsRequest>,
+        request: Request<BatchForwardTicketsRequest>,
     ) -> Result<Response<BatchForwardTicketsResponse>, Status> {
-        Err(later("BatchForwardTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        batch::forward(self, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn list_ticket_messages(

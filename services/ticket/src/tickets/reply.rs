@@ -24,15 +24,16 @@ use tonic::Status;
 use uuid::Uuid;
 
 use super::{
-    Change, TicketApi, access, count_message, lock_visible, messages, save_with, writes::Writes,
+    Change, TicketApi, access,
+    batch::{NO_REPLY_ADDRESS, PERMISSION_DENIED, Refusal},
+    count_message, lock_visible, messages, save_with,
+    work::lock_for,
+    writes::Writes,
 };
 use crate::{
     attachments::{self, Prepared},
     catalog::lookup::{Catalog, take_active},
-    domain::{
-        fields, template,
-        workflow::{Action, next_status},
-    },
+    domain::{fields, template, workflow::Action},
     mail_accounts::lookup::sender,
     templates::lookup::usable,
 };
@@ -261,16 +262,28 @@ fn validate_cc(violations: &mut FieldViolations, cc: &[String]) -> Vec<String> {
         .collect()
 }
 
-pub async fn reply(
-    api: &TicketApi,
-    principal: &Principal,
-    request: ReplyTicketRequest,
-) -> Result<ReplyTicketResponse, Status> {
-    access::require_staff(principal)?;
-    let request_id = RequestId::parse("ReplyTicket", &request.request_id, &request, principal)?;
-    let mut violations = FieldViolations::new();
-    let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
-    let disposition = match ReplyDisposition::try_from(request.disposition) {
+/// A reply's fields, checked: what [`reply_one`] writes on each ticket.
+pub(crate) struct CheckedReply {
+    pub disposition: ReplyDisposition,
+    pub template_id: Option<Uuid>,
+    pub body: String,
+    pub body_html: String,
+    pub cc: Vec<String>,
+    pub attachment_ids: Vec<String>,
+    /// Part of `BatchReplyTickets` (the change event says so).
+    pub batch: bool,
+}
+
+/// The fields a reply has, alone or in a batch, checked into `violations`.
+pub(crate) fn check_reply(
+    violations: &mut FieldViolations,
+    disposition: i32,
+    template_id: &str,
+    body: &str,
+    body_html: &str,
+    attachment_ids: &[String],
+) -> CheckedReply {
+    let disposition = match ReplyDisposition::try_from(disposition) {
         Ok(d @ (ReplyDisposition::Solve | ReplyDisposition::Hold)) => d,
         _ => {
             violations.add(
@@ -280,18 +293,46 @@ pub async fn reply(
             ReplyDisposition::Unspecified
         }
     };
-    let template_id = violations.optional_uuid("template_id", &request.template_id);
-    if request.body.is_empty() && template_id.is_none() {
+    let template_id = violations.optional_uuid("template_id", template_id);
+    if body.is_empty() && template_id.is_none() {
         violations.add("body", "is required without a template_id");
     }
-    validate_body(&mut violations, "body", &request.body);
-    if request.body_html.len() > MAX_HTML_BYTES {
+    validate_body(violations, "body", body);
+    if body_html.len() > MAX_HTML_BYTES {
         violations.add("body_html", "must be at most 1 MiB");
     }
-    if request.attachment_ids.len() > 20 {
+    if attachment_ids.len() > 20 {
         violations.add("attachment_ids", "must hold at most 20 ids");
     }
-    let cc = validate_cc(&mut violations, &request.cc_addresses);
+    CheckedReply {
+        disposition,
+        template_id,
+        body: body.to_owned(),
+        body_html: body_html.to_owned(),
+        cc: Vec::new(),
+        attachment_ids: attachment_ids.to_vec(),
+        batch: false,
+    }
+}
+
+pub async fn reply(
+    api: &TicketApi,
+    principal: &Principal,
+    request: ReplyTicketRequest,
+) -> Result<ReplyTicketResponse, Status> {
+    access::require_staff(principal)?;
+    let request_id = RequestId::parse("ReplyTicket", &request.request_id, &request, principal)?;
+    let mut violations = FieldViolations::new();
+    let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
+    let mut checked = check_reply(
+        &mut violations,
+        request.disposition,
+        &request.template_id,
+        &request.body,
+        &request.body_html,
+        &request.attachment_ids,
+    );
+    checked.cc = validate_cc(&mut violations, &request.cc_addresses);
     violations.into_result()?;
     let ticket_id = ticket_id.expect("checked");
 
@@ -301,38 +342,47 @@ pub async fn reply(
     {
         return Ok(response);
     }
-    let before = lock_visible(&mut tx, principal, ticket_id).await?;
-    let status = next_status(
-        before.status(),
-        Action::Reply(disposition),
-        !before.assignee_login.is_empty(),
-        before.status_before_spam(),
-    )
-    .map_err(|refused| Status::failed_precondition(refused.to_string()))?;
+    let response = reply_one(api, &mut tx, principal, ticket_id, &checked).await?;
+    commit_with(request_id.as_ref(), tx, response).await
+}
+
+/// The checked reply on the ticket `ticket_id` in `tx`: its message, change, history entry,
+/// events and request to send, as `ReplyTicket` makes them. A refusal says its batch row
+/// reason.
+pub(crate) async fn reply_one(
+    api: &TicketApi,
+    tx: &mut PgConnection,
+    principal: &Principal,
+    ticket_id: Uuid,
+    checked: &CheckedReply,
+) -> Result<ReplyTicketResponse, Refusal> {
+    let action = Action::Reply(checked.disposition);
+    let (before, status) = lock_for(tx, principal, ticket_id, action).await?;
     if !principal.is_admin() && !access::is_assignee(principal, &before) {
-        return Err(Status::permission_denied(
-            "only the ticket's assignee or an admin may reply",
+        return Err(Refusal::row(
+            PERMISSION_DENIED,
+            Status::permission_denied("only the ticket's assignee or an admin may reply"),
         ));
     }
-    let (body, template_id) = match template_id {
+    let (body, template_id) = match checked.template_id {
         Some(id) => {
-            let template = usable(&mut tx, id, principal)
+            let template = usable(tx, id, principal)
                 .await?
                 .ok_or_else(|| invalid_field("template_id", "no such template"))?;
-            let body = if request.body.is_empty() {
+            let body = if checked.body.is_empty() {
                 template::render(&template.body, &api.template_values(&before, principal))
             } else {
-                request.body.clone()
+                checked.body.clone()
             };
             (body, template.id.to_string())
         }
-        None => (request.body.clone(), String::new()),
+        None => (checked.body.clone(), String::new()),
     };
     rendered_within_bounds(&body)?;
     let prepared = attachments::prepare_uploads(
-        &mut tx,
+        tx,
         &principal.subject,
-        &request.attachment_ids,
+        &checked.attachment_ids,
         "attachment_ids",
     )
     .await?;
@@ -340,13 +390,19 @@ pub async fn reply(
     let outgoing = Outgoing {
         kind: TicketMessageKind::PublicReply,
         body,
-        body_html: request.body_html.clone(),
-        cc,
-        disposition,
+        body_html: checked.body_html.clone(),
+        cc: checked.cc.clone(),
+        disposition: checked.disposition,
         template_id,
         attachments: prepared,
     };
-    let composed = compose(&mut tx, &before, principal, outgoing, now).await?;
+    // compose refuses only for want of an address or an account to send from.
+    let composed = compose(tx, &before, principal, outgoing, now)
+        .await
+        .map_err(|status| match status.code() {
+            tonic::Code::FailedPrecondition => Refusal::row(NO_REPLY_ADDRESS, status),
+            _ => Refusal::from(status),
+        })?;
     let mut after = before.clone();
     after.status = status as i32;
     let first_reply = count_message(&mut after, &composed.message);
@@ -357,23 +413,16 @@ pub async fn reply(
     )
     .with_message(composed.message.clone());
     change.first_reply = first_reply;
-    let ticket_uuid = ticket_id;
-    let after = save_with(
-        &mut tx,
-        &api.limits,
-        &before,
-        after,
-        change,
-        now,
-        |writes| message_writes(writes, ticket_uuid, &composed),
-    )
+    change.batch = checked.batch;
+    let after = save_with(tx, &api.limits, &before, after, change, now, |writes| {
+        message_writes(writes, ticket_id, &composed)
+    })
     .await?;
-    attach_files(&mut tx, ticket_uuid, &composed).await?;
-    let response = ReplyTicketResponse {
+    attach_files(tx, ticket_id, &composed).await?;
+    Ok(ReplyTicketResponse {
         ticket: Some(after),
         message: Some(composed.message),
-    };
-    commit_with(request_id.as_ref(), tx, response).await
+    })
 }
 
 pub async fn comment(

@@ -19,8 +19,13 @@ use switchboard_proto::{
 };
 use tonic::Status;
 
+use sqlx::PgConnection;
+use uuid::Uuid;
+
 use super::{
-    Change, TicketApi, access, announce, count_message, lock_visible,
+    Change, TicketApi, access, announce,
+    batch::Refusal,
+    count_message, lock_visible,
     reply::{check_types, internal_comment, message_writes},
     save, save_with, store,
 };
@@ -45,6 +50,22 @@ fn next(ticket: &Ticket, action: Action) -> Result<TicketStatus, Status> {
         ticket.status_before_spam(),
     )
     .map_err(refused)
+}
+
+/// Locks the ticket `id` for `action` by `principal`: the ticket and its status after the
+/// action, or the refusal (NOT_FOUND, or the state machine's FAILED_PRECONDITION) with its
+/// batch row reason.
+pub(crate) async fn lock_for(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    action: Action,
+) -> Result<(Ticket, TicketStatus), Refusal> {
+    let ticket = lock_visible(tx, principal, id)
+        .await
+        .map_err(Refusal::lookup)?;
+    let status = next(&ticket, action).map_err(Refusal::invalid_status)?;
+    Ok((ticket, status))
 }
 
 pub async fn take(
@@ -111,16 +132,29 @@ pub async fn take(
     })
 }
 
-pub async fn forward(
+/// A forward's destination and note, checked: what [`forward_one`] does to each ticket.
+pub(crate) struct CheckedForward {
+    pub group_id: String,
+    pub group_display_name: String,
+    pub assignee: String,
+    pub assignee_name: String,
+    pub note: String,
+    /// Part of `BatchForwardTickets` (the change event says so).
+    pub batch: bool,
+}
+
+/// Checks a forward's `group_id` (a group that exists), `assignee_login` (empty or an active
+/// member of it) and `note`, alone or in a batch; `violations` holds the request's other
+/// problems, reported with these.
+pub(crate) async fn check_forward(
     api: &TicketApi,
-    principal: &Principal,
-    request: ForwardTicketRequest,
-) -> Result<ForwardTicketResponse, Status> {
-    principal.require_admin()?;
-    let mut violations = FieldViolations::new();
-    let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
-    let group_id = violations.uuid("group_id", &request.group_id);
-    violations.max_chars("note", &request.note, 10_000);
+    mut violations: FieldViolations,
+    group_id: &str,
+    assignee_login: &str,
+    note: &str,
+) -> Result<CheckedForward, Status> {
+    let group_id = violations.uuid("group_id", group_id);
+    violations.max_chars("note", note, 10_000);
     violations.into_result()?;
     let group_id = group_id.expect("checked").to_string();
     let group = api
@@ -128,7 +162,7 @@ pub async fn forward(
         .group(&group_id)
         .await?
         .ok_or_else(|| invalid_field("group_id", "no such group"))?;
-    let assignee = request.assignee_login.trim();
+    let assignee = assignee_login.trim();
     let assignee_name = if assignee.is_empty() {
         String::new()
     } else {
@@ -142,36 +176,82 @@ pub async fn forward(
             }
         }
     };
+    Ok(CheckedForward {
+        group_id,
+        group_display_name: group.display_name,
+        assignee: assignee.to_owned(),
+        assignee_name,
+        note: note.to_owned(),
+        batch: false,
+    })
+}
+
+pub async fn forward(
+    api: &TicketApi,
+    principal: &Principal,
+    request: ForwardTicketRequest,
+) -> Result<ForwardTicketResponse, Status> {
+    principal.require_admin()?;
+    let mut violations = FieldViolations::new();
+    let ticket_id = violations.uuid("ticket_id", &request.ticket_id);
+    let checked = check_forward(
+        api,
+        violations,
+        &request.group_id,
+        &request.assignee_login,
+        &request.note,
+    )
+    .await?;
     let mut tx = switchboard_platform::db::begin(&api.pool).await?;
-    let ticket_id = ticket_id.expect("checked");
-    let before = lock_visible(&mut tx, principal, ticket_id).await?;
-    let status = next(
-        &before,
-        Action::Forward {
-            to_agent: !assignee.is_empty(),
-        },
-    )?;
+    let ticket = forward_one(
+        api,
+        &mut tx,
+        principal,
+        ticket_id.expect("checked"),
+        &checked,
+    )
+    .await?;
+    switchboard_platform::db::commit(tx).await?;
+    Ok(ForwardTicketResponse {
+        ticket: Some(ticket),
+    })
+}
+
+/// The checked forward of the ticket `ticket_id` in `tx`, with its note, history entry and
+/// event, as `ForwardTicket` makes them. A refusal says its batch row reason.
+pub(crate) async fn forward_one(
+    api: &TicketApi,
+    tx: &mut PgConnection,
+    principal: &Principal,
+    ticket_id: Uuid,
+    checked: &CheckedForward,
+) -> Result<Ticket, Refusal> {
+    let action = Action::Forward {
+        to_agent: !checked.assignee.is_empty(),
+    };
+    let (before, status) = lock_for(tx, principal, ticket_id, action).await?;
     let now = Utc::now();
     let mut after = before.clone();
     after.status = status as i32;
-    after.group_id = group_id;
-    after.group_display_name = group.display_name;
-    after.assignee_login = assignee.to_owned();
-    after.assignee_display_name = assignee_name;
+    after.group_id = checked.group_id.clone();
+    after.group_display_name = checked.group_display_name.clone();
+    after.assignee_login = checked.assignee.clone();
+    after.assignee_display_name = checked.assignee_name.clone();
     let mut change = Change::new(
         TicketEventKind::Forwarded,
         TicketChangeOrigin::User,
         principal.actor(),
     )
-    .with_note(request.note.clone());
-    let note = if request.note.trim().is_empty() {
+    .with_note(checked.note.clone());
+    change.batch = checked.batch;
+    let note = if checked.note.trim().is_empty() {
         None
     } else {
         let composed = internal_comment(
-            &mut tx,
+            tx,
             &before,
             principal,
-            request.note.clone(),
+            checked.note.clone(),
             Vec::new(),
             now,
         )
@@ -181,7 +261,7 @@ pub async fn forward(
         Some(composed)
     };
     let ticket = save_with(
-        &mut tx,
+        tx,
         &api.limits,
         &before,
         after,
@@ -193,10 +273,7 @@ pub async fn forward(
         },
     )
     .await?;
-    switchboard_platform::db::commit(tx).await?;
-    Ok(ForwardTicketResponse {
-        ticket: Some(ticket),
-    })
+    Ok(ticket)
 }
 
 pub async fn resolve(

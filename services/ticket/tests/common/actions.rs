@@ -51,9 +51,14 @@ impl Mesh {
     }
 
     pub async fn take(&self, token: &str, id: &str) -> Result<Ticket, Status> {
+        self.take_into(token, id, "").await
+    }
+
+    /// Takes the ticket into `group` (needed when it has none and the caller is in several).
+    pub async fn take_into(&self, token: &str, id: &str, group: &str) -> Result<Ticket, Status> {
         let request = TakeTicketRequest {
             ticket_id: id.into(),
-            group_id: String::new(),
+            group_id: group.into(),
         };
         let response = self
             .tickets()
