@@ -26,16 +26,8 @@ UPDATE tickets SET
 CREATE INDEX tickets_subject_bigrams ON tickets USING gin (subject_bigrams);
 CREATE INDEX tickets_tags ON tickets USING gin (tags);
 
--- The orders (ties by number, descending); the oldest-first order reads the first backwards.
-CREATE INDEX tickets_by_create_time ON tickets (create_time DESC, number DESC);
-CREATE INDEX tickets_by_update_time ON tickets (update_time DESC, number DESC);
-CREATE INDEX tickets_by_priority ON tickets (priority DESC, create_time DESC, number DESC);
-
--- The selective filters, newest first within each (also an agent's visible tickets: their
--- groups, the ungrouped, their own).
-CREATE INDEX tickets_by_group ON tickets (group_id, create_time DESC);
-CREATE INDEX tickets_by_assignee ON tickets (assignee_login, create_time DESC)
-    WHERE assignee_login IS NOT NULL;
-CREATE INDEX tickets_by_status ON tickets (status, create_time DESC);
-CREATE INDEX tickets_by_mail_account ON tickets (mail_account_id, create_time DESC)
+-- The orders and the group, assignee and status filters use the indexes of the ticket views
+-- (0006_views.sql: create, update and priority orders, and group, assignee, status each with
+-- the create order); read backwards they give the newest-first orders.
+CREATE INDEX tickets_by_mail_account ON tickets (mail_account_id, create_time)
     WHERE mail_account_id IS NOT NULL;
