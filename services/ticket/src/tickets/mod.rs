@@ -198,10 +198,6 @@ pub(crate) fn count_message(ticket: &mut Ticket, message: &TicketMessage) -> boo
     }
 }
 
-fn later(rpc: &str) -> Status {
-    Status::unimplemented(format!("{rpc} is not implemented yet"))
-}
-
 #[tonic::async_trait]
 impl TicketService for TicketApi {
     async fn create_ticket(
