@@ -11,6 +11,7 @@ mod create;
 mod events;
 mod ingest;
 mod mail_accounts;
+mod search;
 mod templated;
 mod templates;
 mod views;

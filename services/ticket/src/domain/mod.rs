@@ -4,5 +4,6 @@
 pub mod changes;
 pub mod fields;
 pub mod template;
+pub mod text;
 pub mod threading;
 pub mod workflow;

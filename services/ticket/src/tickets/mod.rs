@@ -11,6 +11,7 @@ pub mod messages;
 mod read;
 mod reply;
 pub mod row;
+mod search;
 pub mod store;
 mod views;
 mod work;
@@ -197,10 +198,6 @@ pub(crate) fn count_message(ticket: &mut Ticket, message: &TicketMessage) -> boo
     }
 }
 
-fn later(rpc: &str) -> Status {
-    Status::unimplemented(format!("{rpc} is not implemented yet"))
-}
-
 #[tonic::async_trait]
 impl TicketService for TicketApi {
     async fn create_ticket(
@@ -245,9 +242,12 @@ impl TicketService for TicketApi {
 
     async fn search_tickets(
         &self,
-        _request: Request<SearchTicketsRequest>,
+        request: Request<SearchTicketsRequest>,
     ) -> Result<Response<SearchTicketsResponse>, Status> {
-        Err(later("SearchTickets"))
+        let (principal, request) = request.into_principal_and_body()?;
+        search::search(self, &principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn take_ticket(

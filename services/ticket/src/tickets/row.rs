@@ -12,6 +12,11 @@ use switchboard_proto::ticket::v1::{Ticket, TicketRequester};
 use uuid::Uuid;
 
 use super::writes::Writes;
+use crate::domain::text;
+
+/// The columns search reads, written with every ticket from its subject and requester name
+/// (normalised by [`text`]); never read back into a `Ticket`.
+const SEARCH_COLUMNS: &str = "subject_norm, subject_bigrams, requester_name_norm";
 
 /// Every column of `tickets`, in the order [`TicketRow`] reads them.
 pub const COLUMNS: &str = "id, number, subject, status, group_id, group_name, assignee_login,
@@ -139,9 +144,9 @@ pub fn write_into(
 ) -> Result<()> {
     let statement = match expected_version {
         None => format!(
-            "INSERT INTO tickets ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
-             $27, $28, $29, $30, $31, $32, $33, $34, $35)"
+            "INSERT INTO tickets ({COLUMNS}, {SEARCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6,
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+             $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)"
         ),
         Some(_) => "UPDATE tickets SET subject = $3, status = $4, group_id = $5,
              group_name = $6, assignee_login = $7, assignee_name = $8, channel = $9,
@@ -152,8 +157,9 @@ pub fn write_into(
              solve_time = $24, close_time = $25, first_reply_time = $26, auto_close_time = $27,
              linked_ticket_id = $28, linked_ticket_number = $29, resolution_reason = $30,
              resolution_note = $31, status_before_spam = $32,
-             last_customer_message_time = $33, message_count = $34, version = $35
-             WHERE id = $1 AND number = $2 AND version = $36 AND create_time = $22"
+             last_customer_message_time = $33, message_count = $34, version = $35,
+             subject_norm = $36, subject_bigrams = $37, requester_name_norm = $38
+             WHERE id = $1 AND number = $2 AND version = $39 AND create_time = $22"
             .to_owned(),
     };
     let requester = ticket.requester.clone().unwrap_or_default();
@@ -165,6 +171,8 @@ pub fn write_into(
     let inquiry = id_column(&ticket.inquiry_type_id)?;
     let processing = id_column(&ticket.processing_type_id)?;
     let linked = id_column(&ticket.linked_ticket_id)?;
+    let subject_norm = text::normalise(&ticket.subject);
+    let subject_bigrams = text::bigrams(&subject_norm);
     writes.add(&statement, |b| {
         b.bind(id)
             .bind(ticket.number)
@@ -200,7 +208,10 @@ pub fn write_into(
             .bind(ticket.status_before_spam as i16)
             .bind(time_column(&ticket.last_customer_message_time))
             .bind(ticket.message_count)
-            .bind(ticket.version);
+            .bind(ticket.version)
+            .bind(subject_norm)
+            .bind(subject_bigrams)
+            .bind(text::normalise(&requester.name));
         if let Some(version) = expected_version {
             b.bind(version);
         }
