@@ -191,7 +191,9 @@ fn order_sql(order: TicketOrderBy) -> (&'static str, &'static str) {
     match order {
         TicketOrderBy::CreateTimeAsc => (
             "create_time ASC, number DESC",
-            "(create_time > $5 OR (create_time = $5 AND number < $6))",
+            // Mixed directions have no row comparison; the first bound is where the index
+            // scan starts.
+            "create_time >= $5 AND (create_time > $5 OR number < $6)",
         ),
         TicketOrderBy::UpdateTimeDesc => (
             "update_time DESC, number DESC",
