@@ -130,6 +130,31 @@ enum BenchCommand {
         #[arg(long, default_value = "admin")]
         admin: String,
     },
+    /// The ticket list's reads over a generated center of `--tickets` tickets (50 groups, 500
+    /// agents, three years, Korean subjects) in a scratch schema `bench_tq_<run>`, through a
+    /// ticket service in this process: CountTicketViews (an agent, an admin; goal p95 <= 100
+    /// ms), ListTickets pages 1 and 200 (goal p95 <= 30 ms), SearchTickets by a rare and a
+    /// common word, a requester name, and word + group + period (goal p95 <= 50 ms), each
+    /// beside the naive SQL (COUNT(*), OFFSET, ILIKE) timed in the same run. The schema is
+    /// dropped at the end unless `--keep`. The last line is the summary.
+    TicketQueries {
+        /// Tickets generated.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: i64,
+        /// Calls of each rpc measured (after 3 warm-up calls).
+        #[arg(long, default_value_t = 100)]
+        repeat: usize,
+        /// Runs of each naive query measured (after 1 warm-up run).
+        #[arg(long, default_value_t = 5)]
+        naive_repeat: usize,
+        /// The scratch schema (must start with `bench_tq_`); one already holding `--tickets`
+        /// tickets is reused. Default: a new `bench_tq_<run>`.
+        #[arg(long)]
+        schema: Option<String>,
+        /// Keep the scratch schema at the end, for another run with `--schema`.
+        #[arg(long)]
+        keep: bool,
+    },
     /// IVR pushes through the gateway of a running mesh, closed loop, with the reporting
     /// model sampled every second during the load and after it until it has caught up. Creates
     /// the API key and IVR route it needs (as `--admin`). The last line is the summary.

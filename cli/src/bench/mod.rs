@@ -11,6 +11,7 @@ mod load;
 mod model;
 pub mod pipeline;
 pub mod reporting;
+mod ticket_queries;
 mod tickets;
 
 use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
@@ -95,6 +96,22 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             schema,
             drop,
         } => reporting::run(config, callbacks, repeat, &schema, drop).await,
+        BenchCommand::TicketQueries {
+            tickets,
+            repeat,
+            naive_repeat,
+            schema,
+            keep,
+        } => {
+            let options = ticket_queries::Options {
+                tickets,
+                repeat,
+                naive_repeat,
+                schema,
+                keep,
+            };
+            ticket_queries::run(config, options).await
+        }
     }
 }
 
@@ -122,9 +139,17 @@ fn admin_interceptor(
         kind: PrincipalKind::Admin as i32,
         ..Default::default()
     };
+    signed(config, admin)
+}
+
+/// Signs `principal` into every call (valid for a minute each), as the gateway would.
+fn signed(
+    config: &switchboard_platform::config::PrincipalConfig,
+    principal: Principal,
+) -> anyhow::Result<MeshInterceptor> {
     Ok(MeshInterceptor::with_principal(
         PrincipalKey::from_config(config)?,
-        admin,
+        principal,
         std::time::Duration::from_secs(60),
     ))
 }

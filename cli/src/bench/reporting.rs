@@ -74,7 +74,7 @@ fn year_report(granularity: ReportGranularity) -> GetCallbackProcessingStatusReq
 }
 
 /// p50, p95 and the largest of `times`, in milliseconds.
-fn quantiles(times: &mut [Duration]) -> (f64, f64, f64) {
+pub(crate) fn quantiles(times: &mut [Duration]) -> (f64, f64, f64) {
     times.sort();
     let at = |q: f64| {
         let index = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1;
