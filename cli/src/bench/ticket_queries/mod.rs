@@ -519,6 +519,7 @@ async fn measure_calls(
             summary.errors += 1;
             println!("note: page {PAGE} of the {who}'s view differs from OFFSET's");
         }
+        let mut p95s = Vec::new();
         for (page, request, goal) in [(1, &first, 30.0), (PAGE, &page200, 30.0)] {
             let ours = time(WARMUP, repeat, || {
                 let (mut client, request) = (client.clone(), request.clone());
@@ -530,6 +531,7 @@ async fn measure_calls(
             })
             .await;
             let p95 = report(&format!("list_{who}_page{page}"), &ours, &naive, goal);
+            p95s.push(p95);
             summary.errors += ours.errors;
             if page == 1 {
                 summary.page1_p95 = worst(summary.page1_p95, p95);
@@ -537,6 +539,10 @@ async fn measure_calls(
                 summary.page200_p95 = worst(summary.page200_p95, p95);
             }
         }
+        println!(
+            "list_{who}_page{PAGE}_over_page1 p95_ratio={:.2} goal_at_most=2",
+            p95s[1] / p95s[0]
+        );
     }
 
     let (now,): (f64,) = sqlx::query_as("SELECT extract(epoch FROM now())::float8")
