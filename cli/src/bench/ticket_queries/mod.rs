@@ -239,13 +239,13 @@ fn searches(now: i64) -> Vec<Search> {
         Search {
             name: "search_rare_word",
             request: words(RARE_WORD),
-            naive: "subject ILIKE $1",
+            naive: "subject ILIKE $1 AND status <> 6",
             pattern: format!("%{RARE_WORD}%"),
         },
         Search {
             name: "search_common_word",
             request: words(COMMON_WORD),
-            naive: "subject ILIKE $1",
+            naive: "subject ILIKE $1 AND status <> 6",
             pattern: format!("%{COMMON_WORD}%"),
         },
         Search {
@@ -255,7 +255,7 @@ fn searches(now: i64) -> Vec<Search> {
                 page_size: PAGE_SIZE,
                 ..Default::default()
             },
-            naive: "requester_name ILIKE $1",
+            naive: "requester_name ILIKE $1 AND status <> 6",
             pattern: format!("%{REQUESTER}%"),
         },
         Search {
@@ -266,7 +266,7 @@ fn searches(now: i64) -> Vec<Search> {
                 create_end_time: timestamp(now),
                 ..words(GROUP_WORD)
             },
-            naive: "subject ILIKE $1 AND group_id = $2::uuid \
+            naive: "subject ILIKE $1 AND status <> 6 AND group_id = $2::uuid \
                     AND create_time >= to_timestamp($3) AND create_time < to_timestamp($4)",
             pattern: format!("%{GROUP_WORD}%"),
         },
@@ -555,7 +555,8 @@ async fn measure_calls(
         // A failed call is reported by the measured calls below.
         if let Ok(response) = admin.clone().search_tickets(search.request.clone()).await {
             let total = i64::from(response.into_inner().total_size);
-            if total != expected {
+            // The service excludes spam by default and counts up to 10,000 (10,001: more).
+            if total != expected.min(10_001) {
                 summary.errors += 1;
                 println!(
                     "note: {} found {total} tickets, ILIKE {expected}",
