@@ -141,6 +141,10 @@ pub fn conditions(
         out.push(format!("tags @> {}", binds.bind(filters.tags.clone())));
     }
     if let Some(name) = &filters.requester_name {
+        let grams = text::bigrams(name);
+        if subject == Subject::WithBigrams && !grams.is_empty() {
+            out.push(format!("requester_name_bigrams @> {}", binds.bind(grams)));
+        }
         out.push(format!(
             "requester_name_norm LIKE {}",
             binds.bind(text::contains_pattern(name))
