@@ -9,6 +9,7 @@ use switchboard_proto::{
         Event,
         v1::{TicketForwarded, TicketMessageAdded, TicketReplyRequested},
     },
+    gateway::v1::AgentRole,
     ticket::v1::{
         BatchForwardTicketsRequest, BatchReplyTicketsRequest, BatchReplyTicketsResponse,
         CreateTicketRequest, ReplyDisposition, ResolutionReason, Ticket, TicketRequester,
@@ -385,6 +386,39 @@ async fn a_bulk_forward_is_for_admins_and_reports_each_row() {
         mesh.get(&admin, &spam.id).await.unwrap().status(),
         TicketStatus::Spam
     );
+    // With a request_id the forward is done once: the retry answers the same and changes
+    // nothing (no new version, no second note); another caller's use of the id is refused.
+    let back = BatchForwardTicketsRequest {
+        request_id: uuid::Uuid::now_v7().to_string(),
+        ticket_ids: vec![open.id.clone(), taken.id.clone()],
+        group_id: group.clone(),
+        assignee_login: String::new(),
+        note: "다시 이관".into(),
+    };
+    let first = batch_forward(&mesh, &admin, back.clone()).await.unwrap();
+    assert!(first.iter().all(|row| row.ok), "{first:?}");
+    let versions = [
+        mesh.get(&admin, &open.id).await.unwrap().version,
+        mesh.get(&admin, &taken.id).await.unwrap().version,
+    ];
+    let again = batch_forward(&mesh, &admin, back.clone()).await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        [
+            mesh.get(&admin, &open.id).await.unwrap().version,
+            mesh.get(&admin, &taken.id).await.unwrap().version,
+        ],
+        versions,
+        "the retry forwarded nothing again"
+    );
+    mesh.gateway
+        .create_agent("forward-admin2", AgentRole::Admin, &[], &[])
+        .await;
+    let other_admin = mesh.token("forward-admin2");
+    let reused = batch_forward(&mesh, &other_admin, back.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(reused.code(), Code::AlreadyExists, "{reused:?}");
     // Whole-call errors name the field.
     let with = |ticket_ids: Vec<String>| BatchForwardTicketsRequest {
         ticket_ids,

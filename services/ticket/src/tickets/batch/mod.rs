@@ -42,6 +42,7 @@ use self::rows::{Rows, claim};
 
 const MAX_TICKETS: usize = 100;
 const REPLY_METHOD: &str = "BatchReplyTickets";
+const FORWARD_METHOD: &str = "BatchForwardTickets";
 
 /// `ticket_ids`: 1 to 100 UUIDs without repeats (a repeat is named by its own index).
 fn ticket_ids(violations: &mut FieldViolations, ids: &[String]) -> Vec<Uuid> {
@@ -79,6 +80,22 @@ enum Action<'a> {
 }
 
 impl Action<'_> {
+    /// What the whole call needs before any row: a template the caller may not use fails the
+    /// call, not every row.
+    async fn prepare(&self, api: &TicketApi, principal: &Principal) -> Result<(), Status> {
+        if let Self::Reply(CheckedReply {
+            template_id: Some(template_id),
+            ..
+        }) = self
+        {
+            let mut conn = switchboard_platform::db::acquire(&api.pool).await?;
+            if usable(&mut conn, *template_id, principal).await?.is_none() {
+                return Err(invalid_field("template_id", "no such template"));
+            }
+        }
+        Ok(())
+    }
+
     async fn apply(
         &self,
         api: &TicketApi,
@@ -145,6 +162,36 @@ async fn run(
     Ok(results)
 }
 
+/// Runs `action` over `ids` for `principal`; with a `request_id` (`request_id_text`, parsed
+/// for `method`) the call is idempotent as the module says.
+async fn run_batch(
+    api: &TicketApi,
+    principal: &Principal,
+    method: &'static str,
+    request_id: Option<RequestId>,
+    request_id_text: &str,
+    ids: &[Uuid],
+    action: Action<'_>,
+) -> Result<Vec<RowResult>, Status> {
+    let Some(request_id) = request_id else {
+        action.prepare(api, principal).await?;
+        return run(api, principal, None, ids, action).await;
+    };
+    let rows = Rows {
+        method,
+        request_id: Uuid::parse_str(request_id_text).expect("checked by RequestId::parse"),
+    };
+    if let Some(results) = claim(api, &request_id, &rows).await? {
+        return Ok(results);
+    }
+    action.prepare(api, principal).await?;
+    let results = run(api, principal, Some(&rows), ids, action).await?;
+    // Both batch responses are `repeated RowResult results = 1` on the wire.
+    let tx = switchboard_platform::db::begin(&api.pool).await?;
+    let stored = commit_with(Some(&request_id), tx, BatchReplyTicketsResponse { results }).await?;
+    Ok(stored.results)
+}
+
 pub async fn reply(
     api: &TicketApi,
     principal: &Principal,
@@ -164,35 +211,17 @@ pub async fn reply(
     );
     checked.batch = true;
     violations.into_result()?;
-    let rows = match &request_id {
-        Some(request_id) => {
-            let rows = Rows {
-                method: REPLY_METHOD,
-                request_id: Uuid::parse_str(&request.request_id).expect("checked"),
-            };
-            if let Some(results) = claim(api, request_id, &rows).await? {
-                return Ok(BatchReplyTicketsResponse { results });
-            }
-            Some(rows)
-        }
-        None => None,
-    };
-    // A template the caller may not use fails the call, not every row.
-    if let Some(template_id) = checked.template_id {
-        let mut conn = switchboard_platform::db::acquire(&api.pool).await?;
-        if usable(&mut conn, template_id, principal).await?.is_none() {
-            return Err(invalid_field("template_id", "no such template"));
-        }
-    }
-    let results = run(api, principal, rows.as_ref(), &ids, Action::Reply(&checked)).await?;
-    let response = BatchReplyTicketsResponse { results };
-    match &request_id {
-        Some(request_id) => {
-            let tx = switchboard_platform::db::begin(&api.pool).await?;
-            commit_with(Some(request_id), tx, response).await
-        }
-        None => Ok(response),
-    }
+    let results = run_batch(
+        api,
+        principal,
+        REPLY_METHOD,
+        request_id,
+        &request.request_id,
+        &ids,
+        Action::Reply(&checked),
+    )
+    .await?;
+    Ok(BatchReplyTicketsResponse { results })
 }
 
 pub async fn forward(
@@ -201,6 +230,7 @@ pub async fn forward(
     request: BatchForwardTicketsRequest,
 ) -> Result<BatchForwardTicketsResponse, Status> {
     principal.require_admin()?;
+    let request_id = RequestId::parse(FORWARD_METHOD, &request.request_id, &request, principal)?;
     let mut violations = FieldViolations::new();
     let ids = ticket_ids(&mut violations, &request.ticket_ids);
     let mut checked = check_forward(
@@ -212,6 +242,15 @@ pub async fn forward(
     )
     .await?;
     checked.batch = true;
-    let results = run(api, principal, None, &ids, Action::Forward(&checked)).await?;
+    let results = run_batch(
+        api,
+        principal,
+        FORWARD_METHOD,
+        request_id,
+        &request.request_id,
+        &ids,
+        Action::Forward(&checked),
+    )
+    .await?;
     Ok(BatchForwardTicketsResponse { results })
 }
