@@ -350,6 +350,7 @@ async fn a_bulk_forward_is_for_admins_and_reports_each_row() {
         group_id: other.clone(),
         assignee_login: park.clone(),
         note: "배송팀으로 이관".into(),
+        request_id: String::new(),
     };
     let refused = batch_forward(&mesh, &kim, request.clone())
         .await

@@ -58,6 +58,22 @@ impl Filters {
         !self.words.is_empty() || self.requester_name.is_some()
     }
 
+    /// Whether a filter that may leave few tickets is set (a period, a group, an assignee, an
+    /// account, a type, an e-mail address, tags); statuses, priorities and channels never do
+    /// at scale.
+    pub fn narrows(&self) -> bool {
+        self.create_start.is_some()
+            || self.create_end.is_some()
+            || !self.group_ids.is_empty()
+            || !self.assignee_logins.is_empty()
+            || !self.external_channels.is_empty()
+            || !self.inquiry_type_ids.is_empty()
+            || !self.processing_type_ids.is_empty()
+            || !self.mail_account_ids.is_empty()
+            || self.requester_email.is_some()
+            || !self.tags.is_empty()
+    }
+
     /// The bigrams every matching subject holds (of the words of two characters or more).
     pub fn subject_bigrams(&self) -> Vec<String> {
         let mut grams: Vec<String> = self.words.iter().flat_map(|w| text::bigrams(w)).collect();
