@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod config;
+mod mail;
 mod roles;
 
 use clap::{Parser, Subcommand};
@@ -66,6 +67,46 @@ enum Command {
     Reporting {
         #[command(subcommand)]
         command: ReportingCommand,
+    },
+    /// Mail tools for an MTA.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Submit one message read on standard input to mail-ingest through the gateway
+    /// (SubmitRawEmail), as an MTA's pipe transport: for Postfix, in master.cf
+    /// `switchboard unix - n n - - pipe flags=Rq user=switchboard argv=/usr/bin/switchboard mail
+    /// deliver --sender ${sender} --recipient ${recipient}`. Exit codes (sysexits.h): 0 delivered
+    /// (also a duplicate or kept in the quarantine); 75 temporary, the MTA retries (gateway or
+    /// ticket service unreachable); 67 no account for the recipients; 65 not a message; 69 over
+    /// the size limit or the account inactive; 77 the API key refused.
+    Deliver {
+        /// The gateway.
+        #[arg(
+            long,
+            env = "SWITCHBOARD_GATEWAY_URL",
+            default_value = "http://127.0.0.1:50051"
+        )]
+        gateway: String,
+        /// An API key with scope `mail:submit`.
+        #[arg(long, env = "SWITCHBOARD_MAIL_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// The receiving account's id; without it the account is found by `--recipient`.
+        #[arg(long, default_value = "")]
+        account: String,
+        /// An envelope recipient (RCPT TO); repeatable.
+        #[arg(long = "recipient", value_name = "ADDRESS")]
+        recipients: Vec<String>,
+        /// The envelope sender (MAIL FROM); empty or `<>` for a bounce.
+        #[arg(long)]
+        sender: Option<String>,
+        /// Seconds to wait for the answer before exiting 75.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
     },
 }
 
@@ -248,7 +289,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("switchboard: {error:#}");
             std::process::ExitCode::FAILURE
@@ -259,8 +300,36 @@ fn main() -> std::process::ExitCode {
 /// The key every database tool needs.
 const DATABASE: &[&str] = &["database.url"];
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    if let Command::Mail {
+        command:
+            MailCommand::Deliver {
+                gateway,
+                api_key,
+                account,
+                recipients,
+                sender,
+                timeout,
+            },
+    } = cli.command
+    {
+        let delivery = mail::Delivery {
+            gateway,
+            api_key,
+            account,
+            recipients,
+            sender,
+            timeout: std::time::Duration::from_secs(timeout),
+        };
+        return Ok(mail::deliver(delivery).await);
+    }
+    run_command(cli.command)
+        .await
+        .map(|()| std::process::ExitCode::SUCCESS)
+}
+
+async fn run_command(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Services => roles::print_roles(&config::load(&[])?),
         Command::Serve { services } => {
             let roles = roles::resolve(&services)?;
@@ -286,5 +355,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = config::load(&roles::required_keys(roles::ROLES))?;
             bench::run(command, &config).await
         }
+        Command::Mail { .. } => unreachable!("handled by run"),
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::bail;
 use switchboard_callback::Application as CallbackService;
 use switchboard_gateway::Gateway;
+use switchboard_mail_ingest::Application as MailIngestService;
 use switchboard_platform::{
     Shutdown,
     config::SERVICE_KEYS,
@@ -34,12 +35,7 @@ pub static ROLES: &[&dyn Role] = &[
         &["switchboard.trigger.v1"],
         50063,
     ),
-    &Planned::new(
-        "mail-ingest",
-        "mail_ingest",
-        &["switchboard.inbound.v1"],
-        50064,
-    ),
+    &Built::<MailIngestService>::new(),
     &Built::<ReportingService>::new(),
 ];
 

@@ -12,6 +12,32 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::sync::oneshot;
 use tonic::{Status, body::Body};
 
+/// Methods whose requests carry whole mails or files, with their contract's size and room for
+/// the encoding: their limit when it is above the gateway's.
+const LARGE_REQUESTS: &[(&str, usize)] = &[
+    (
+        "/switchboard.inbound.v1.InboundService/SubmitRawEmail",
+        31 * 1024 * 1024,
+    ),
+    (
+        "/switchboard.inbound.v1.InboundService/SubmitHelpCenterInquiry",
+        21 * 1024 * 1024,
+    ),
+    (
+        "/switchboard.inbound.v1.InboundService/SubmitChannelMessage",
+        21 * 1024 * 1024,
+    ),
+];
+
+/// The request limit of the method at `path`: its own when it carries mails or files, else
+/// `default` (the gateway's `max_message_bytes`).
+pub fn limit_for(path: &str, default: usize) -> usize {
+    LARGE_REQUESTS
+        .iter()
+        .find(|(method, _)| *method == path)
+        .map_or(default, |(_, max)| (*max).max(default))
+}
+
 /// A request body that reports the first message longer than `max` bytes on `violation`.
 pub struct LimitedBody {
     inner: Body,
@@ -133,5 +159,16 @@ mod tests {
         let mut limited = body(100);
         let found: Vec<_> = stream.chunks(2).filter_map(|c| limited.scan(c)).collect();
         assert_eq!(found.first(), Some(&101));
+    }
+
+    #[test]
+    fn mail_submissions_have_their_own_larger_limit() {
+        let raw = "/switchboard.inbound.v1.InboundService/SubmitRawEmail";
+        assert_eq!(limit_for(raw, 4 << 20), 31 << 20);
+        assert_eq!(limit_for(raw, 64 << 20), 64 << 20);
+        assert_eq!(
+            limit_for("/switchboard.ticket.v1.TicketService/GetTicket", 4 << 20),
+            4 << 20
+        );
     }
 }

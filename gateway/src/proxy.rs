@@ -24,7 +24,10 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use tokio::sync::oneshot;
 
-use crate::{message_limit::LimitedBody, routing::RouteTable};
+use crate::{
+    message_limit::{self, LimitedBody},
+    routing::RouteTable,
+};
 
 #[derive(Debug, Clone)]
 pub struct RoutingProxy {
@@ -67,7 +70,7 @@ impl Service<http::Request<Body>> for RoutingProxy {
         telemetry::inject_into_http(&context, request.headers_mut());
         let (service, channel) = (service.to_owned(), channel.clone());
         let (violation, violated) = oneshot::channel();
-        let max = self.max_message_bytes;
+        let max = message_limit::limit_for(&path, self.max_message_bytes);
         let request = request.map(|body| Body::new(LimitedBody::new(body, max, violation)));
         Box::pin(async move {
             let forwarded = tokio::select! {

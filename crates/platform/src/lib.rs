@@ -10,6 +10,7 @@ pub mod events;
 pub mod grpc;
 pub mod metrics;
 pub mod paging;
+pub mod phone;
 pub mod principal;
 pub mod request;
 pub mod request_id;

@@ -75,6 +75,8 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("inbound.v1.InboundService", "ListOutboundMessages", Access::ADMIN),
     ("inbound.v1.InboundService", "GetOutboundMessage", Access::ADMIN),
     ("inbound.v1.InboundService", "RetryOutboundMessage", Access::ADMIN),
+    ("inbound.v1.InboundService", "ListQuarantinedMessages", Access::ADMIN),
+    ("inbound.v1.InboundService", "ReprocessQuarantinedMessage", Access::ADMIN),
     ("reporting.v1.ReportingService", "GetCallbackProcessingStatus", Access::none().admin().scopes(&["reporting:read"])),
     ("reporting.v1.ReportingService", "ExportCallbackProcessingStatus", Access::none().admin().scopes(&["reporting:read"])),
     ("reporting.v1.ReportingService", "ListUnfinishedCallbacksPerAgent", Access::none().admin().scopes(&["reporting:read"])),

@@ -6,7 +6,9 @@ use tonic::Status;
 use uuid::Uuid;
 
 use super::{Settings, access::Sight};
-use crate::{domain::phone, store::search::Search};
+use switchboard_platform::phone;
+
+use crate::store::search::Search;
 
 const MAX_ROUTES: usize = 100;
 

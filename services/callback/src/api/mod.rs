@@ -29,7 +29,9 @@ use tonic::{Request, Response, Status};
 pub use routes::RouteApi;
 
 use self::route_cache::RouteCache;
-use crate::{directory::Directory, domain::phone};
+use switchboard_platform::phone;
+
+use crate::directory::Directory;
 
 /// What the handlers need from the configuration, parsed once.
 #[derive(Debug, Clone)]

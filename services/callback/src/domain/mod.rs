@@ -2,5 +2,4 @@
 
 pub mod balance;
 pub mod intake;
-pub mod phone;
 pub mod state;

@@ -1,14 +1,14 @@
 //! A push's fields checked and normalised, every bad one named at once.
 
 use chrono::{DateTime, Duration, Utc};
-use switchboard_platform::error::{FieldViolations, quote};
+use switchboard_platform::{
+    error::{FieldViolations, quote},
+    phone,
+};
 use switchboard_proto::callback::v1::CreateCallbackRequest;
 use tonic::Status;
 
-use crate::{
-    api::CallbackApi,
-    domain::{intake::IntakeBody, phone},
-};
+use crate::{api::CallbackApi, domain::intake::IntakeBody};
 
 const MAX_MEMO: usize = 1_000;
 /// How far ahead a preferred window may reach (callback_service.proto).

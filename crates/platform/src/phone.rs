@@ -1,5 +1,5 @@
-//! Phone numbers as the IVR sends them ("010-1234-5678", "+82 10 1234 5678", "0212345678"),
-//! normalised to E.164 with libphonenumber's metadata.
+//! Phone numbers as the IVR and customers give them ("010-1234-5678", "+82 10 1234 5678",
+//! "0212345678"), normalised to E.164 with libphonenumber's metadata.
 
 use phonenumber::{Mode, country};
 

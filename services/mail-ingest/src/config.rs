@@ -1,0 +1,46 @@
+//! mail-ingest's own settings (section `mail_ingest` of the configuration,
+//! `SWITCHBOARD_MAIL_INGEST__…` in the environment).
+
+use serde::Deserialize;
+
+use crate::screen::Limits;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailIngestSettings {
+    /// The largest mail accepted, in bytes (30 MiB); `SubmitRawEmail` refuses larger ones.
+    pub max_mail_bytes: usize,
+    /// MIME parts nested deeper than this send a mail to the quarantine.
+    pub max_mime_depth: usize,
+    /// More MIME parts than this send a mail to the quarantine.
+    pub max_mime_parts: usize,
+    /// A header block (of the message or of a part) over this many bytes sends a mail to the
+    /// quarantine.
+    pub max_header_bytes: usize,
+    /// Whether IMAP and SMTP may run without TLS (development against local servers only).
+    pub allow_insecure_mail: bool,
+}
+
+impl Default for MailIngestSettings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            max_mail_bytes: limits.max_bytes,
+            max_mime_depth: limits.max_depth,
+            max_mime_parts: limits.max_parts,
+            max_header_bytes: limits.max_header_bytes,
+            allow_insecure_mail: false,
+        }
+    }
+}
+
+impl MailIngestSettings {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_bytes: self.max_mail_bytes,
+            max_depth: self.max_mime_depth,
+            max_parts: self.max_mime_parts,
+            max_header_bytes: self.max_header_bytes,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `SubmitRawEmail` as an MTA uses it: a mail becomes a ticket with exactly its text, a repeat
+//! or the same mail to a second address of ours changes nothing, replies thread by their
+//! references and by the `[#n]` tag, automated mail is marked so, and bad input is named.
+
+use switchboard_proto::{
+    inbound::v1::SubmitRawEmailRequest,
+    ticket::v1::{MessageAutomation, TicketChannel, TicketIngestOutcome},
+};
+use tonic::Code;
+
+use crate::common::{Mesh, bearer, mail};
+
+#[tokio::test]
+async fn a_mail_becomes_a_ticket_once_however_often_it_is_submitted() {
+    let mesh = Mesh::start().await;
+    let account = mesh.account("help@center.example").await;
+    let raw = mail(
+        "김민준 <minjun@example.com>",
+        "first-1@example.com",
+        "환불 요청드립니다 😀",
+        "주문번호 1234 환불 부탁드립니다.",
+    );
+    let first = mesh.submit(&account, &raw).await.unwrap();
+    assert_eq!(first.outcome(), TicketIngestOutcome::Created);
+    assert_eq!(first.mail_message_id, "first-1@example.com");
+    assert_eq!(first.automation(), MessageAutomation::Human);
+    assert!(!first.quarantined);
+    let ticket = mesh.ticket(&first.ticket_id).await;
+    assert_eq!(ticket.subject, "환불 요청드립니다 😀");
+    assert_eq!(ticket.channel(), TicketChannel::Email);
+    let requester = ticket.requester.unwrap();
+    assert_eq!(
+        (requester.name.as_str(), requester.email.as_str()),
+        ("김민준", "minjun@example.com")
+    );
+    let messages = mesh.messages(&first.ticket_id).await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        messages[0].body_text.trim_end(),
+        "주문번호 1234 환불 부탁드립니다."
+    );
+    assert_eq!(messages[0].mail_message_id, "first-1@example.com");
+
+    let again = mesh.submit(&account, &raw).await.unwrap();
+    assert_eq!(again.outcome(), TicketIngestOutcome::Duplicate);
+    assert_eq!(
+        (again.ticket_id.as_str(), again.inbound_message_id.as_str()),
+        (first.ticket_id.as_str(), first.inbound_message_id.as_str())
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM inbound_messages")
+        .fetch_one(&mesh.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the original is stored once");
+    assert_eq!(mesh.messages(&first.ticket_id).await.len(), 1);
+
+    // The same mail to a second address of ours (both accounts receive it) is one ticket.
+    let sales = mesh.account("sales@center.example").await;
+    let copy = mesh.submit(&sales, &raw).await.unwrap();
+    assert_eq!(copy.outcome(), TicketIngestOutcome::Duplicate);
+    assert_eq!(copy.ticket_id, first.ticket_id);
+    assert_eq!(mesh.messages(&first.ticket_id).await.len(), 1);
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn replies_thread_by_their_references_and_by_the_subject_tag() {
+    let mesh = Mesh::start().await;
+    let account = mesh.account("help@center.example").await;
+    let first = mesh
+        .submit(
+            &account,
+            &mail(
+                "kim@example.com",
+                "a1@example.com",
+                "배송 문의",
+                "언제 오나요?",
+            ),
+        )
+        .await
+        .unwrap();
+    let mut reply = mail(
+        "kim@example.com",
+        "a2@example.com",
+        "Re: 배송 문의",
+        "아직 안 왔어요",
+    );
+    let header = b"In-Reply-To: <a1@example.com>\r\nReferences: <a1@example.com>\r\n";
+    reply.splice(0..0, header.iter().copied());
+    let threaded = mesh.submit(&account, &reply).await.unwrap();
+    assert_eq!(threaded.outcome(), TicketIngestOutcome::Threaded);
+    assert_eq!(threaded.ticket_id, first.ticket_id);
+    // No references, but the ticket's number in the subject, from the same requester.
+    let tagged = mail(
+        "Kim@Example.com",
+        "a3@example.com",
+        &format!("Re: [#{}] 배송 문의", first.ticket_number),
+        "다시 문의드립니다",
+    );
+    let by_tag = mesh.submit(&account, &tagged).await.unwrap();
+    assert_eq!(by_tag.outcome(), TicketIngestOutcome::Threaded);
+    assert_eq!(by_tag.ticket_id, first.ticket_id);
+    // The same tag from someone else is a new ticket.
+    let stranger = mail(
+        "lee@example.com",
+        "a4@example.com",
+        &format!("[#{}] 배송 문의", first.ticket_number),
+        "저도요",
+    );
+    let new = mesh.submit(&account, &stranger).await.unwrap();
+    assert_eq!(new.outcome(), TicketIngestOutcome::Created);
+    assert_ne!(new.ticket_id, first.ticket_id);
+    assert_eq!(mesh.messages(&first.ticket_id).await.len(), 3);
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn automated_mail_is_marked_and_a_mail_without_message_id_gets_one_from_its_content() {
+    let mesh = Mesh::start().await;
+    let account = mesh.account("help@center.example").await;
+    let mut auto = mail(
+        "kim@example.com",
+        "ooo@example.com",
+        "부재중: 배송 문의",
+        "휴가 중입니다",
+    );
+    auto.splice(0..0, b"Auto-Submitted: auto-replied\r\n".iter().copied());
+    let answered = mesh.submit(&account, &auto).await.unwrap();
+    assert_eq!(answered.automation(), MessageAutomation::AutoReply);
+    let messages = mesh.messages(&answered.ticket_id).await;
+    assert_eq!(messages[0].automation(), MessageAutomation::AutoReply);
+
+    let bounce = mesh
+        .submit_request(SubmitRawEmailRequest {
+            raw: mail(
+                "mailer@example.com",
+                "b1@example.com",
+                "Undelivered",
+                "failed",
+            ),
+            mail_account_id: account.clone(),
+            envelope_sender: Some(String::new()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(bounce.automation(), MessageAutomation::DeliveryStatus);
+
+    let without_id = b"From: park@example.com\r\nSubject: no id\r\n\r\nhello\r\n";
+    let made_up = mesh.submit(&account, without_id).await.unwrap();
+    assert!(
+        made_up.mail_message_id.ends_with("@switchboard.invalid")
+            && made_up.mail_message_id.len() == 64 + "@switchboard.invalid".len(),
+        "{}",
+        made_up.mail_message_id
+    );
+    let again = mesh.submit(&account, without_id).await.unwrap();
+    assert_eq!(again.outcome(), TicketIngestOutcome::Duplicate);
+    assert_eq!(again.mail_message_id, made_up.mail_message_id);
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn the_account_comes_from_its_id_or_the_envelope_and_bad_input_is_named() {
+    let mesh = Mesh::start().await;
+    let account = mesh.account("Help@Center.example").await;
+    let raw = mail("kim@example.com", "e1@example.com", "문의", "본문");
+    let by_recipient = mesh
+        .submit_request(SubmitRawEmailRequest {
+            raw: raw.clone(),
+            envelope_recipients: vec!["nobody@else.example".into(), "help@center.EXAMPLE".into()],
+            envelope_sender: Some("kim@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_recipient.outcome(), TicketIngestOutcome::Created);
+    let named = |result: Result<_, tonic::Status>, code: Code, field: &str| {
+        let status = result.expect_err("refused");
+        assert_eq!(status.code(), code, "{status:?}");
+        assert!(status.message().contains(field), "{field}: {status:?}");
+    };
+    named(
+        mesh.submit_request(SubmitRawEmailRequest {
+            raw: raw.clone(),
+            envelope_recipients: vec!["nobody@else.example".into()],
+            ..Default::default()
+        })
+        .await,
+        Code::InvalidArgument,
+        "envelope_recipients",
+    );
+    named(
+        mesh.submit_request(SubmitRawEmailRequest {
+            raw: raw.clone(),
+            ..Default::default()
+        })
+        .await,
+        Code::InvalidArgument,
+        "mail_account_id",
+    );
+    named(
+        mesh.submit(&uuid::Uuid::now_v7().to_string(), &raw).await,
+        Code::InvalidArgument,
+        "mail_account_id",
+    );
+    named(
+        mesh.submit("42", &raw).await,
+        Code::InvalidArgument,
+        "mail_account_id",
+    );
+    named(
+        mesh.submit(&account, b"").await,
+        Code::InvalidArgument,
+        "raw",
+    );
+    named(
+        mesh.submit_request(SubmitRawEmailRequest {
+            raw: raw.clone(),
+            mail_account_id: account.clone(),
+            envelope_sender: Some("kim@example.com\r\nRCPT TO:<x@evil>".into()),
+            ..Default::default()
+        })
+        .await,
+        Code::InvalidArgument,
+        "envelope_sender",
+    );
+    let mut big = Vec::with_capacity(30 * 1024 * 1024 + 64);
+    big.extend_from_slice(b"From: kim@example.com\r\nSubject: big\r\n\r\n");
+    big.resize(30 * 1024 * 1024 + 1, b'a');
+    named(
+        mesh.submit(&account, &big).await,
+        Code::ResourceExhausted,
+        "raw",
+    );
+    // Only the scope may submit: an admin's or an agent's token, and no credentials at all,
+    // are refused.
+    let admin = mesh
+        .inbound()
+        .await
+        .submit_raw_email(bearer(
+            SubmitRawEmailRequest {
+                raw: raw.clone(),
+                mail_account_id: account.clone(),
+                ..Default::default()
+            },
+            &mesh.admin(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(admin.code(), Code::PermissionDenied, "{admin:?}");
+    mesh.gateway
+        .create_agent(
+            "kim",
+            switchboard_proto::gateway::v1::AgentRole::Agent,
+            &[],
+            &[],
+        )
+        .await;
+    let agent = mesh
+        .inbound()
+        .await
+        .submit_raw_email(bearer(
+            SubmitRawEmailRequest {
+                raw: raw.clone(),
+                mail_account_id: account.clone(),
+                ..Default::default()
+            },
+            &mesh.gateway.token("kim"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(agent.code(), Code::PermissionDenied, "{agent:?}");
+    let anonymous = mesh
+        .inbound()
+        .await
+        .submit_raw_email(SubmitRawEmailRequest {
+            raw,
+            mail_account_id: account,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated, "{anonymous:?}");
+    mesh.stop().await;
+}
