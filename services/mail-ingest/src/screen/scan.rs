@@ -1,0 +1,318 @@
+//! The bounded pre-scan of a raw mail's MIME structure, run before mail-parser sees the mail:
+//! mail-parser allocates a part (and its headers) for every header block it reads, however
+//! many or deep, so a small crafted mail (a MIME bomb) costs it gigabytes. The pre-scan walks
+//! the bytes once, keeping only a stack of the open levels (never more than `max_depth`), and
+//! stops at the first limit passed.
+//!
+//! It follows mail-parser's reading, not the RFC's, so that it counts at least what mail-parser
+//! will build: a delimiter is `--boundary` anywhere (not only at a line start); only the
+//! innermost multipart's boundary is looked for; the first delimiter after a multipart's header
+//! always opens a part (even `--b--`); a `message/rfc822` part (or a part without type in a
+//! `multipart/digest`) nests a message whose header starts right away; a base64 or
+//! quoted-printable `message/rfc822` is decoded and scanned too, up to three encoded levels as
+//! mail-parser does. Such decoded bodies are scanned after the buffer holding them (breadth
+//! first, no recursion); each is shorter than its source, so at most about twice the input is
+//! held.
+
+use std::collections::VecDeque;
+
+use super::boundary::Delimiter;
+use super::content_type;
+use super::limits::{Limits, OverLimit};
+use super::transfer::TransferEncoding;
+
+/// How many encoded `message/rfc822` levels mail-parser decodes and parses (its
+/// `MAX_NESTED_ENCODED`); deeper ones it keeps as opaque bytes.
+const MAX_ENCODED_LEVELS: usize = 3;
+
+/// One open level of the structure.
+enum Frame {
+    Multipart {
+        delimiter: Delimiter,
+        digest: bool,
+    },
+    /// A nested message (`message/rfc822`); it ends where its enclosing part ends.
+    Message,
+}
+
+/// An encoded nested message found in a buffer, to be decoded and scanned after it.
+struct Encoded {
+    start: usize,
+    end: usize,
+    encoding: TransferEncoding,
+    /// The nesting depth of the message's own header.
+    depth: usize,
+}
+
+/// What a header block says about its part's body.
+struct Header {
+    /// Just after the blank line ending the block (or the end of the buffer).
+    end: usize,
+    content_type: Option<Span>,
+    transfer_encoding: Option<Span>,
+}
+
+/// Running totals across all buffers of one mail.
+struct Budget<'l> {
+    limits: &'l Limits,
+    parts: usize,
+}
+
+impl Budget<'_> {
+    fn add_part(&mut self) -> Result<(), OverLimit> {
+        self.parts += 1;
+        if self.parts > self.limits.max_parts {
+            return Err(OverLimit::Parts {
+                max: self.limits.max_parts,
+            });
+        }
+        Ok(())
+    }
+
+    fn depth(&self, depth: usize) -> Result<(), OverLimit> {
+        if depth > self.limits.max_depth {
+            return Err(OverLimit::Depth {
+                max: self.limits.max_depth,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Checks the structure of `raw` against the depth, part and header limits (not its size).
+pub(crate) fn scan(raw: &[u8], limits: &Limits) -> Result<(), OverLimit> {
+    let mut budget = Budget { limits, parts: 0 };
+    let mut queue: VecDeque<(Vec<u8>, usize, usize)> = VecDeque::new();
+    enqueue(raw, scan_buffer(raw, 0, true, &mut budget)?, 1, &mut queue);
+    while let Some((bytes, depth, level)) = queue.pop_front() {
+        let found = scan_buffer(&bytes, depth, level < MAX_ENCODED_LEVELS, &mut budget)?;
+        enqueue(&bytes, found, level + 1, &mut queue);
+    }
+    Ok(())
+}
+
+fn enqueue(
+    bytes: &[u8],
+    found: Vec<Encoded>,
+    level: usize,
+    queue: &mut VecDeque<(Vec<u8>, usize, usize)>,
+) {
+    for e in found {
+        if let Some(body) = bytes.get(e.start..e.end) {
+            queue.push_back((e.encoding.decode(body), e.depth, level));
+        }
+    }
+}
+
+/// A range of bytes in the buffer scanned.
+type Span = (usize, usize);
+
+/// The header fields the pre-scan reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    ContentType,
+    TransferEncoding,
+}
+
+/// Reads the header block at `start`, failing when it is over `max` bytes.
+fn read_header(buf: &[u8], start: usize, max: usize) -> Result<Header, OverLimit> {
+    let over = OverLimit::HeaderBytes { max };
+    let mut header = Header {
+        end: buf.len(),
+        content_type: None,
+        transfer_encoding: None,
+    };
+    // The field the previous line belonged to, for folded continuations.
+    let mut current: Option<Field> = None;
+    let mut pos = start;
+    // Never look further than the limit allows.
+    let window_end = buf.len().min(start.saturating_add(max).saturating_add(1));
+    while pos < buf.len() {
+        let line_end = match buf[pos..window_end].iter().position(|&b| b == b'\n') {
+            Some(i) => pos + i + 1,
+            None if window_end == buf.len() => buf.len(),
+            None => return Err(over),
+        };
+        if line_end - start > max {
+            return Err(over);
+        }
+        let line = &buf[pos..line_end];
+        if line == b"\n" || line == b"\r\n" {
+            header.end = line_end;
+            break;
+        }
+        if line.starts_with(b" ") || line.starts_with(b"\t") {
+            let span = match current {
+                Some(Field::ContentType) => header.content_type.as_mut(),
+                Some(Field::TransferEncoding) => header.transfer_encoding.as_mut(),
+                None => None,
+            };
+            if let Some(span) = span {
+                span.1 = line_end;
+            }
+        } else {
+            current = None;
+            if let Some(colon) = line.iter().position(|&b| b == b':') {
+                let name = line[..colon].trim_ascii();
+                let value = Some((pos + colon + 1, line_end));
+                // The first of each, as mail-parser reads it.
+                if header.content_type.is_none() && name.eq_ignore_ascii_case(b"content-type") {
+                    header.content_type = value;
+                    current = Some(Field::ContentType);
+                } else if header.transfer_encoding.is_none()
+                    && name.eq_ignore_ascii_case(b"content-transfer-encoding")
+                {
+                    header.transfer_encoding = value;
+                    current = Some(Field::TransferEncoding);
+                }
+            }
+        }
+        pos = line_end;
+    }
+    Ok(header)
+}
+
+/// What the body after a header block is.
+enum Body {
+    Multipart(Delimiter, bool),
+    Message(TransferEncoding),
+    Leaf,
+}
+
+fn classify(buf: &[u8], header: &Header, in_digest: bool) -> Body {
+    let Some((start, end)) = header.content_type else {
+        return if in_digest {
+            Body::Message(transfer_encoding(buf, header))
+        } else {
+            Body::Leaf
+        };
+    };
+    let media = content_type::parse(&buf[start..end]);
+    match media.main.as_str() {
+        "multipart" => match media.boundary.as_deref().and_then(Delimiter::new) {
+            Some(delimiter) => Body::Multipart(delimiter, media.sub == "digest"),
+            None => Body::Leaf,
+        },
+        "message" if media.sub == "rfc822" || media.sub == "global" => {
+            Body::Message(transfer_encoding(buf, header))
+        }
+        _ => Body::Leaf,
+    }
+}
+
+fn transfer_encoding(buf: &[u8], header: &Header) -> TransferEncoding {
+    header
+        .transfer_encoding
+        .map_or(TransferEncoding::Identity, |(s, e)| {
+            TransferEncoding::from_header(&buf[s..e])
+        })
+}
+
+/// The end of a body that a delimiter at `at` ends: before the line break preceding it.
+fn body_end(buf: &[u8], start: usize, at: usize) -> usize {
+    let mut end = at;
+    if end > start && buf[end - 1] == b'\n' {
+        end -= 1;
+        if end > start && buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    end
+}
+
+/// Scans one buffer (the raw mail, or a decoded nested message) whose top header is at
+/// nesting `base_depth`. Returns the encoded nested messages to scan next (only when
+/// `decode_nested`).
+fn scan_buffer(
+    buf: &[u8],
+    base_depth: usize,
+    decode_nested: bool,
+    budget: &mut Budget<'_>,
+) -> Result<Vec<Encoded>, OverLimit> {
+    let mut found = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut pos = 0usize;
+    loop {
+        // A header block: a part of its own for mail-parser.
+        budget.add_part()?;
+        let header = read_header(buf, pos, budget.limits.max_header_bytes)?;
+        pos = header.end;
+        let in_digest = matches!(stack.last(), Some(Frame::Multipart { digest: true, .. }));
+        let mut encoded: Option<(usize, TransferEncoding)> = None;
+        let mut preamble = false;
+        match classify(buf, &header, in_digest) {
+            Body::Multipart(delimiter, digest) => {
+                stack.push(Frame::Multipart { delimiter, digest });
+                budget.depth(base_depth + stack.len())?;
+                preamble = true;
+            }
+            Body::Message(TransferEncoding::Identity) => {
+                stack.push(Frame::Message);
+                budget.depth(base_depth + stack.len())?;
+                continue;
+            }
+            Body::Message(encoding) => {
+                if decode_nested {
+                    budget.depth(base_depth + stack.len() + 1)?;
+                    encoded = Some((pos, encoding));
+                }
+            }
+            Body::Leaf => {}
+        }
+
+        // The body: up to the next delimiter of the innermost multipart.
+        loop {
+            let innermost = stack
+                .iter()
+                .rposition(|f| matches!(f, Frame::Multipart { .. }));
+            let found_at = innermost.and_then(|i| match &stack[i] {
+                Frame::Multipart { delimiter, .. } => delimiter
+                    .find(buf, pos)
+                    .map(|at| (i, at, at + delimiter.len())),
+                Frame::Message => None,
+            });
+            let Some((i, at, after)) = found_at else {
+                if preamble {
+                    // No first delimiter: mail-parser reads the multipart as text, within
+                    // the enclosing part.
+                    stack.pop();
+                    preamble = false;
+                    continue;
+                }
+                if let Some((start, encoding)) = encoded.take() {
+                    found.push(Encoded {
+                        start,
+                        end: buf.len(),
+                        encoding,
+                        depth: base_depth + stack.len() + 1,
+                    });
+                }
+                return Ok(found);
+            };
+            if let Some((start, encoding)) = encoded.take() {
+                found.push(Encoded {
+                    start,
+                    end: body_end(buf, start, at),
+                    encoding,
+                    depth: base_depth + stack.len() + 1,
+                });
+            }
+            // Nested messages end with the part that holds them.
+            stack.truncate(i + 1);
+            if !preamble && buf[after..].starts_with(b"--") {
+                // The close delimiter: what follows is the enclosing part's content again.
+                stack.truncate(i);
+                pos = after + 2;
+                continue;
+            }
+            pos = after;
+            while matches!(buf.get(pos), Some(b' ' | b'\t' | b'\r')) {
+                pos += 1;
+            }
+            if buf.get(pos) == Some(&b'\n') {
+                pos += 1;
+            }
+            break;
+        }
+    }
+}
