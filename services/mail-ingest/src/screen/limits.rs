@@ -56,7 +56,7 @@ pub fn check(raw: &[u8], limits: &Limits) -> Result<(), OverLimit> {
             max: limits.max_bytes,
         });
     }
-    scan::scan(raw, limits)
+    scan::scan(raw, limits).map(|_| ())
 }
 
 #[cfg(test)]
@@ -343,5 +343,74 @@ mod tests {
         raw.extend_from_slice(b"x\"\r\n\r\n");
         raw.resize(20 * 1024 * 1024, b'-');
         assert_eq!(check(&raw, &Limits::default()), Ok(()));
+    }
+    fn mail_parser_parts(message: &mail_parser::Message<'_>) -> usize {
+        message
+            .parts
+            .iter()
+            .map(|part| match &part.body {
+                mail_parser::PartType::Message(nested) => 1 + mail_parser_parts(nested),
+                _ => 1,
+            })
+            .sum()
+    }
+
+    fn assert_counts_as_mail_parser(raw: &[u8]) {
+        let message = mail_parser::MessageParser::default().parse(raw).unwrap();
+        let limits = Limits {
+            max_depth: 1_000,
+            max_parts: 100_000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            scan::scan(raw, &limits),
+            Ok(mail_parser_parts(&message)),
+            "{}",
+            String::from_utf8_lossy(raw)
+        );
+    }
+
+    #[test]
+    fn counts_match_mail_parser() {
+        for raw in [PLAIN, ALTERNATIVE, MIXED, NESTED_RFC822] {
+            assert_counts_as_mail_parser(raw.as_bytes());
+            assert_counts_as_mail_parser(raw.replace("\r\n", "\n").as_bytes());
+        }
+        assert_counts_as_mail_parser(nested_multiparts(10).as_bytes());
+        assert_counts_as_mail_parser(&many_parts(50));
+        let digest = "Content-Type: multipart/digest; boundary=d\r\n\r\n\
+            --d\r\n\r\nFrom: x@example.com\r\n\r\nbody\r\n\
+            --d\r\nContent-Type: text/plain\r\n\r\nplain\r\n--d--\r\n";
+        assert_counts_as_mail_parser(digest.as_bytes());
+        let mut encoded = b"Content-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\n\
+            Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            .to_vec();
+        let mut inner = b"From: x@example.com\r\n".to_vec();
+        inner.extend_from_slice(&many_parts(5));
+        encoded.extend_from_slice(&base64(&inner));
+        encoded.extend_from_slice(b"\r\n--o\r\nContent-Type: text/plain\r\n\r\nx\r\n--o--\r\n");
+        assert_counts_as_mail_parser(&encoded);
+    }
+
+    #[test]
+    fn header_tricks_are_read_as_mail_parser_reads_them() {
+        // A line of spaces after a line that is no field ends the header.
+        let mut raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        for _ in 0..10 {
+            raw.extend_from_slice(b"--b\r\njunk\r\n \r\nbody\r\n");
+        }
+        raw.extend_from_slice(b"--b--\r\n");
+        assert_counts_as_mail_parser(&raw);
+        // The last Content-Type counts; whitespace inside a name is dropped; a field may
+        // start after spaces.
+        for header in [
+            "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n",
+            "Content- Type: multipart/mixed; boundary=b\r\n",
+            "junk\r\n Content-Type: multipart/mixed; boundary=b\r\n",
+            "Content-Type: multipart/mixed;\r\n \r\n boundary=b\r\n",
+        ] {
+            let raw = format!("{header}\r\n--b\r\n\r\nx\r\n--b\r\n\r\ny\r\n--b--\r\n");
+            assert_counts_as_mail_parser(raw.as_bytes());
+        }
     }
 }

@@ -79,8 +79,9 @@ impl Budget<'_> {
     }
 }
 
-/// Checks the structure of `raw` against the depth, part and header limits (not its size).
-pub(crate) fn scan(raw: &[u8], limits: &Limits) -> Result<(), OverLimit> {
+/// Checks the structure of `raw` against the depth, part and header limits (not its size);
+/// the number of parts when within them.
+pub(crate) fn scan(raw: &[u8], limits: &Limits) -> Result<usize, OverLimit> {
     let mut budget = Budget { limits, parts: 0 };
     let mut queue: VecDeque<(Vec<u8>, usize, usize)> = VecDeque::new();
     enqueue(raw, scan_buffer(raw, 0, true, &mut budget)?, 1, &mut queue);
@@ -88,7 +89,7 @@ pub(crate) fn scan(raw: &[u8], limits: &Limits) -> Result<(), OverLimit> {
         let found = scan_buffer(&bytes, depth, level < MAX_ENCODED_LEVELS, &mut budget)?;
         enqueue(&bytes, found, level + 1, &mut queue);
     }
-    Ok(())
+    Ok(budget.parts)
 }
 
 fn enqueue(
@@ -114,7 +115,20 @@ enum Field {
     TransferEncoding,
 }
 
-/// Reads the header block at `start`, failing when it is over `max` bytes.
+/// Whether a header field name is `expected` as mail-parser reads names: case-insensitive,
+/// with any whitespace inside dropped (`Content- Type` is `Content-Type` to it).
+fn is_name(name: &[u8], expected: &[u8]) -> bool {
+    let mut name = name.iter().filter(|b| !b.is_ascii_whitespace());
+    expected
+        .iter()
+        .all(|e| name.next().is_some_and(|n| n.eq_ignore_ascii_case(e)))
+        && name.next().is_none()
+}
+
+/// Reads the header block at `start`, failing when it is over `max` bytes. The block ends as
+/// mail-parser ends it: at an empty line, or at a line of only whitespace that does not
+/// continue a field. The last Content-Type and Content-Transfer-Encoding count, as in
+/// mail-parser.
 fn read_header(buf: &[u8], start: usize, max: usize) -> Result<Header, OverLimit> {
     let over = OverLimit::HeaderBytes { max };
     let mut header = Header {
@@ -124,6 +138,7 @@ fn read_header(buf: &[u8], start: usize, max: usize) -> Result<Header, OverLimit
     };
     // The field the previous line belonged to, for folded continuations.
     let mut current: Option<Field> = None;
+    let mut in_field = false;
     let mut pos = start;
     // Never look further than the limit allows.
     let window_end = buf.len().min(start.saturating_add(max).saturating_add(1));
@@ -137,11 +152,8 @@ fn read_header(buf: &[u8], start: usize, max: usize) -> Result<Header, OverLimit
             return Err(over);
         }
         let line = &buf[pos..line_end];
-        if line == b"\n" || line == b"\r\n" {
-            header.end = line_end;
-            break;
-        }
-        if line.starts_with(b" ") || line.starts_with(b"\t") {
+        let folded = in_field && (line.starts_with(b" ") || line.starts_with(b"\t"));
+        if folded {
             let span = match current {
                 Some(Field::ContentType) => header.content_type.as_mut(),
                 Some(Field::TransferEncoding) => header.transfer_encoding.as_mut(),
@@ -150,21 +162,25 @@ fn read_header(buf: &[u8], start: usize, max: usize) -> Result<Header, OverLimit
             if let Some(span) = span {
                 span.1 = line_end;
             }
-        } else {
-            current = None;
-            if let Some(colon) = line.iter().position(|&b| b == b':') {
-                let name = line[..colon].trim_ascii();
-                let value = Some((pos + colon + 1, line_end));
-                // The first of each, as mail-parser reads it.
-                if header.content_type.is_none() && name.eq_ignore_ascii_case(b"content-type") {
-                    header.content_type = value;
-                    current = Some(Field::ContentType);
-                } else if header.transfer_encoding.is_none()
-                    && name.eq_ignore_ascii_case(b"content-transfer-encoding")
-                {
-                    header.transfer_encoding = value;
-                    current = Some(Field::TransferEncoding);
-                }
+            pos = line_end;
+            continue;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            header.end = line_end;
+            break;
+        }
+        current = None;
+        in_field = false;
+        if let Some(colon) = line.iter().position(|&b| b == b':') {
+            let name = &line[..colon];
+            in_field = !name.trim_ascii().is_empty();
+            let value = Some((pos + colon + 1, line_end));
+            if is_name(name, b"content-type") {
+                header.content_type = value;
+                current = Some(Field::ContentType);
+            } else if is_name(name, b"content-transfer-encoding") {
+                header.transfer_encoding = value;
+                current = Some(Field::TransferEncoding);
             }
         }
         pos = line_end;

@@ -12,9 +12,11 @@ pub(crate) enum TransferEncoding {
 }
 
 impl TransferEncoding {
-    /// From a `Content-Transfer-Encoding` value (unfolded or not, with comments or not).
+    /// From a raw `Content-Transfer-Encoding` value, compared as mail-parser compares it:
+    /// unfolded and trimmed, comments kept (`base64 (x)` is no encoding it knows).
     pub(crate) fn from_header(value: &[u8]) -> Self {
-        let value = super::fields::clean(&String::from_utf8_lossy(value));
+        let value = super::fields::unfold(&String::from_utf8_lossy(value));
+        let value = value.trim();
         if value.eq_ignore_ascii_case("base64") {
             Self::Base64
         } else if value.eq_ignore_ascii_case("quoted-printable") {
@@ -125,7 +127,7 @@ mod tests {
     #[test]
     fn encoding_names() {
         assert_eq!(
-            TransferEncoding::from_header(b" BASE64 (x)\r\n"),
+            TransferEncoding::from_header(b" BASE64\r\n"),
             TransferEncoding::Base64
         );
         assert_eq!(
