@@ -3,7 +3,8 @@
 //! ticket shows. Only headers decide, by the rules below; when several apply the strongest wins:
 //! DeliveryStatus > AutoReply > Bulk > Human.
 //!
-//! - DeliveryStatus: the null envelope sender (`MAIL FROM:<>`), `Return-Path: <>`, a
+//! - DeliveryStatus: the null envelope sender (`MAIL FROM:<>`, also when given as an empty or
+//!   `<>` address), `Return-Path: <>`, a
 //!   `multipart/report` of any report-type (delivery-status, and also disposition-notification:
 //!   a read receipt is no message from a person either), or a From, Sender, Return-Path or
 //!   envelope sender whose local part is `MAILER-DAEMON` or `postmaster`.
@@ -54,7 +55,12 @@ fn is_reporting_address(address: &str) -> bool {
 fn is_delivery_status(message: &Message<'_>, sender: &EnvelopeSender) -> bool {
     match sender {
         EnvelopeSender::Null => return true,
-        EnvelopeSender::Address(address) if is_reporting_address(address) => return true,
+        // An MTA that passes the null sender as text (Postfix's `${sender}` is empty for it).
+        EnvelopeSender::Address(address)
+            if matches!(address.trim(), "" | "<>") || is_reporting_address(address) =>
+        {
+            return true;
+        }
         _ => {}
     }
     let return_paths = fields::values(message, "Return-Path");
@@ -211,6 +217,12 @@ mod tests {
             classify_as(plain, &EnvelopeSender::Address("kim@example.com".into())),
             Human
         );
+        for null in ["", "<>", " <> "] {
+            assert_eq!(
+                classify_as(plain, &EnvelopeSender::Address(null.into())),
+                DeliveryStatus
+            );
+        }
         assert_eq!(classify("Return-Path: <>\r\n"), DeliveryStatus);
         assert_eq!(classify("Return-Path: < >\r\n"), DeliveryStatus);
         assert_eq!(

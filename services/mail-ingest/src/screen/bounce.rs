@@ -227,6 +227,16 @@ mod tests {
         안녕하세요.\r\n";
 
     #[test]
+    fn the_bounces_pass_the_limits() {
+        for raw in [POSTFIX, EXCHANGE, GMAIL] {
+            assert_eq!(
+                super::super::check(raw.as_bytes(), &Default::default()),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
     fn a_postfix_dsn_quotes_the_header() {
         assert_eq!(
             bounced(POSTFIX).as_deref(),
