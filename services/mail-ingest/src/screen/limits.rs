@@ -215,6 +215,28 @@ mod tests {
     }
 
     #[test]
+    fn many_multiparts_without_their_boundary_are_refused() {
+        // Each one makes the scan (and mail-parser) read the rest of the mail again.
+        let mut raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        for i in 0..500 {
+            raw.extend_from_slice(b"--b\r\nContent-Type: multipart/mixed; boundary=z");
+            raw.extend_from_slice(i.to_string().as_bytes());
+            raw.extend_from_slice(b"\r\n\r\nx\r\n");
+        }
+        raw.extend_from_slice(b"--b\r\n\r\n");
+        raw.resize(raw.len() + 4 * 1024 * 1024, b'x');
+        assert_eq!(
+            check(&raw, &Limits::default()),
+            Err(OverLimit::Parts { max: 1_000 })
+        );
+        // One or two such parts are an ordinary broken mail.
+        let raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+            Content-Type: multipart/mixed; boundary=z\r\n\r\nx\r\n--b\r\n\
+            Content-Type: multipart/mixed; boundary=y\r\n\r\nx\r\n--b--\r\n";
+        assert_eq!(check(raw, &Limits::default()), Ok(()));
+    }
+
+    #[test]
     fn the_first_delimiter_opens_a_part_even_if_it_looks_closing() {
         // mail-parser opens a part at `--b--` here, then reads the parts that follow.
         let mut raw =

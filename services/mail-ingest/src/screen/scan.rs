@@ -1,7 +1,7 @@
 //! The bounded pre-scan of a raw mail's MIME structure, run before mail-parser sees the mail:
 //! mail-parser allocates a part (and its headers) for every header block it reads, however
 //! many or deep, so a small crafted mail (a MIME bomb) costs it gigabytes. The pre-scan walks
-//! the bytes once, keeping only a stack of the open levels (never more than `max_depth`), and
+//! the bytes in one pass (and each encoded nested message in one more), keeping only a stack of the open levels (never more than `max_depth`), and
 //! stops at the first limit passed.
 //!
 //! It follows mail-parser's reading, not the RFC's, so that it counts at least what mail-parser
@@ -12,7 +12,9 @@
 //! quoted-printable `message/rfc822` is decoded and scanned too, up to three encoded levels as
 //! mail-parser does. Such decoded bodies are scanned after the buffer holding them (breadth
 //! first, no recursion); each is shorter than its source, so at most about twice the input is
-//! held.
+//! held. The pass reads each byte a bounded number of times: delimiters are found by KMP, and
+//! a mail that makes the search read it over and over (multiparts whose boundary never
+//! appears) is refused (`MAX_REREADS`).
 
 use std::collections::VecDeque;
 
@@ -24,6 +26,14 @@ use super::transfer::TransferEncoding;
 /// How many encoded `message/rfc822` levels mail-parser decodes and parses (its
 /// `MAX_NESTED_ENCODED`); deeper ones it keeps as opaque bytes.
 const MAX_ENCODED_LEVELS: usize = 3;
+
+/// How many times over the bytes of a buffer may be read again. Every multipart whose
+/// boundary never appears makes the search read the rest of the mail once more (mail-parser
+/// does the same, with a slower search), so a mail of many such parts costs its length times
+/// their number. Past this many rereads the mail is refused as over the part limit: its parts
+/// cost more than the limit's worth. An ordinary mail, even a broken one, rereads nothing or
+/// once.
+const MAX_REREADS: usize = 8;
 
 /// One open level of the structure.
 enum Frame {
@@ -248,6 +258,9 @@ fn scan_buffer(
     let mut found = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut pos = 0usize;
+    // Bytes read looking for boundaries that were not there (see `MAX_REREADS`).
+    let mut reread = 0usize;
+    let max_reread = buf.len().saturating_mul(MAX_REREADS);
     loop {
         // A header block: a part of its own for mail-parser.
         budget.add_part()?;
@@ -290,7 +303,13 @@ fn scan_buffer(
             let Some((i, at, after)) = found_at else {
                 if preamble {
                     // No first delimiter: mail-parser reads the multipart as text, within
-                    // the enclosing part.
+                    // the enclosing part, which is read again from here.
+                    reread += buf.len() - pos;
+                    if reread > max_reread {
+                        return Err(OverLimit::Parts {
+                            max: budget.limits.max_parts,
+                        });
+                    }
                     stack.pop();
                     preamble = false;
                     continue;
