@@ -4,6 +4,8 @@
 //! service refuses for its content, goes to the quarantine instead, answered as delivered.
 //! Used by `SubmitRawEmail` and the quarantine's reprocessing (and by the IMAP fetcher).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use switchboard_platform::{
@@ -42,7 +44,7 @@ const MADE_UP_DOMAIN: &str = "switchboard.invalid";
 
 /// A received mail, as submitted.
 pub struct RawMail {
-    pub raw: Vec<u8>,
+    pub raw: Arc<[u8]>,
     pub account: Account,
     pub envelope_sender: EnvelopeSender,
     pub envelope_recipients: Vec<String>,
@@ -187,6 +189,32 @@ fn new_row<'a>(
     }
 }
 
+/// The mail screened against `limits`, parsed, classified and decoded, off the async runtime
+/// (a 30 MiB mail is seconds of work) and apart from it: a parser that panics on some input
+/// quarantines that mail instead of failing the call. The reason when it cannot be read.
+async fn read(
+    mail: &RawMail,
+    limits: Option<Limits>,
+) -> Result<(Decoded, MessageAutomation), String> {
+    let raw = Arc::clone(&mail.raw);
+    let sender = mail.envelope_sender.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        if let Some(limits) = &limits {
+            screen::check(&raw, limits).map_err(|over| over.to_string())?;
+        }
+        let message = decode::parse(&raw).map_err(|undecodable| undecodable.0)?;
+        let automation = screen::automation(&message, &sender);
+        Ok((decode::decode(&message), automation))
+    });
+    match work.await {
+        Ok(read) => read,
+        Err(failed) => {
+            tracing::error!(error = %failed, "decoding a mail failed");
+            Err("the mail could not be decoded (the parser failed on it)".into())
+        }
+    }
+}
+
 /// Takes one mail in, as the module says. `limits` is `None` when an admin reprocesses a
 /// quarantined mail.
 pub async fn submit(
@@ -195,18 +223,10 @@ pub async fn submit(
     limits: Option<&Limits>,
 ) -> Result<SubmitRawEmailResponse, Status> {
     let sha = Sha256::digest(&mail.raw).to_vec();
-    if let Some(limits) = limits
-        && let Err(over) = screen::check(&mail.raw, limits)
-    {
-        return quarantine(api, &mail, &sha, &over.to_string()).await;
-    }
-    let message = match decode::parse(&mail.raw) {
-        Ok(message) => message,
-        Err(undecodable) => return quarantine(api, &mail, &sha, &undecodable.0).await,
+    let (decoded, automation) = match read(&mail, limits.copied()).await {
+        Ok(read) => read,
+        Err(reason) => return quarantine(api, &mail, &sha, &reason).await,
     };
-    let automation = screen::automation(&message, &mail.envelope_sender);
-    let decoded = decode::decode(&message);
-    drop(message);
     let message_id = match &decoded.message_id {
         Some(id) if !id.is_empty() => id.clone(),
         _ => format!("{}@{MADE_UP_DOMAIN}", hex(&sha)),

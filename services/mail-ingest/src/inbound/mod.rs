@@ -140,7 +140,7 @@ impl InboundApi {
             None => Utc::now(),
         };
         let mail = RawMail {
-            raw: request.raw,
+            raw: request.raw.into(),
             account,
             envelope_sender: sender,
             envelope_recipients: request.envelope_recipients,

@@ -169,7 +169,7 @@ pub async fn reprocess(
         Some(address) => EnvelopeSender::Address(address.to_owned()),
     };
     let mail = RawMail {
-        raw,
+        raw: raw.into(),
         account,
         envelope_sender,
         envelope_recipients: recipients,
