@@ -14,7 +14,7 @@ pub enum Charset {
     Iso2022Kr,
 }
 
-/// Korean labels that mail-parser does not know or maps elsewhere (normalised: lower case).
+/// Every label Korean mailers use for EUC-KR/CP949 (lower case), those mail-parser knows too.
 const KOREAN: &[&str] = &[
     "euc-kr",
     "euc_kr",

@@ -31,7 +31,7 @@ pub fn decode(raw: &[u8], fallback: Option<&str>) -> String {
             let joins = dropped_gap
                 && pending
                     .as_ref()
-                    .is_some_and(|(c, _)| c.eq_ignore_ascii_case(word.charset));
+                    .is_some_and(|(c, _)| same_charset(c, word.charset));
             match pending.as_mut() {
                 Some((_, bytes)) if joins => bytes.extend_from_slice(&word.bytes),
                 _ => {
@@ -53,6 +53,12 @@ pub fn decode(raw: &[u8], fallback: Option<&str>) -> String {
     flush(&mut out, pending);
     out.push_str(&charset::decode_unlabelled(&gap, fallback));
     out.trim().to_string()
+}
+
+/// Whether two labels name one charset (`EUC-KR` and `ks_c_5601-1987` do).
+fn same_charset(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || charset::resolve(a).is_some_and(|ca| charset::resolve(b) == Some(ca))
 }
 
 fn flush(out: &mut String, pending: Option<(String, Vec<u8>)>) {
@@ -203,6 +209,17 @@ pub(crate) mod tests {
             );
             assert_eq!(decode(raw.as_bytes(), None), "똠방각하 뷁", "{label}");
         }
+    }
+
+    #[test]
+    fn split_between_two_labels_of_one_charset() {
+        let (bytes, _, _) = EUC_KR.encode("뷁");
+        let raw = format!(
+            "{} {}",
+            b_word("EUC-KR", &bytes[..1]),
+            b_word("cp949", &bytes[1..])
+        );
+        assert_eq!(decode(raw.as_bytes(), None), "뷁");
     }
 
     #[test]

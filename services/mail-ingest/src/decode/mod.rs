@@ -111,14 +111,10 @@ fn first_mailbox(
     name: HeaderName<'_>,
     fallback: Option<&str>,
 ) -> Option<Mailbox> {
-    let header = message
-        .parts
-        .first()?
-        .headers
-        .iter()
-        .find(|h| h.name == name)?;
+    let headers = &message.parts.first()?.headers;
+    let header = headers.iter().find(|h| h.name == name)?;
     let addr = header.value.as_address()?.first()?;
-    let raw = raw_header(&message.raw_message, &message.parts[0].headers, name);
+    let raw = raw_header(&message.raw_message, headers, name);
     let name = match raw {
         Some(raw) => address::first_name(raw, fallback),
         None => addr.name().unwrap_or_default().to_string(),
@@ -135,9 +131,11 @@ fn first_mailbox(
 fn part_text(message: &Message<'_>, part: &MessagePart<'_>, fallback: Option<&str>) -> String {
     let parsed = part.text_contents().unwrap_or_default();
     let label = part_charset(part);
+    let known = label.and_then(charset::resolve);
     let misread = match label {
-        Some(label) => charset::mail_parser_misreads(label),
-        None => parsed.contains('\u{FFFD}'),
+        Some(label) if known.is_some() => charset::mail_parser_misreads(label),
+        // Unlabelled, or a label nobody knows: mail-parser read UTF-8.
+        _ => parsed.contains('\u{FFFD}'),
     };
     if !misread {
         return parsed.to_string();
@@ -149,8 +147,8 @@ fn part_text(message: &Message<'_>, part: &MessagePart<'_>, fallback: Option<&st
         return parsed.to_string();
     };
     // The raw body ends where mail-parser's does (before the boundary's line break).
-    match label {
-        Some(label) => charset::decode(Some(label), &bytes),
+    match known {
+        Some(charset) => charset::decode_with(charset, &bytes),
         None => charset::decode_unlabelled(&bytes, fallback),
     }
 }

@@ -184,6 +184,23 @@ fn eight_bit_euc_kr_headers() {
 }
 
 #[test]
+fn unlabelled_eight_bit_body_is_cp949() {
+    let mut raw = b"From: a@example.com\r\nSubject: x\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+    raw.extend(euc_kr("똠방각하 답변 부탁"));
+    assert_eq!(decoded(&raw).text, "똠방각하 답변 부탁");
+    let mut raw = b"Subject: x\r\nContent-Type: text/plain; charset=x-mac-korean\r\n\r\n".to_vec();
+    raw.extend(euc_kr("모르는 이름"));
+    assert_eq!(decoded(&raw).text, "모르는 이름");
+    let raw = "From: a@example.com\r\nSubject: x\r\n\r\nUTF-8 본문";
+    assert_eq!(decoded(raw.as_bytes()).text, "UTF-8 본문");
+}
+
+#[test]
+fn not_a_message() {
+    assert!(parse(b"").is_err());
+}
+
+#[test]
 fn ids_without_angle_brackets_oldest_first() {
     let raw = "Message-ID: <c@example.com>\r\nIn-Reply-To: <b@example.com>\r\n\
         References: <a@example.com>\r\n <b@example.com>\r\nSubject: Re: x\r\n\r\nbody\r\n";
