@@ -78,8 +78,13 @@ fn unfold(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The longest encoded word looked for. RFC 2047 allows 75 characters; mailers exceed that,
+/// but a bound keeps a hostile header of unclosed `=?` linear to decode.
+const MAX_WORD: usize = 1024;
+
 /// Parses `=?charset?B|Q?text?=` at the start of `s`: the word and its length in bytes.
 fn parse_word(s: &[u8]) -> Option<(Word<'_>, usize)> {
+    let s = s.get(..MAX_WORD).unwrap_or(s);
     let rest = s.strip_prefix(b"=?")?;
     let q1 = rest.iter().position(|&b| b == b'?')?;
     let charset = std::str::from_utf8(&rest[..q1]).ok()?;
@@ -268,5 +273,8 @@ pub(crate) mod tests {
             let _ = decode(raw, None);
         }
         assert_eq!(decode(b"=?UTF-8?B?YQ?=", None), "a");
+        // Unclosed words all along a long header: bounded work per position.
+        let hostile = "=?UTF-8?B?AAAA".repeat(20_000);
+        assert_eq!(decode(hostile.as_bytes(), None), hostile);
     }
 }
