@@ -104,6 +104,9 @@ const ALLOWED_ATTRS: &[&str] = &[
     "cite",
 ];
 
+/// The deepest nesting tracked (dropped elements, lists).
+const MAX_DEPTH: usize = 64;
+
 /// Elements with no end tag.
 const VOID: &[&str] = &["br", "hr", "img", "col", "embed", "frame", "input"];
 
@@ -124,7 +127,10 @@ fn skips(dropped: &mut Vec<String>, name: &str, closing: bool) -> bool {
         if let Some(pos) = dropped.iter().rposition(|n| n == name) {
             dropped.truncate(pos);
         }
-    } else if !VOID.contains(&name) {
+    } else if !VOID.contains(&name) && dropped.len() < MAX_DEPTH {
+        // Past the bound an end tag may end the dropping early: what follows is still
+        // sanitised (script and style text never comes out), so a hostile nesting costs
+        // no more than MAX_DEPTH per end tag.
         dropped.push(name.to_string());
     }
     true
@@ -332,7 +338,9 @@ pub fn to_text(html: &str) -> String {
                         .find(|(a, _)| a == "start")
                         .and_then(|(_, v)| v.trim().parse().ok())
                         .unwrap_or(1);
-                    lists.push((name == "ol").then_some(start));
+                    if lists.len() < MAX_DEPTH {
+                        lists.push((name == "ol").then_some(start));
+                    }
                     newline(&mut out);
                 }
                 "ul" | "ol" => {
@@ -344,7 +352,7 @@ pub fn to_text(html: &str) -> String {
                 }
                 "li" if !closing => {
                     newline(&mut out);
-                    let depth = lists.len().saturating_sub(1);
+                    let depth = lists.len().saturating_sub(1).min(MAX_DEPTH);
                     out.push_str(&"  ".repeat(depth));
                     match lists.last_mut() {
                         Some(Some(n)) => {
@@ -490,6 +498,14 @@ mod tests {
             to_text("<html><head><title>t</title><body><p>본문</p>"),
             "본문"
         );
+    }
+
+    #[test]
+    fn hostile_nesting_stays_small() {
+        let html = format!("{}{}", "<ul>".repeat(20_000), "<li>x".repeat(20_000));
+        assert!(to_text(&html).len() < 20_000 * 200);
+        let html = format!("{}{}", "<svg>".repeat(20_000), "</form>".repeat(20_000));
+        assert_eq!(sanitize(&html), "");
     }
 
     #[test]
