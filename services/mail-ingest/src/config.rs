@@ -19,6 +19,17 @@ pub struct MailIngestSettings {
     pub max_header_bytes: usize,
     /// Whether IMAP and SMTP may run without TLS (development against local servers only).
     pub allow_insecure_mail: bool,
+    /// The first retry of an outgoing mail after a temporary failure, in seconds (1 minute);
+    /// each further one waits twice as long, up to `outbound_retry_max_s`.
+    pub outbound_retry_initial_s: u64,
+    /// The longest wait between retries, in seconds (1 hour).
+    pub outbound_retry_max_s: u64,
+    /// How long temporary failures are retried before the mail is given up, in seconds (24 h).
+    pub outbound_give_up_after_s: u64,
+    /// How often the sender looks for due mail, in milliseconds (it is also woken by new mail).
+    pub outbound_poll_ms: u64,
+    /// The timeout of each SMTP step, in seconds.
+    pub smtp_timeout_s: u64,
 }
 
 impl Default for MailIngestSettings {
@@ -30,11 +41,20 @@ impl Default for MailIngestSettings {
             max_mime_parts: limits.max_parts,
             max_header_bytes: limits.max_header_bytes,
             allow_insecure_mail: false,
+            outbound_retry_initial_s: 60,
+            outbound_retry_max_s: 3_600,
+            outbound_give_up_after_s: 86_400,
+            outbound_poll_ms: 1_000,
+            smtp_timeout_s: 30,
         }
     }
 }
 
 impl MailIngestSettings {
+    pub fn give_up_after(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.outbound_give_up_after_s.min(i64::MAX as u64) as i64)
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             max_bytes: self.max_mail_bytes,

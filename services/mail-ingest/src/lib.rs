@@ -7,7 +7,9 @@ mod accounts;
 pub mod config;
 pub mod decode;
 mod inbound;
+mod outbound;
 pub mod screen;
+mod secrets;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tickets;
@@ -27,7 +29,12 @@ use tokio::net::TcpListener;
 
 pub use config::MailIngestSettings;
 
-use crate::{accounts::AccountMirror, inbound::InboundApi, tickets::Tickets};
+use crate::{
+    accounts::AccountMirror,
+    inbound::InboundApi,
+    outbound::{OutboundQueue, Sender},
+    tickets::Tickets,
+};
 
 /// mail-ingest's tables.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -40,6 +47,8 @@ pub struct Application {
     server: RunningServer,
     relay: OutboxRelay,
     accounts: EventConsumer<AccountMirror>,
+    outbound: EventConsumer<OutboundQueue>,
+    sender: Sender,
 }
 
 impl Service for Application {
@@ -64,7 +73,7 @@ impl Service for Application {
         let tickets = Tickets::new(context.peer_url("ticket")?, mesh_key.clone())?;
         let api = InboundApi {
             pool: pool.clone(),
-            tickets,
+            tickets: tickets.clone(),
             settings: context.settings.clone(),
         };
         let server = GrpcServer::new(Self::SPEC.name, platform.grpc.clone())
@@ -84,6 +93,22 @@ impl Service for Application {
         if let Err(error) = accounts.declare().await {
             tracing::warn!(%error, queue = accounts::QUEUE, "cannot declare the queue yet");
         }
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let queue = OutboundQueue {
+            give_up_after: context.settings.give_up_after(),
+            wake: wake.clone(),
+        };
+        let config = ConsumerConfig::new(outbound::QUEUE, &outbound::BINDINGS);
+        let outbound = EventConsumer::new(pool.clone(), platform.amqp.clone(), config, queue);
+        if let Err(error) = outbound.declare().await {
+            tracing::warn!(%error, queue = outbound::QUEUE, "cannot declare the queue yet");
+        }
+        let sender = Sender {
+            pool: pool.clone(),
+            tickets,
+            settings: context.settings.clone(),
+            wake,
+        };
         let relay = OutboxRelay::new(
             pool,
             platform.amqp.clone(),
@@ -93,6 +118,8 @@ impl Service for Application {
             server,
             relay,
             accounts,
+            outbound,
+            sender,
         })
     }
 
@@ -107,5 +134,7 @@ impl Service for Application {
             })
             .add("outbox relay", |shutdown| self.relay.run(shutdown))
             .add(accounts::QUEUE, |shutdown| self.accounts.run(shutdown))
+            .add(outbound::QUEUE, |shutdown| self.outbound.run(shutdown))
+            .add("outbound sender", |shutdown| self.sender.run(shutdown))
     }
 }

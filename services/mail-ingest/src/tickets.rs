@@ -7,8 +7,10 @@ use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
     ticket::v1::{
-        IngestTicketMessageRequest, IngestTicketMessageResponse,
+        DownloadTicketAttachmentRequest, IngestTicketMessageRequest, IngestTicketMessageResponse,
+        TicketAttachment, download_ticket_attachment_response::Part,
         ticket_ingest_service_client::TicketIngestServiceClient,
+        ticket_service_client::TicketServiceClient,
     },
 };
 use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
@@ -21,6 +23,19 @@ const MAX_REQUEST_BYTES: usize = 41 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Tickets {
     client: TicketIngestServiceClient<Mesh>,
+    files: TicketServiceClient<Mesh>,
+}
+
+fn unreachable_tickets(status: Status) -> Status {
+    match status.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::Unknown | Code::Cancelled => {
+            tracing::warn!(%status, "ticket service call failed");
+            Status::unavailable(
+                "the ticket service cannot be reached; the message is stored, retry later",
+            )
+        }
+        _ => status,
+    }
 }
 
 impl Tickets {
@@ -38,9 +53,11 @@ impl Tickets {
             ..Default::default()
         };
         let interceptor = MeshInterceptor::with_principal(key, principal, Duration::from_secs(60));
-        let client = TicketIngestServiceClient::new(InterceptedService::new(channel, interceptor))
+        let mesh = InterceptedService::new(channel, interceptor);
+        let client = TicketIngestServiceClient::new(mesh.clone())
             .max_encoding_message_size(MAX_REQUEST_BYTES);
-        Ok(Self { client })
+        let files = TicketServiceClient::new(mesh);
+        Ok(Self { client, files })
     }
 
     /// Hands one customer message to the ticket service. Its own refusals (INVALID_ARGUMENT,
@@ -50,17 +67,39 @@ impl Tickets {
         &self,
         request: IngestTicketMessageRequest,
     ) -> Result<IngestTicketMessageResponse, Status> {
-        match self.client.clone().ingest_ticket_message(request).await {
-            Ok(response) => Ok(response.into_inner()),
-            Err(status) => Err(match status.code() {
-                Code::Unavailable | Code::DeadlineExceeded | Code::Unknown | Code::Cancelled => {
-                    tracing::warn!(%status, "ticket service call failed");
-                    Status::unavailable(
-                        "the ticket service cannot be reached; the message is stored, retry later",
-                    )
-                }
-                _ => status,
-            }),
+        self.client
+            .clone()
+            .ingest_ticket_message(request)
+            .await
+            .map(|response| response.into_inner())
+            .map_err(unreachable_tickets)
+    }
+
+    /// The content of a reply's attachment, whole (at most the ticket service's attachment
+    /// limit), with its metadata.
+    pub async fn download(
+        &self,
+        attachment: &TicketAttachment,
+    ) -> Result<(TicketAttachment, Vec<u8>), Status> {
+        let request = DownloadTicketAttachmentRequest {
+            download_ref: attachment.download_ref.clone(),
+        };
+        let mut stream = self
+            .files
+            .clone()
+            .download_ticket_attachment(request)
+            .await
+            .map_err(unreachable_tickets)?
+            .into_inner();
+        let mut meta = attachment.clone();
+        let mut content = Vec::with_capacity(usize::try_from(attachment.size_bytes).unwrap_or(0));
+        while let Some(message) = stream.message().await.map_err(unreachable_tickets)? {
+            match message.part {
+                Some(Part::Attachment(given)) => meta = given,
+                Some(Part::Chunk(chunk)) => content.extend_from_slice(&chunk),
+                None => {}
+            }
         }
+        Ok((meta, content))
     }
 }

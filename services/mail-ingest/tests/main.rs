@@ -2,6 +2,8 @@
 //! PostgreSQL and RabbitMQ, the ticket service and the gateway.
 
 mod common;
+mod outbound;
 mod quarantine;
 mod submissions;
 mod submit_raw;
+mod support;

@@ -220,24 +220,33 @@ impl InboundService for InboundApi {
         &self,
         request: Request<ListOutboundMessagesRequest>,
     ) -> Result<Response<ListOutboundMessagesResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("outbound mail"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::outbound::api::list(&self.pool, request)
+            .await
+            .map(Response::new)
     }
 
     async fn get_outbound_message(
         &self,
         request: Request<GetOutboundMessageRequest>,
     ) -> Result<Response<GetOutboundMessageResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("outbound mail"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::outbound::api::get(&self.pool, request)
+            .await
+            .map(Response::new)
     }
 
     async fn retry_outbound_message(
         &self,
         request: Request<RetryOutboundMessageRequest>,
     ) -> Result<Response<RetryOutboundMessageResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("outbound mail"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::outbound::api::retry(&self.pool, request, self.settings.give_up_after())
+            .await
+            .map(Response::new)
     }
 
     async fn list_quarantined_messages(

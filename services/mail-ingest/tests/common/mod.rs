@@ -36,6 +36,13 @@ pub struct Mesh {
 
 impl Mesh {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// The mesh with mail-ingest's settings adjusted by `tune`.
+    pub async fn start_with(
+        tune: impl FnOnce(&mut switchboard_mail_ingest::MailIngestSettings),
+    ) -> Self {
         let ticket_listener = testing::free_listener().await;
         let ticket_addr = ticket_listener.local_addr().unwrap();
         let inbound_listener = testing::free_listener().await;
@@ -65,7 +72,7 @@ impl Mesh {
             gateway.addr,
             ticket_addr,
             &gateway.amqp,
-            |_| {},
+            tune,
         )
         .await;
         let (_, submit_key) = gateway
@@ -98,16 +105,22 @@ impl Mesh {
 
     /// A receiving account created by the admin, once mail-ingest has its announcement.
     pub async fn account(&self, address: &str) -> String {
+        let smtp = SmtpSettings {
+            host: "smtp.example.co.kr".into(),
+            tls_mode: MailTlsMode::Starttls as i32,
+            ..Default::default()
+        };
+        self.account_with(address, smtp).await
+    }
+
+    /// A receiving account that sends through `smtp`.
+    pub async fn account_with(&self, address: &str, smtp: SmtpSettings) -> String {
         let request = CreateMailAccountRequest {
             request_id: String::new(),
             mail_account: Some(MailAccount {
                 address: address.into(),
                 display_name: "고객센터".into(),
-                smtp: Some(SmtpSettings {
-                    host: "smtp.example.co.kr".into(),
-                    tls_mode: MailTlsMode::Starttls as i32,
-                    ..Default::default()
-                }),
+                smtp: Some(smtp),
                 ..Default::default()
             }),
         };
@@ -188,6 +201,47 @@ impl Mesh {
             .expect("the admin lists the messages")
             .into_inner()
             .messages
+    }
+
+    /// An agent in a new group who takes the ticket and replies to it, solving it.
+    pub async fn reply_as_agent(&self, ticket_id: &str, body: &str) {
+        use switchboard_proto::ticket::v1::{
+            ReplyDisposition, ReplyTicketRequest, TakeTicketRequest,
+        };
+        let login = format!("agent-{}", uuid::Uuid::now_v7().simple());
+        let group = self.gateway.create_group(&format!("group-{login}")).await;
+        self.gateway
+            .create_agent(
+                &login,
+                switchboard_proto::gateway::v1::AgentRole::Agent,
+                &[],
+                std::slice::from_ref(&group.id),
+            )
+            .await;
+        let token = self.gateway.token(&login);
+        let mut tickets = self.tickets().await;
+        tickets
+            .take_ticket(bearer(
+                TakeTicketRequest {
+                    ticket_id: ticket_id.into(),
+                    group_id: String::new(),
+                },
+                &token,
+            ))
+            .await
+            .expect("the agent takes the ticket");
+        tickets
+            .reply_ticket(bearer(
+                ReplyTicketRequest {
+                    ticket_id: ticket_id.into(),
+                    disposition: ReplyDisposition::Solve as i32,
+                    body: body.into(),
+                    ..Default::default()
+                },
+                &token,
+            ))
+            .await
+            .expect("the agent replies");
     }
 
     pub async fn stop(self) {

@@ -1,0 +1,3 @@
+//! Real servers the tests run for themselves.
+
+pub mod smtp_sink;
