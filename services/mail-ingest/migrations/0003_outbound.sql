@@ -40,3 +40,8 @@ CREATE TABLE outbound_attempts (
     response      text NOT NULL,     -- the SMTP reply, or the error
     PRIMARY KEY (outbound_id, attempt)
 );
+
+-- Automatic mail (notifications) recently sent to an address, for the throttle that stops a
+-- loop with an auto-responder.
+CREATE INDEX outbound_notifications_to ON outbound_messages USING gin (to_addresses)
+    WHERE kind = 4;

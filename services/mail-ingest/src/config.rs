@@ -30,6 +30,9 @@ pub struct MailIngestSettings {
     pub outbound_poll_ms: u64,
     /// The timeout of each SMTP step, in seconds.
     pub smtp_timeout_s: u64,
+    /// Automatic mails (notifications) sent to one address per hour at most; more are given
+    /// up as throttled, which ends a loop with an auto-responder.
+    pub notifications_per_address_per_hour: u32,
 }
 
 impl Default for MailIngestSettings {
@@ -46,6 +49,7 @@ impl Default for MailIngestSettings {
             outbound_give_up_after_s: 86_400,
             outbound_poll_ms: 1_000,
             smtp_timeout_s: 30,
+            notifications_per_address_per_hour: 5,
         }
     }
 }

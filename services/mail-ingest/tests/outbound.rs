@@ -295,3 +295,134 @@ async fn a_reply_given_up_is_failed_on_its_ticket_and_an_admin_queues_it_again()
     assert_eq!(again.code(), Code::FailedPrecondition, "{again:?}");
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn a_bounce_of_our_reply_fails_it_on_its_ticket() {
+    let sink = SmtpSink::start();
+    let mesh = fast_mesh(86_400).await;
+    let account = mesh
+        .account_with("help@center.example", local_smtp(sink.port))
+        .await;
+    let first = mesh
+        .submit(
+            &account,
+            &mail("kim@example.com", "b1@example.com", "문의", "본문"),
+        )
+        .await
+        .unwrap();
+    mesh.reply_as_agent(&first.ticket_id, "답변입니다").await;
+    let sent = sink.wait_for(1).await;
+    let ours = MessageParser::default()
+        .parse(&sent[0])
+        .unwrap()
+        .message_id()
+        .unwrap()
+        .to_owned();
+    testing::eventually(Duration::from_secs(15), || async {
+        reply_state(&mesh, &first.ticket_id).await == DeliveryState::Sent
+    })
+    .await;
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: help@center.example\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.example.com>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n\
+         --r\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n\
+         --r\r\nContent-Type: message/delivery-status\r\n\r\n\
+         Reporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; kim@example.com\r\n\
+         Action: failed\r\nStatus: 5.1.1\r\n\
+         --r\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+         From: help@center.example\r\nTo: kim@example.com\r\nMessage-ID: <{ours}>\r\n\
+         Subject: Re: 문의\r\n\
+         --r--\r\n"
+    );
+    let bounce = mesh
+        .submit_request(switchboard_proto::inbound::v1::SubmitRawEmailRequest {
+            raw: dsn.into_bytes(),
+            mail_account_id: account.clone(),
+            envelope_sender: Some(String::new()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        bounce.automation(),
+        switchboard_proto::ticket::v1::MessageAutomation::DeliveryStatus
+    );
+    let failed = testing::eventually(Duration::from_secs(15), || async {
+        reply_state(&mesh, &first.ticket_id).await == DeliveryState::Failed
+    })
+    .await;
+    assert!(failed, "the bounce did not fail the reply");
+    let listed = outbound(&mesh).await;
+    assert_eq!(listed[0].state(), OutboundState::Failed);
+    assert!(
+        listed[0].last_error.starts_with("bounced:"),
+        "{:?}",
+        listed[0]
+    );
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn automatic_mail_to_one_address_is_throttled_so_a_loop_with_an_auto_responder_stops() {
+    use prost::Message as _;
+    use switchboard_proto::events::v1::{TicketReplyDelivery, TicketReplyRequested};
+    let sink = SmtpSink::start();
+    let mesh = fast_mesh(86_400).await;
+    let account = mesh
+        .account_with("help@center.example", local_smtp(sink.port))
+        .await;
+    // Eight acknowledgements to one auto-responder, due at once, as a loop would queue them
+    // (the trigger engine's notifications come through the same queue).
+    for i in 0..8 {
+        let reply = TicketReplyRequested {
+            ticket_id: uuid::Uuid::now_v7().to_string(),
+            ticket_number: 7,
+            ticket_message_id: uuid::Uuid::now_v7().to_string(),
+            kind: TicketMessageKind::Notification as i32,
+            delivery: TicketReplyDelivery::Email as i32,
+            mail_account_id: account.clone(),
+            from_address: "help@center.example".into(),
+            to_addresses: vec!["Robot@Example.com".into()],
+            subject: format!("접수되었습니다 [#7] {i}"),
+            body_text: "문의가 접수되었습니다.".into(),
+            mail_message_id: format!("{}.7@center.example", uuid::Uuid::now_v7()),
+            ..Default::default()
+        };
+        sqlx::query(
+            "INSERT INTO outbound_messages (id, ticket_message_id, ticket_id, ticket_number, kind,
+                 mail_account_id, from_address, to_addresses, cc_addresses, subject,
+                 mail_message_id, request, state, create_time, give_up_time, next_attempt_time)
+             VALUES ($1, $2::uuid, $3::uuid, 7, 4, $4::uuid, $5, $6, '{}', $7, $8, $9, 1, now(),
+                 now() + interval '1 day', now())",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(&reply.ticket_message_id)
+        .bind(&reply.ticket_id)
+        .bind(&account)
+        .bind(&reply.from_address)
+        .bind(vec!["robot@example.com".to_string()])
+        .bind(&reply.subject)
+        .bind(&reply.mail_message_id)
+        .bind(reply.encode_to_vec())
+        .execute(&mesh.pool)
+        .await
+        .unwrap();
+    }
+    let settled = testing::eventually(Duration::from_secs(20), || async {
+        outbound(&mesh)
+            .await
+            .iter()
+            .all(|m| m.state() != OutboundState::Queued)
+    })
+    .await;
+    assert!(settled);
+    let all = outbound(&mesh).await;
+    let throttled = all
+        .iter()
+        .filter(|m| m.state() == OutboundState::Failed && m.last_error.starts_with("throttled"))
+        .count();
+    assert_eq!((sink.messages().len(), throttled), (5, 3), "{all:?}");
+    mesh.stop().await;
+}

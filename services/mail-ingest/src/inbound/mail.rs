@@ -192,10 +192,10 @@ fn new_row<'a>(
 /// The mail screened against `limits`, parsed, classified and decoded, off the async runtime
 /// (a 30 MiB mail is seconds of work) and apart from it: a parser that panics on some input
 /// quarantines that mail instead of failing the call. The reason when it cannot be read.
-async fn read(
-    mail: &RawMail,
-    limits: Option<Limits>,
-) -> Result<(Decoded, MessageAutomation), String> {
+/// What a mail says: decoded, its automation, and for a bounce the Message-ID it reports on.
+type Read = (Decoded, MessageAutomation, Option<String>);
+
+async fn read(mail: &RawMail, limits: Option<Limits>) -> Result<Read, String> {
     let raw = Arc::clone(&mail.raw);
     let sender = mail.envelope_sender.clone();
     let work = tokio::task::spawn_blocking(move || {
@@ -204,7 +204,10 @@ async fn read(
         }
         let message = decode::parse(&raw).map_err(|undecodable| undecodable.0)?;
         let automation = screen::automation(&message, &sender);
-        Ok((decode::decode(&message), automation))
+        let bounced = (automation == MessageAutomation::DeliveryStatus)
+            .then(|| screen::bounced_message_id(&message))
+            .flatten();
+        Ok((decode::decode(&message), automation, bounced))
     });
     match work.await {
         Ok(read) => read,
@@ -223,7 +226,7 @@ pub async fn submit(
     limits: Option<&Limits>,
 ) -> Result<SubmitRawEmailResponse, Status> {
     let sha = Sha256::digest(&mail.raw).to_vec();
-    let (decoded, automation) = match read(&mail, limits.copied()).await {
+    let (decoded, automation, bounced) = match read(&mail, limits.copied()).await {
         Ok(read) => read,
         Err(reason) => return quarantine(api, &mail, &sha, &reason).await,
     };
@@ -297,7 +300,7 @@ pub async fn submit(
         ticket_number: response.ticket_number,
         ticket_message_id: response.message_id.clone(),
     };
-    record(api, &stored, &response, received).await
+    record(api, &stored, &response, received, bounced.as_deref()).await
 }
 
 /// A stored row sent to the quarantine after all.
@@ -315,16 +318,22 @@ async fn requarantine(
 }
 
 /// Records the ticket message `response` names for `stored`, with its event (none for a
-/// duplicate, which the ticket service already had).
+/// duplicate, which the ticket service already had), and the bounce it reports, if any.
 async fn record(
     api: &InboundApi,
     stored: &Stored,
     response: &IngestTicketMessageResponse,
     received: MailReceived,
+    bounced: Option<&str>,
 ) -> Result<SubmitRawEmailResponse, Status> {
     let done = ingested(response)?;
     let mut tx = db::begin(&api.pool).await?;
     store::mark_ingested(&mut tx, stored.id, &done).await?;
+    // A bounce of our own mail fails that mail (and its ticket message); the report itself is
+    // kept in the conversation, marked automated.
+    if let Some(bounced) = bounced {
+        crate::outbound::bounce(&mut tx, bounced, &received.subject).await?;
+    }
     if response.outcome != TicketIngestOutcome::Duplicate as i32 {
         publish(
             &mut tx,

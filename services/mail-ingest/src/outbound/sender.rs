@@ -12,7 +12,10 @@ use switchboard_platform::{
     Shutdown, db,
     events::{NewEvent, publish},
 };
-use switchboard_proto::events::v1::{MailFailed, MailSent};
+use switchboard_proto::{
+    events::v1::{MailFailed, MailSent},
+    ticket::v1::TicketMessageKind,
+};
 use tokio::sync::Notify;
 
 use super::{
@@ -63,13 +66,21 @@ impl Sender {
         let lease = chrono::Duration::seconds(self.settings.smtp_timeout_s as i64 * 4 + 60);
         let claimed = store::claim(&self.pool, BATCH, lease).await?;
         let full = claimed.len() as i64 == BATCH;
-        let results: Vec<_> = stream::iter(claimed)
+        // Notifications one after the other, so that the throttle counts each one sent before
+        // the next is checked; replies all at once.
+        let (notifications, replies): (Vec<_>, Vec<_>) = claimed
+            .into_iter()
+            .partition(|mail| mail.reply.kind == TicketMessageKind::Notification as i32);
+        let results: Vec<_> = stream::iter(replies)
             .map(|mail| self.attempt(mail))
             .buffer_unordered(BATCH as usize)
             .collect()
             .await;
         for result in results {
             result?;
+        }
+        for mail in notifications {
+            self.attempt(mail).await?;
         }
         Ok(full)
     }
@@ -117,6 +128,24 @@ impl Sender {
                 permanent: true,
                 message: "the account is gone or has no SMTP settings".into(),
             })?;
+        if mail.reply.kind == TicketMessageKind::Notification as i32 {
+            let recent = store::recent_notifications(&self.pool, &mail.reply.to_addresses)
+                .await
+                .map_err(|e| smtp::Failure {
+                    permanent: false,
+                    message: e.to_string(),
+                })?;
+            let limit = i64::from(self.settings.notifications_per_address_per_hour);
+            if recent >= limit {
+                return Err(smtp::Failure {
+                    permanent: true,
+                    message: format!(
+                        "throttled: {recent} automatic mails went to this address in the last \
+                         hour (at most {limit})"
+                    ),
+                });
+            }
+        }
         let files = self.files(mail).await?;
         let message = compose::compose(&mail.reply, files).map_err(|unsendable| smtp::Failure {
             permanent: true,

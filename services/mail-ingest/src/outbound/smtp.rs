@@ -106,3 +106,70 @@ pub async fn send(
         Ok(Ok(Err(error))) => Err(Failure::temporary(format!("{host}: {error}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::{
+        io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+        net::TcpListener,
+    };
+
+    use super::*;
+
+    /// A server whose EHLO reply holds a whitespace-only line, on which lettre 0.11.23 panics
+    /// (RUSTSEC-2026-0562).
+    async fn hostile_server() -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    write.write_all(b"220 hostile ESMTP\r\n").await.ok();
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        let reply: &[u8] = if line.to_ascii_uppercase().starts_with("EHLO") {
+                            b"250-hostile\r\n250    \r\n"
+                        } else {
+                            b"250 ok\r\n"
+                        };
+                        if write.write_all(reply).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_server_that_makes_the_smtp_client_panic_costs_one_failed_attempt() {
+        let port = hostile_server().await;
+        let settings = SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: i32::from(port),
+            tls_mode: MailTlsMode::None as i32,
+            ..Default::default()
+        };
+        let message = Message::builder()
+            .from("help@center.example".parse().unwrap())
+            .to("kim@example.com".parse().unwrap())
+            .subject("x")
+            .body(String::from("x"))
+            .unwrap();
+        let failure = send(&settings, true, Duration::from_secs(5), message.clone())
+            .await
+            .unwrap_err();
+        assert!(!failure.permanent, "{failure:?}");
+        assert!(failure.message.contains("unexpectedly"), "{failure:?}");
+        // Without allow_insecure_mail, a plain-text server is never used.
+        let refused = send(&settings, false, Duration::from_secs(5), message)
+            .await
+            .unwrap_err();
+        assert!(
+            refused.message.contains("allow_insecure_mail"),
+            "{refused:?}"
+        );
+    }
+}

@@ -71,6 +71,10 @@ impl Row {
     }
 }
 
+fn lower(addresses: &[String]) -> Vec<String> {
+    addresses.iter().map(|a| a.trim().to_lowercase()).collect()
+}
+
 /// Queues `reply` (once per ticket message) to be sent now; false when it was queued before.
 pub async fn queue(
     tx: &mut PgConnection,
@@ -92,8 +96,8 @@ pub async fn queue(
     .bind(reply.kind as i16)
     .bind(uuid(&reply.mail_account_id))
     .bind(&reply.from_address)
-    .bind(&reply.to_addresses)
-    .bind(&reply.cc_addresses)
+    .bind(lower(&reply.to_addresses))
+    .bind(lower(&reply.cc_addresses))
     .bind(&reply.subject)
     .bind(&reply.mail_message_id)
     .bind(reply.encode_to_vec())
@@ -222,5 +226,36 @@ pub async fn requeue(
     .bind(id)
     .bind(give_up_after)
     .fetch_optional(pool)
+    .await?)
+}
+
+/// How many automatic mails (notifications) went to any of `addresses` in the last hour.
+pub async fn recent_notifications(pool: &PgPool, addresses: &[String]) -> StoreResult<i64> {
+    let lower: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM outbound_messages
+         WHERE kind = 4 AND to_addresses && $1 AND state = 2
+           AND send_time > now() - interval '1 hour'",
+    )
+    .bind(&lower)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Marks the mail whose Message-ID is `mail_message_id` failed by a bounce; the row when it
+/// was queued or sent (a bounce of a mail already failed changes nothing).
+pub async fn bounced(
+    tx: &mut PgConnection,
+    mail_message_id: &str,
+    error: &str,
+) -> StoreResult<Option<Row>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE outbound_messages SET state = 3, last_error = $2, next_attempt_time = NULL,
+             version = version + 1
+         WHERE mail_message_id = $1 AND state IN (1, 2) RETURNING {COLUMNS}"
+    )))
+    .bind(mail_message_id)
+    .bind(error)
+    .fetch_optional(tx)
     .await?)
 }
