@@ -171,6 +171,30 @@ enum BenchCommand {
         #[arg(long, default_value = "admin")]
         admin: String,
     },
+    /// Mail ingestion: raw Korean mails (UTF-8 and EUC-KR, plain, HTML, with an attachment)
+    /// submitted as an MTA does (SubmitRawEmail, API key of scope mail:submit) through the
+    /// gateway of a running mesh, each parsed, decoded and made a new ticket, closed loop,
+    /// beside the parsing and decoding alone in this process at the same concurrency; then three
+    /// MIME bombs (1,000 nested parts, 50,000 parts, 100 MiB) with the time each takes. Creates
+    /// the API key and receiving account it needs (as `--admin`); the tickets stay. Goal: at
+    /// least 1,000 mails/s. The last line is the summary.
+    Mail {
+        /// Calls in flight at once (closed loop).
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds to measure each way, after the warm-up.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Seconds of warm-up each way, not counted.
+        #[arg(long, default_value_t = 1)]
+        warmup: u64,
+        /// The gateway of the running mesh.
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        gateway: String,
+        /// The admin the benchmark signs in as (with a token of the gateway's own).
+        #[arg(long, default_value = "admin")]
+        admin: String,
+    },
     /// The ticket list's reads over a generated center of `--tickets` tickets (50 groups, 500
     /// agents, three years, Korean subjects) in a scratch schema `bench_tq_<run>`, through a
     /// ticket service in this process: CountTicketViews (an agent, an admin; goal p95 <= 100

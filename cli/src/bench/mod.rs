@@ -8,6 +8,7 @@ pub mod faults;
 pub mod gateway;
 mod ivr;
 mod load;
+mod mail;
 mod model;
 pub mod pipeline;
 pub mod reporting;
@@ -54,6 +55,20 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             gateway,
             admin,
         } => callbacks::run(config, &gateway, &admin, concurrency, seconds(duration)).await,
+        BenchCommand::Mail {
+            concurrency,
+            duration,
+            warmup,
+            gateway,
+            admin,
+        } => {
+            let load = callbacks::Load {
+                concurrency,
+                warmup: seconds(warmup),
+                duration: seconds(duration),
+            };
+            mail::run(config, &gateway, &admin, load).await
+        }
         BenchCommand::Tickets {
             concurrency,
             duration,
