@@ -284,3 +284,69 @@ async fn the_account_comes_from_its_id_or_the_envelope_and_bad_input_is_named() 
     assert_eq!(anonymous.code(), Code::Unauthenticated, "{anonymous:?}");
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn korean_mail_in_every_charset_becomes_a_ticket_with_exactly_the_text_written() {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let mesh = Mesh::start().await;
+    let account = mesh.account("help@center.example").await;
+    let euc_kr = |text: &str| encoding_rs::EUC_KR.encode(text).0.into_owned();
+    // The subject in two EUC-KR encoded words split inside 환 (its two bytes apart).
+    let subject = euc_kr("환불 요청");
+    let (head, tail) = subject.split_at(1);
+    let body = "똠방각하, 환불은 언제 되나요? 😀 없는 글자 없이.";
+    let raw = format!(
+        "From: =?ks_c_5601-1987?B?{}?= <kim@example.com>\r\n\
+         Subject: =?EUC-KR?B?{}?= =?EUC-KR?B?{}?=\r\n\
+         Message-ID: <korean-1@example.com>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n\
+         --m\r\nContent-Type: text/plain; charset=cp949\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --m\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename*=UTF-8''%EA%B2%AC%EC%A0%81%EC%84%9C.pdf\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--m--\r\n",
+        STANDARD.encode(euc_kr("김민준")),
+        STANDARD.encode(head),
+        STANDARD.encode(tail),
+        // CP949 has no emoji: the body is the text without it, in CP949.
+        STANDARD.encode(euc_kr(&body.replace(" 😀", ""))),
+        STANDARD.encode(b"%PDF-1.4 estimate"),
+    );
+    let done = mesh.submit(&account, raw.as_bytes()).await.unwrap();
+    assert_eq!(done.outcome(), TicketIngestOutcome::Created);
+    let ticket = mesh.ticket(&done.ticket_id).await;
+    assert_eq!(ticket.subject, "환불 요청");
+    assert_eq!(ticket.requester.unwrap().name, "김민준");
+    let message = &mesh.messages(&done.ticket_id).await[0];
+    assert_eq!(message.body_text.trim_end(), body.replace(" 😀", ""));
+    assert_eq!(message.attachments.len(), 1);
+    assert_eq!(message.attachments[0].file_name, "견적서.pdf");
+    // Emoji in UTF-8, split across two encoded words.
+    let smile = "웃음 😀".as_bytes();
+    let (a, b) = smile.split_at(smile.len() - 2);
+    let raw = format!(
+        "From: lee@example.com\r\nSubject: =?UTF-8?B?{}?=\r\n =?UTF-8?B?{}?=\r\n\
+         Message-ID: <korean-2@example.com>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <p>안녕하세요<br>감사합니다</p><script>alert(1)</script>\r\n",
+        STANDARD.encode(a),
+        STANDARD.encode(b)
+    );
+    let done = mesh.submit(&account, raw.as_bytes()).await.unwrap();
+    assert_eq!(mesh.ticket(&done.ticket_id).await.subject, "웃음 😀");
+    let message = &mesh.messages(&done.ticket_id).await[0];
+    assert!(
+        message.body_text.contains("안녕하세요"),
+        "{:?}",
+        message.body_text
+    );
+    assert!(
+        message.body_text.contains("감사합니다"),
+        "{:?}",
+        message.body_text
+    );
+    assert!(
+        !message.body_html.contains("script"),
+        "{:?}",
+        message.body_html
+    );
+    mesh.stop().await;
+}
