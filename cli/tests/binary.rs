@@ -30,6 +30,45 @@ fn free_port() -> SocketAddr {
         .unwrap()
 }
 
+/// `mail deliver` of a small mail to `gateway` with `key`: its exit code and standard error.
+fn deliver(gateway: &str, key: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    let mut child = switchboard()
+        .args([
+            "mail",
+            "deliver",
+            "--gateway",
+            gateway,
+            "--recipient",
+            "help@center.example",
+        ])
+        .env("SWITCHBOARD_MAIL_API_KEY", key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"From: kim@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn mail_deliver_asks_the_mta_to_retry_while_the_gateway_is_unreachable() {
+    let nobody = free_port();
+    let (code, stderr) = deliver(&format!("http://{nobody}"), "sbk_whatever");
+    assert_eq!(code, Some(75), "{stderr}");
+    assert!(stderr.contains("cannot reach the gateway"), "{stderr}");
+}
+
 #[test]
 fn unknown_services_are_refused_by_name() {
     let output = switchboard().args(["serve", "billing"]).output().unwrap();
@@ -54,6 +93,8 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
         // Free ports, so a mesh of scripts/dev on the default ones does not clash.
         .env("SWITCHBOARD_CALLBACK__LISTEN", free_port().to_string())
         .env("SWITCHBOARD_REPORTING__LISTEN", free_port().to_string())
+        .env("SWITCHBOARD_TICKET__LISTEN", free_port().to_string())
+        .env("SWITCHBOARD_MAIL_INGEST__LISTEN", free_port().to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -122,6 +163,10 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
     let principal = me.principal.unwrap();
     assert_eq!(principal.subject, login);
     assert_eq!(principal.kind(), PrincipalKind::Admin);
+
+    // An MTA's pipe with a wrong API key bounces (77), not retries.
+    let refused = deliver(&format!("http://{gateway}"), "sbk_not_a_key");
+    assert_eq!(refused.0, Some(77), "{}", refused.1);
 
     testing::send_sigterm(serving.id().expect("the binary is running"));
     let exit = tokio::time::timeout(Duration::from_secs(10), serving.wait())

@@ -46,3 +46,5 @@ CREATE TABLE inbound_messages (
 );
 CREATE INDEX inbound_quarantined ON inbound_messages (receive_time DESC, id) WHERE state = 3;
 CREATE INDEX inbound_received ON inbound_messages (create_time) WHERE state = 1;
+-- A mail by its Message-ID: whether a notification would answer automated mail.
+CREATE INDEX inbound_by_message_id ON inbound_messages (mail_message_id) WHERE kind = 1;

@@ -426,3 +426,92 @@ async fn automatic_mail_to_one_address_is_throttled_so_a_loop_with_an_auto_respo
     assert_eq!((sink.messages().len(), throttled), (5, 3), "{all:?}");
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn automated_mail_gets_no_automatic_answer() {
+    use prost::Message as _;
+    use switchboard_proto::events::v1::{TicketReplyDelivery, TicketReplyRequested};
+    let sink = SmtpSink::start();
+    let mesh = fast_mesh(86_400).await;
+    let account = mesh
+        .account_with("help@center.example", local_smtp(sink.port))
+        .await;
+    let mut auto = mail(
+        "robot@example.com",
+        "ooo-7@example.com",
+        "Out of office",
+        "I am away",
+    );
+    auto.splice(0..0, b"Auto-Submitted: auto-replied\r\n".iter().copied());
+    let auto = mesh.submit(&account, &auto).await.unwrap();
+    let human = mesh
+        .submit(
+            &account,
+            &mail("kim@example.com", "hi-7@example.com", "문의", "안녕하세요"),
+        )
+        .await
+        .unwrap();
+    // An acknowledgement of each, as the trigger engine would queue them.
+    for (ticket, answered, to) in [
+        (&auto, "ooo-7@example.com", "robot@example.com"),
+        (&human, "hi-7@example.com", "kim@example.com"),
+    ] {
+        let reply = TicketReplyRequested {
+            ticket_id: ticket.ticket_id.clone(),
+            ticket_number: ticket.ticket_number,
+            ticket_message_id: uuid::Uuid::now_v7().to_string(),
+            kind: TicketMessageKind::Notification as i32,
+            delivery: TicketReplyDelivery::Email as i32,
+            mail_account_id: account.clone(),
+            from_address: "help@center.example".into(),
+            to_addresses: vec![to.into()],
+            subject: format!("접수되었습니다 [#{}]", ticket.ticket_number),
+            body_text: "문의가 접수되었습니다.".into(),
+            mail_message_id: format!("{}@center.example", uuid::Uuid::now_v7()),
+            in_reply_to: answered.into(),
+            ..Default::default()
+        };
+        sqlx::query(
+            "INSERT INTO outbound_messages (id, ticket_message_id, ticket_id, ticket_number, kind,
+                 mail_account_id, from_address, to_addresses, cc_addresses, subject,
+                 mail_message_id, request, state, create_time, give_up_time, next_attempt_time)
+             VALUES ($1, $2::uuid, $3::uuid, $4, 4, $5::uuid, $6, $7, '{}', $8, $9, $10, 1, now(),
+                 now() + interval '1 day', now())",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind(&reply.ticket_message_id)
+        .bind(&reply.ticket_id)
+        .bind(reply.ticket_number)
+        .bind(&account)
+        .bind(&reply.from_address)
+        .bind(&reply.to_addresses)
+        .bind(&reply.subject)
+        .bind(&reply.mail_message_id)
+        .bind(reply.encode_to_vec())
+        .execute(&mesh.pool)
+        .await
+        .unwrap();
+    }
+    let settled = testing::eventually(Duration::from_secs(20), || async {
+        outbound(&mesh)
+            .await
+            .iter()
+            .all(|m| m.state() != OutboundState::Queued)
+    })
+    .await;
+    assert!(settled);
+    let sent = sink.messages();
+    assert_eq!(sent.len(), 1);
+    assert!(String::from_utf8_lossy(&sent[0]).contains("kim@example.com"));
+    let suppressed = outbound(&mesh)
+        .await
+        .into_iter()
+        .find(|m| m.to_addresses == ["robot@example.com"])
+        .unwrap();
+    assert_eq!(suppressed.state(), OutboundState::Failed);
+    assert!(
+        suppressed.last_error.starts_with("suppressed"),
+        "{suppressed:?}"
+    );
+    mesh.stop().await;
+}

@@ -350,3 +350,46 @@ async fn korean_mail_in_every_charset_becomes_a_ticket_with_exactly_the_text_wri
     );
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn a_reply_to_a_closed_ticket_makes_a_new_ticket_linked_to_it() {
+    use switchboard_proto::ticket::v1::CloseTicketRequest;
+    let mesh = Mesh::start().await;
+    let account = mesh.account("help@center.example").await;
+    let first = mesh
+        .submit(
+            &account,
+            &mail(
+                "kim@example.com",
+                "c1@example.com",
+                "교환 문의",
+                "교환 가능한가요",
+            ),
+        )
+        .await
+        .unwrap();
+    mesh.reply_as_agent(&first.ticket_id, "가능합니다").await;
+    mesh.tickets()
+        .await
+        .close_ticket(bearer(
+            CloseTicketRequest {
+                ticket_id: first.ticket_id.clone(),
+            },
+            &mesh.admin(),
+        ))
+        .await
+        .expect("the admin closes the solved ticket");
+    let mut late = mail(
+        "kim@example.com",
+        "c2@example.com",
+        "Re: 교환 문의",
+        "하나 더 여쭤봅니다",
+    );
+    late.splice(0..0, b"In-Reply-To: <c1@example.com>\r\n".iter().copied());
+    let follow_up = mesh.submit(&account, &late).await.unwrap();
+    assert_eq!(follow_up.outcome(), TicketIngestOutcome::FollowUpCreated);
+    assert_ne!(follow_up.ticket_id, first.ticket_id);
+    let ticket = mesh.ticket(&follow_up.ticket_id).await;
+    assert_eq!(ticket.linked_ticket_id, first.ticket_id);
+    mesh.stop().await;
+}

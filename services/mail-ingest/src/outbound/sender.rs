@@ -129,6 +129,20 @@ impl Sender {
                 message: "the account is gone or has no SMTP settings".into(),
             })?;
         if mail.reply.kind == TicketMessageKind::Notification as i32 {
+            let automated = store::answers_automated_mail(&self.pool, &mail.reply.in_reply_to)
+                .await
+                .map_err(|e| smtp::Failure {
+                    permanent: false,
+                    message: e.to_string(),
+                })?;
+            if automated {
+                return Err(smtp::Failure {
+                    permanent: true,
+                    message: "suppressed: the mail it answers is automated (an auto-reply, a \
+                              bounce or list mail), which gets no automatic answer"
+                        .into(),
+                });
+            }
             let recent = store::recent_notifications(&self.pool, &mail.reply.to_addresses)
                 .await
                 .map_err(|e| smtp::Failure {

@@ -259,3 +259,18 @@ pub async fn bounced(
     .fetch_optional(tx)
     .await?)
 }
+
+/// Whether the mail with this Message-ID (without angle brackets) came in automated (an
+/// auto-reply, a bounce, list mail): such mail gets no automatic answer.
+pub async fn answers_automated_mail(pool: &PgPool, mail_message_id: &str) -> StoreResult<bool> {
+    if mail_message_id.is_empty() {
+        return Ok(false);
+    }
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM inbound_messages
+                        WHERE mail_message_id = $1 AND kind = 1 AND automation > 1)",
+    )
+    .bind(mail_message_id)
+    .fetch_one(pool)
+    .await?)
+}
