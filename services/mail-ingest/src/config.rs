@@ -19,6 +19,11 @@ pub struct MailIngestSettings {
     pub max_header_bytes: usize,
     /// Whether IMAP and SMTP may run without TLS (development against local servers only).
     pub allow_insecure_mail: bool,
+    /// How long a replica's lease on an account's IMAP fetching lasts unless renewed (every
+    /// third of it): after a replica dies, another takes its accounts over within this time.
+    pub imap_lease_seconds: u64,
+    /// How often the mirrored accounts are read again for IMAP fetchers to start or stop.
+    pub imap_rescan_seconds: u64,
 }
 
 impl Default for MailIngestSettings {
@@ -30,6 +35,8 @@ impl Default for MailIngestSettings {
             max_mime_parts: limits.max_parts,
             max_header_bytes: limits.max_header_bytes,
             allow_insecure_mail: false,
+            imap_lease_seconds: 30,
+            imap_rescan_seconds: 5,
         }
     }
 }

@@ -1,11 +1,12 @@
-//! mail-ingest (docs/product.md §5): customer messages from e-mail (an MTA's submission; IMAP
-//! fetching comes later), the help center and external chat channels, each stored raw first,
+//! mail-ingest (docs/product.md §5): customer messages from e-mail (an MTA's submission, or
+//! fetched from the accounts' IMAP servers), the help center and external chat channels, each stored raw first,
 //! then decoded, classified and handed to the ticket service, which threads it into a ticket.
 //! The mail accounts are mirrored from the ticket service's events.
 
 mod accounts;
 pub mod config;
 pub mod decode;
+mod imap;
 mod inbound;
 pub mod screen;
 #[cfg(feature = "testing")]
@@ -27,7 +28,7 @@ use tokio::net::TcpListener;
 
 pub use config::MailIngestSettings;
 
-use crate::{accounts::AccountMirror, inbound::InboundApi, tickets::Tickets};
+use crate::{accounts::AccountMirror, imap::Fetchers, inbound::InboundApi, tickets::Tickets};
 
 /// mail-ingest's tables.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -40,6 +41,7 @@ pub struct Application {
     server: RunningServer,
     relay: OutboxRelay,
     accounts: EventConsumer<AccountMirror>,
+    fetchers: Fetchers,
 }
 
 impl Service for Application {
@@ -67,6 +69,7 @@ impl Service for Application {
             tickets,
             settings: context.settings.clone(),
         };
+        let fetchers = Fetchers::new(api.clone())?;
         let server = GrpcServer::new(Self::SPEC.name, platform.grpc.clone())
             .verify_principals(mesh_key)
             .add_service(
@@ -93,6 +96,7 @@ impl Service for Application {
             server,
             relay,
             accounts,
+            fetchers,
         })
     }
 
@@ -107,5 +111,6 @@ impl Service for Application {
             })
             .add("outbox relay", |shutdown| self.relay.run(shutdown))
             .add(accounts::QUEUE, |shutdown| self.accounts.run(shutdown))
+            .add("imap fetchers", |shutdown| self.fetchers.run(shutdown))
     }
 }
