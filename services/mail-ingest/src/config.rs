@@ -24,6 +24,9 @@ pub struct MailIngestSettings {
     pub imap_lease_seconds: u64,
     /// How often the mirrored accounts are read again for IMAP fetchers to start or stop.
     pub imap_rescan_seconds: u64,
+    /// This replica's name in the IMAP leases (`MailboxStatus.lease_holder`); empty means the
+    /// host name (the pod's) with a random suffix.
+    pub replica_name: String,
 }
 
 impl Default for MailIngestSettings {
@@ -37,6 +40,7 @@ impl Default for MailIngestSettings {
             allow_insecure_mail: false,
             imap_lease_seconds: 30,
             imap_rescan_seconds: 5,
+            replica_name: String::new(),
         }
     }
 }

@@ -46,9 +46,12 @@ struct Running {
     task: JoinHandle<()>,
 }
 
-/// This replica's name in leases: its host name (the pod's, in Kubernetes) and a random part,
+/// This replica's name in leases: as configured, or its host name (the pod's, in Kubernetes) and a random part,
 /// so two replicas on one host (tests) differ.
-fn holder_name() -> String {
+fn holder_name(configured: &str) -> String {
+    if !configured.trim().is_empty() {
+        return configured.trim().to_owned();
+    }
     let host = std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
@@ -92,10 +95,11 @@ impl Fetchers {
         let lease = Duration::from_secs(settings.imap_lease_seconds.max(3));
         let rescan = Duration::from_secs(settings.imap_rescan_seconds.max(1));
         let tls = connect::tls_config().context("the TLS configuration of IMAP")?;
+        let holder = holder_name(&settings.replica_name);
         Ok(Self {
             shared: Shared {
                 api,
-                holder: holder_name(),
+                holder,
                 tls,
                 lease,
             },

@@ -1,0 +1,265 @@
+//! A private Dovecot IMAP server for one test: its own directory (configuration, runtime and
+//! state directories, the users file, the Maildir), a free loopback port, plain IMAP with
+//! plain-text logins (the tests run mail-ingest with `allow_insecure_mail`). Mail is delivered
+//! by writing Maildir files, so it can be delivered while the server is down. Runs as root
+//! (as `scripts/test` does) with the mail owned by `nobody`.
+
+use std::{
+    fs,
+    os::unix::fs::chown,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use tokio::{io::AsyncReadExt, net::TcpStream};
+
+/// The mail user's uid and gid (`nobody` / `nogroup`): Dovecot refuses uid 0.
+const NOBODY: u32 = 65_534;
+pub const USER: &str = "help";
+pub const PASSWORD: &str = "imap-test-password";
+
+const INSTALL: &str = "dovecot is not installed, and the IMAP tests need it: install it with \
+     `apt-get install -y dovecot-imapd` (scripts/test does it as root through \
+     scripts/ensure-services --for-tests)";
+
+pub struct Dovecot {
+    dir: PathBuf,
+    conf: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+    delivered: u32,
+}
+
+fn write(path: &Path, text: &str) {
+    fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+fn config(dir: &Path, port: u16) -> String {
+    let dir = dir.display();
+    format!(
+        "base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/
+default_internal_user = nobody
+default_internal_group = nogroup
+default_login_user = nobody
+first_valid_uid = {NOBODY}
+last_valid_uid = {NOBODY}
+first_valid_gid = {NOBODY}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {dir}/users
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service stats {{
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"
+    )
+}
+
+impl Dovecot {
+    /// A Dovecot started on a free port, with the user [`USER`] and an empty INBOX. Fails the
+    /// test, saying how to install it, when Dovecot is missing.
+    pub async fn start() -> Self {
+        let installed = Command::new("dovecot")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        assert!(installed, "{INSTALL}");
+        let dir = std::env::temp_dir().join(format!(
+            "switchboard-dovecot-{}",
+            switchboard_platform::testing::unique_id()
+        ));
+        let maildir = dir.join("mail").join(USER);
+        for sub in [
+            "run",
+            "state",
+            "mail/help/cur",
+            "mail/help/new",
+            "mail/help/tmp",
+        ] {
+            fs::create_dir_all(dir.join(sub)).expect("the dovecot directories");
+        }
+        for owned in [dir.join("mail"), maildir.clone()]
+            .into_iter()
+            .chain(["cur", "new", "tmp"].map(|sub| maildir.join(sub)))
+        {
+            chown(&owned, Some(NOBODY), Some(NOBODY)).expect("the maildir owned by nobody");
+        }
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            listener.local_addr().expect("its address").port()
+        };
+        let conf = dir.join("dovecot.conf");
+        write(&conf, &config(&dir, port));
+        write(
+            &dir.join("users"),
+            &format!(
+                "{USER}:{{PLAIN}}{PASSWORD}:{NOBODY}:{NOBODY}::{}::\n",
+                maildir.display()
+            ),
+        );
+        let mut dovecot = Self {
+            dir,
+            conf,
+            port,
+            child: None,
+            delivered: 0,
+        };
+        dovecot.run().await;
+        dovecot
+    }
+
+    /// A file holding `password` (with a trailing newline, as secrets often have), for a
+    /// `file:` secret reference.
+    pub fn secret_file(&self, name: &str, password: &str) -> String {
+        let path = self.dir.join(name);
+        write(&path, &format!("{password}\n"));
+        format!("file:{}", path.display())
+    }
+
+    fn maildir(&self) -> PathBuf {
+        self.dir.join("mail").join(USER)
+    }
+
+    /// Starts the server (again, on the same port) and waits for its greeting.
+    pub async fn run(&mut self) {
+        assert!(self.child.is_none(), "dovecot runs already");
+        let log = fs::File::create(self.dir.join("dovecot.out")).expect("the output file");
+        let child = Command::new("dovecot")
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("-F")
+            .stdout(log.try_clone().expect("the output file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{INSTALL} ({e})"));
+        self.child = Some(child);
+        for _ in 0..100 {
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)).await {
+                let mut greeting = [0u8; 4];
+                if stream.read_exact(&mut greeting).await.is_ok() && &greeting == b"* OK" {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "dovecot did not answer on port {}: {}",
+            self.port,
+            self.log()
+        );
+    }
+
+    /// Stops the server and waits for it to exit.
+    pub async fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("dovecot")
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        for _ in 0..100 {
+            if child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Delivers `raw` to the INBOX as an MTA's local delivery does (a file in `new/`).
+    pub fn deliver(&mut self, raw: &[u8]) {
+        self.delivered += 1;
+        let name = format!(
+            "{}.M{}P{}.test",
+            chrono::Utc::now().timestamp(),
+            self.delivered,
+            std::process::id()
+        );
+        let tmp = self.maildir().join("tmp").join(&name);
+        fs::write(&tmp, raw).expect("a maildir file");
+        chown(&tmp, Some(NOBODY), Some(NOBODY)).expect("the mail owned by nobody");
+        fs::rename(&tmp, self.maildir().join("new").join(&name)).expect("delivered to new/");
+    }
+
+    /// The messages in the INBOX (none are ever deleted), and how many of them are `\Seen`.
+    pub fn messages(&self) -> (usize, usize) {
+        let names = |sub: &str| -> Vec<String> {
+            fs::read_dir(self.maildir().join(sub))
+                .map(|entries| {
+                    entries
+                        .filter_map(|entry| entry.ok())
+                        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let new = names("new");
+        let cur = names("cur");
+        let seen = cur
+            .iter()
+            .filter(|name| {
+                name.rsplit_once(":2,")
+                    .is_some_and(|(_, flags)| flags.contains('S'))
+            })
+            .count();
+        (new.len() + cur.len(), seen)
+    }
+
+    /// The server's log, for failure messages.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
+            + &fs::read_to_string(self.dir.join("dovecot.out")).unwrap_or_default()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("dovecot")
+                .arg("-c")
+                .arg(&self.conf)
+                .arg("stop")
+                .status();
+            for _ in 0..50 {
+                if child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
