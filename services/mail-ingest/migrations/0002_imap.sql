@@ -20,5 +20,7 @@ CREATE TABLE imap_mailboxes (
     last_fetch_time      timestamptz,
     last_success_time    timestamptz,
     next_fetch_time      timestamptz,
+    -- The aggregate version of the mailbox's events (mailbox.fetch_failed, .recovered).
+    event_version        bigint NOT NULL DEFAULT 0,
     update_time          timestamptz NOT NULL DEFAULT now()
 );

@@ -1,14 +1,21 @@
 //! The `imap_mailboxes` table: the lease (one replica at a time fetches an account), the
-//! durable cursor, and the fetcher's state for `GetMailboxStatus`.
+//! durable cursor, and the fetcher's state for `GetMailboxStatus`, with the events of a run of
+//! failures starting and ending.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgPool};
-use switchboard_platform::error::Result;
+use sqlx::{FromRow, PgConnection, PgPool};
+use switchboard_platform::{
+    db,
+    error::Result,
+    events::{NewEvent, publish},
+};
+use switchboard_proto::events::v1::{MailboxFetchFailed, MailboxRecovered};
 use uuid::Uuid;
 
 use super::cursor::Cursor;
+use crate::{accounts::Account, inbound::SOURCE};
 
 /// A row as `GetMailboxStatus` reads it.
 #[derive(Debug, Clone, FromRow, Default)]
@@ -153,8 +160,29 @@ pub async fn fetch_started(pool: &PgPool, account: Uuid, holder: &str) -> Result
     Ok(())
 }
 
-/// A fetch succeeded; the next is due in `next` (at the latest: IDLE may start it earlier).
-pub async fn fetch_succeeded(pool: &PgPool, account: Uuid, next: Duration) -> Result<()> {
+/// Bumps the mailbox's event version (its events' `aggregate_version`).
+async fn next_event_version(tx: &mut PgConnection, account: Uuid) -> Result<i64> {
+    let version = sqlx::query_scalar(
+        "UPDATE imap_mailboxes SET event_version = event_version + 1
+         WHERE mail_account_id = $1 RETURNING event_version",
+    )
+    .bind(account)
+    .fetch_one(tx)
+    .await?;
+    Ok(version)
+}
+
+/// A fetch of `account` succeeded; the next is due in `next` (at the latest: IDLE may start it
+/// earlier). After failures, `mailbox.recovered` says so.
+pub async fn fetch_succeeded(pool: &PgPool, account: &Account, next: Duration) -> Result<()> {
+    let mut tx = db::begin(pool).await?;
+    let failed: i32 = sqlx::query_scalar(
+        "SELECT consecutive_failures FROM imap_mailboxes WHERE mail_account_id = $1 FOR UPDATE",
+    )
+    .bind(account.id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .unwrap_or_default();
     sqlx::query(
         "INSERT INTO imap_mailboxes (mail_account_id, last_fetch_time, last_success_time,
              next_fetch_time)
@@ -164,21 +192,34 @@ pub async fn fetch_succeeded(pool: &PgPool, account: Uuid, next: Duration) -> Re
              last_success_time = now(), next_fetch_time = now() + make_interval(secs => $2),
              update_time = now()",
     )
-    .bind(account)
+    .bind(account.id)
     .bind(seconds(next))
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    if failed > 0 {
+        let version = next_event_version(&mut tx, account.id).await?;
+        let recovered = MailboxRecovered {
+            mail_account_id: account.id.to_string(),
+            address: account.account.address.clone(),
+            failed_fetches: failed,
+        };
+        let event = NewEvent::new(&recovered, &account.id.to_string(), version);
+        publish(&mut tx, SOURCE, event).await?;
+    }
+    db::commit(tx).await?;
     Ok(())
 }
 
-/// A fetch failed with `error`; retried in `next`. Returns the failures in a row.
+/// A fetch of `account` failed with `error`; retried in `next`. The first of a run of
+/// failures publishes `mailbox.fetch_failed`. Returns the failures in a row.
 pub async fn fetch_failed(
     pool: &PgPool,
-    account: Uuid,
+    account: &Account,
     error: &str,
     next: Duration,
 ) -> Result<i32> {
-    let failures = sqlx::query_scalar(
+    let mut tx = db::begin(pool).await?;
+    let failures: i32 = sqlx::query_scalar(
         "INSERT INTO imap_mailboxes (mail_account_id, consecutive_failures, last_error,
              last_error_time, last_fetch_time, next_fetch_time)
          VALUES ($1, 1, $2, now(), now(), now() + make_interval(secs => $3))
@@ -188,11 +229,22 @@ pub async fn fetch_failed(
              next_fetch_time = now() + make_interval(secs => $3), update_time = now()
          RETURNING consecutive_failures",
     )
-    .bind(account)
+    .bind(account.id)
     .bind(error)
     .bind(seconds(next))
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    if failures == 1 {
+        let version = next_event_version(&mut tx, account.id).await?;
+        let failed = MailboxFetchFailed {
+            mail_account_id: account.id.to_string(),
+            address: account.account.address.clone(),
+            error: error.to_owned(),
+        };
+        let event = NewEvent::new(&failed, &account.id.to_string(), version);
+        publish(&mut tx, SOURCE, event).await?;
+    }
+    db::commit(tx).await?;
     Ok(failures)
 }
 

@@ -136,7 +136,7 @@ impl Worker {
         loop {
             let failure = self.session(&mut backoff).await;
             let delay = backoff.next_delay();
-            match store::fetch_failed(self.pool(), id, &failure, delay).await {
+            match store::fetch_failed(self.pool(), &self.account, &failure, delay).await {
                 Ok(failures) => {
                     tracing::warn!(mail_account_id = %id, error = %failure, failures, ?delay, "imap fetch failed")
                 }
@@ -176,7 +176,7 @@ impl Worker {
                 .await
                 .map_err(|e| format!("cannot record the fetch: {e}"))?;
             let complete = self.fetch_new(&mut session, &endpoint.folder).await?;
-            store::fetch_succeeded(self.pool(), id, endpoint.poll_interval)
+            store::fetch_succeeded(self.pool(), &self.account, endpoint.poll_interval)
                 .await
                 .map_err(|e| format!("cannot record the fetch: {e}"))?;
             backoff.reset();
