@@ -19,6 +19,9 @@ pub struct MailIngestSettings {
     pub max_header_bytes: usize,
     /// Whether IMAP and SMTP may run without TLS (development against local servers only).
     pub allow_insecure_mail: bool,
+    /// A PEM file of certificate authorities trusted for IMAP servers besides the system's
+    /// roots (a private CA); empty means none.
+    pub mail_ca_file: String,
     /// How long a replica's lease on an account's IMAP fetching lasts unless renewed (every
     /// third of it): after a replica dies, another takes its accounts over within this time.
     pub imap_lease_seconds: u64,
@@ -38,6 +41,7 @@ impl Default for MailIngestSettings {
             max_mime_parts: limits.max_parts,
             max_header_bytes: limits.max_header_bytes,
             allow_insecure_mail: false,
+            mail_ca_file: String::new(),
             imap_lease_seconds: 30,
             imap_rescan_seconds: 5,
             replica_name: String::new(),

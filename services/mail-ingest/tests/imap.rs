@@ -1,9 +1,10 @@
 //! IMAP fetching against a real Dovecot: mail already in the mailbox and mail arriving later
 //! (IDLE) each become one ticket message, with two replicas too and when the fetching one
 //! stops; a restarted server is fetched again; the status shows the cursor and failures; a
-//! cursor reset ingests nothing twice. The accounts use plain IMAP (`allow_insecure_mail`), and
-//! their password is a `file:` secret (setting an environment variable needs `unsafe` in
-//! edition 2024; `env:` is covered by the unit tests of `secrets`).
+//! cursor reset ingests nothing twice; STARTTLS and implicit TLS work with a private CA. The
+//! accounts use plain IMAP (`allow_insecure_mail`) but for those two, and their password is a
+//! `file:` secret (setting an environment variable needs `unsafe` in edition 2024; `env:` is
+//! covered by the unit tests of `secrets`).
 
 use std::time::Duration;
 
@@ -457,4 +458,49 @@ async fn a_cursor_reset_to_zero_ingests_nothing_twice() {
     assert_eq!(rows, 2);
     drop(dovecot);
     mesh.stop().await;
+}
+
+/// A mesh trusting `dovecot`'s certificate, plain IMAP not allowed.
+async fn tls_mesh(dovecot: &Dovecot) -> Mesh {
+    let ca_file = dovecot.ca_file();
+    Mesh::start_with(move |settings| {
+        settings.imap_rescan_seconds = 1;
+        settings.mail_ca_file = ca_file;
+    })
+    .await
+}
+
+async fn fetched_over_tls(tls_mode: MailTlsMode) {
+    let mut dovecot = Dovecot::start_tls().await;
+    dovecot.deliver(&numbered(1));
+    let mesh = tls_mesh(&dovecot).await;
+    let secret = dovecot.secret_file("password", dovecot::PASSWORD);
+    let mut settings = imap(&dovecot, secret, NO_POLL);
+    settings.host = "localhost".into();
+    settings.tls_mode = tls_mode as i32;
+    if tls_mode == MailTlsMode::Implicit {
+        settings.port = i32::from(dovecot.imaps_port);
+    }
+    let account = imap_account(&mesh, "imap@center.example", settings).await;
+    wait_ingested(&mesh, 1, &dovecot).await;
+    let shown = wait_status(&mesh, &account, "the cursor at 1", |s| s.last_uid == 1).await;
+    assert_eq!(shown.consecutive_failures, 0);
+    // Dovecot marks logins over TLS so (plain ones from loopback say "secured").
+    assert!(
+        dovecot.log().contains("method=PLAIN") && dovecot.log().contains(", TLS"),
+        "{}",
+        dovecot.log()
+    );
+    drop(dovecot);
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn mail_is_fetched_over_starttls() {
+    fetched_over_tls(MailTlsMode::Starttls).await;
+}
+
+#[tokio::test]
+async fn mail_is_fetched_over_implicit_tls() {
+    fetched_over_tls(MailTlsMode::Implicit).await;
 }

@@ -1,9 +1,10 @@
 //! An authenticated IMAP session: TCP, TLS (implicit, or STARTTLS before anything else is
 //! sent), the greeting, and LOGIN with the password resolved just now. Certificates are checked
-//! against the system's trusted roots.
+//! against the system's trusted roots and the `mail_ca_file` setting's.
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use anyhow::Context as _;
 use async_imap::{Client, Session};
 use tokio::{
     io::{AsyncRead, AsyncWrite},
@@ -11,7 +12,10 @@ use tokio::{
 };
 use tokio_rustls::{
     TlsConnector,
-    rustls::{ClientConfig, RootCertStore, pki_types::ServerName},
+    rustls::{
+        ClientConfig, RootCertStore,
+        pki_types::{CertificateDer, ServerName, pem::PemObject},
+    },
 };
 
 use super::{
@@ -28,14 +32,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + fmt::Debug> Io for T {}
 
 pub type ImapSession = Session<Box<dyn Io>>;
 
-/// The TLS configuration of every IMAP connection: the system's roots (read once).
-pub fn tls_config() -> anyhow::Result<Arc<ClientConfig>> {
+/// The TLS configuration of every IMAP connection: the system's roots and those of `ca_file`
+/// (a PEM file; empty: none), read once at the start.
+pub fn tls_config(ca_file: &str) -> anyhow::Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
     let found = rustls_native_certs::load_native_certs();
     for error in &found.errors {
         tracing::warn!(%error, "a system certificate could not be loaded");
     }
-    let (added, _) = roots.add_parsable_certificates(found.certs);
+    let (mut added, _) = roots.add_parsable_certificates(found.certs);
+    if !ca_file.is_empty() {
+        for certificate in CertificateDer::pem_file_iter(ca_file)
+            .with_context(|| format!("mail_ca_file {ca_file}"))?
+        {
+            let certificate = certificate.with_context(|| format!("mail_ca_file {ca_file}"))?;
+            roots
+                .add(certificate)
+                .with_context(|| format!("a certificate of mail_ca_file {ca_file}"))?;
+            added += 1;
+        }
+    }
     if added == 0 {
         tracing::warn!("no trusted root certificates: IMAP over TLS will fail");
     }

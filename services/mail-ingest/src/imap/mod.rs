@@ -94,7 +94,8 @@ impl Fetchers {
         let settings = &api.settings;
         let lease = Duration::from_secs(settings.imap_lease_seconds.max(3));
         let rescan = Duration::from_secs(settings.imap_rescan_seconds.max(1));
-        let tls = connect::tls_config().context("the TLS configuration of IMAP")?;
+        let tls =
+            connect::tls_config(&settings.mail_ca_file).context("the TLS configuration of IMAP")?;
         let holder = holder_name(&settings.replica_name);
         Ok(Self {
             shared: Shared {

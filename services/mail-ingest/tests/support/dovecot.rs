@@ -1,6 +1,7 @@
 //! A private Dovecot IMAP server for one test: its own directory (configuration, runtime and
 //! state directories, the users file, the Maildir), a free loopback port, plain IMAP with
-//! plain-text logins (the tests run mail-ingest with `allow_insecure_mail`). Mail is delivered
+//! plain-text logins (the tests run mail-ingest with `allow_insecure_mail`), or TLS only
+//! (STARTTLS, and IMAPS on a second port) with a self-signed certificate for `localhost`. Mail is delivered
 //! by writing Maildir files, so it can be delivered while the server is down. Runs as root
 //! (as `scripts/test` does) with the mail owned by `nobody`.
 
@@ -26,7 +27,10 @@ const INSTALL: &str = "dovecot is not installed, and the IMAP tests need it: ins
 pub struct Dovecot {
     dir: PathBuf,
     conf: PathBuf,
+    /// IMAP (STARTTLS when started with TLS).
     pub port: u16,
+    /// IMAPS (TLS from the first byte); 0 without TLS.
+    pub imaps_port: u16,
     child: Option<Child>,
     delivered: u32,
 }
@@ -35,7 +39,58 @@ fn write(path: &Path, text: &str) {
     fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
-fn config(dir: &Path, port: u16) -> String {
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// Runs `openssl` with `args` (split at spaces) in `dir`.
+fn openssl(args: &str, dir: &Path) {
+    let made = Command::new("openssl")
+        .args(args.split(' '))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(
+        made,
+        "openssl {args} (install it: apt-get install -y openssl)"
+    );
+}
+
+/// A test CA (`ca.pem`) and the server's certificate for `localhost` signed by it
+/// (`cert.pem`, `key.pem`), made by `openssl` (webpki refuses a CA certificate as the server's).
+fn certificate(dir: &Path) {
+    write(
+        &dir.join("leaf.ext"),
+        "subjectAltName = DNS:localhost, IP:127.0.0.1\nbasicConstraints = CA:FALSE\n\
+         extendedKeyUsage = serverAuth\n",
+    );
+    openssl(
+        "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem",
+        dir,
+    );
+    openssl(
+        "req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout key.pem -out leaf.csr",
+        dir,
+    );
+    openssl(
+        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+         -extfile leaf.ext -out cert.pem",
+        dir,
+    );
+}
+
+fn config(dir: &Path, port: u16, imaps_port: u16) -> String {
+    let ssl = if imaps_port == 0 {
+        "ssl = no\ndisable_plaintext_auth = no".to_owned()
+    } else {
+        format!(
+            "ssl = required\nssl_cert = <{0}/cert.pem\nssl_key = <{0}/key.pem",
+            dir.display()
+        )
+    };
     let dir = dir.display();
     format!(
         "base_dir = {dir}/run
@@ -43,8 +98,7 @@ state_dir = {dir}/state
 log_path = {dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login
 mail_location = maildir:~/
 default_internal_user = nobody
@@ -67,7 +121,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service stats {{
@@ -83,6 +138,16 @@ impl Dovecot {
     /// A Dovecot started on a free port, with the user [`USER`] and an empty INBOX. Fails the
     /// test, saying how to install it, when Dovecot is missing.
     pub async fn start() -> Self {
+        Self::start_with(false).await
+    }
+
+    /// As [`Dovecot::start`], TLS only: STARTTLS on `port`, IMAPS on `imaps_port`, the
+    /// certificate in [`Dovecot::ca_file`].
+    pub async fn start_tls() -> Self {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Self {
         let installed = Command::new("dovecot")
             .arg("--version")
             .stdout(Stdio::null())
@@ -110,12 +175,15 @@ impl Dovecot {
         {
             chown(&owned, Some(NOBODY), Some(NOBODY)).expect("the maildir owned by nobody");
         }
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address").port()
+        let port = free_port();
+        let imaps_port = if tls {
+            certificate(&dir);
+            free_port()
+        } else {
+            0
         };
         let conf = dir.join("dovecot.conf");
-        write(&conf, &config(&dir, port));
+        write(&conf, &config(&dir, port, imaps_port));
         write(
             &dir.join("users"),
             &format!(
@@ -127,6 +195,7 @@ impl Dovecot {
             dir,
             conf,
             port,
+            imaps_port,
             child: None,
             delivered: 0,
         };
@@ -140,6 +209,11 @@ impl Dovecot {
         let path = self.dir.join(name);
         write(&path, &format!("{password}\n"));
         format!("file:{}", path.display())
+    }
+
+    /// The CA of the server's certificate (PEM).
+    pub fn ca_file(&self) -> String {
+        self.dir.join("ca.pem").display().to_string()
     }
 
     fn maildir(&self) -> PathBuf {
