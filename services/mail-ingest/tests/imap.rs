@@ -248,6 +248,50 @@ async fn two_replicas_ingest_each_mail_once_and_the_other_takes_over() {
 }
 
 #[tokio::test]
+async fn the_lease_of_a_replica_that_died_is_taken_over_when_it_expires() {
+    let mut dovecot = Dovecot::start().await;
+    dovecot.deliver(&numbered(1));
+    let mesh = Mesh::start_with(replica_named("alive")).await;
+    let secret = dovecot.secret_file("password", dovecot::PASSWORD);
+    let account = imap_account(
+        &mesh,
+        "imap@center.example",
+        imap(&dovecot, secret, NO_POLL),
+    )
+    .await;
+    wait_ingested(&mesh, 1, &dovecot).await;
+
+    // A replica took the lease over and died at once: it never renews it.
+    sqlx::query(
+        "UPDATE imap_mailboxes SET lease_holder = 'dead', lease_expires = now() + interval '5 s'
+         WHERE mail_account_id = $1::uuid",
+    )
+    .bind(&account)
+    .execute(&mesh.pool)
+    .await
+    .unwrap();
+    // The live one notices at its next renewal (a third of its 3 s lease) and stops fetching.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    dovecot.deliver(&numbered(2));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        ingested(&mesh).await.len(),
+        1,
+        "fetched while another held the lease"
+    );
+    assert_eq!(stored(&mesh, &account).await.2.as_deref(), Some("dead"));
+    wait_ingested(&mesh, 2, &dovecot).await;
+    assert_each_once(&mesh, 2).await;
+    let back = eventually(WAIT, || async {
+        stored(&mesh, &account).await == (2, 2, Some("alive".into()))
+    })
+    .await;
+    assert!(back, "{:?}", stored(&mesh, &account).await);
+    drop(dovecot);
+    mesh.stop().await;
+}
+
+#[tokio::test]
 async fn a_restarted_server_is_fetched_again() {
     let mut dovecot = Dovecot::start().await;
     dovecot.deliver(&numbered(1));

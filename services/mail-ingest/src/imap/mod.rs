@@ -161,9 +161,12 @@ impl Fetchers {
                 });
             }
         };
-        for (id, fetcher) in running {
-            stop(id, fetcher).await;
+        // All asked at once, so a slow one does not hold the others' leases.
+        for fetcher in running.values() {
+            fetcher.stop.trigger();
         }
+        futures_util::future::join_all(running.into_iter().map(|(id, fetcher)| stop(id, fetcher)))
+            .await;
         result
     }
 
