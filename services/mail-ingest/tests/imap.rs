@@ -15,7 +15,10 @@ use switchboard_proto::{
         FetchMailboxRequest, GetMailboxStatusRequest, ListMailboxStatusesRequest, MailboxState,
         MailboxStatus, ResetMailboxCursorRequest,
     },
-    ticket::v1::{ImapSettings, MailAccount, MailTlsMode, SmtpSettings},
+    ticket::v1::{
+        ImapSettings, MailAccount, MailTlsMode, SmtpSettings, UpdateMailAccountRequest,
+        mail_account_service_client::MailAccountServiceClient,
+    },
 };
 use tonic::Code;
 
@@ -186,6 +189,29 @@ async fn mail_before_the_start_and_mail_arriving_later_each_become_one_ticket_me
         s.last_uid == 4 && s.fetched_count == 4
     })
     .await;
+    drop(dovecot);
+    mesh.stop().await;
+}
+
+#[tokio::test]
+async fn without_idle_the_mailbox_is_polled() {
+    let mut dovecot = Dovecot::start_without_idle().await;
+    dovecot.deliver(&numbered(1));
+    let mesh = Mesh::start_with(insecure).await;
+    let secret = dovecot.secret_file("password", dovecot::PASSWORD);
+    // The shortest interval accounts allow.
+    let account = imap_account(&mesh, "imap@center.example", imap(&dovecot, secret, 10)).await;
+    wait_ingested(&mesh, 1, &dovecot).await;
+    dovecot.deliver(&numbered(2));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        ingested(&mesh).await.len(),
+        1,
+        "no IDLE: only the poll fetches"
+    );
+    wait_ingested(&mesh, 2, &dovecot).await;
+    assert_each_once(&mesh, 2).await;
+    wait_status(&mesh, &account, "the cursor at 2", |s| s.last_uid == 2).await;
     drop(dovecot);
     mesh.stop().await;
 }
@@ -428,6 +454,83 @@ async fn the_status_shows_a_wrong_password_until_it_is_fixed_and_fetched() {
     assert_eq!(second.statuses[0].address, "mta@center.example");
     assert_eq!(second.statuses[0].state(), MailboxState::Disabled);
     assert!(second.next_page_token.is_empty());
+    drop(dovecot);
+    mesh.stop().await;
+}
+
+/// Sets the account's `active` through the gateway and waits for mail-ingest to know.
+async fn set_active(mesh: &Mesh, account: &str, active: bool) {
+    MailAccountServiceClient::new(mesh.gateway.channel().await)
+        .update_mail_account(bearer(
+            UpdateMailAccountRequest {
+                mail_account: Some(MailAccount {
+                    id: account.into(),
+                    active,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["active".into()],
+                }),
+            },
+            &mesh.admin(),
+        ))
+        .await
+        .expect("the admin updates the account");
+    let known = eventually(WAIT, || async {
+        sqlx::query_scalar::<_, bool>("SELECT active FROM mail_accounts WHERE id = $1::uuid")
+            .bind(account)
+            .fetch_one(&mesh.pool)
+            .await
+            .unwrap()
+            == active
+    })
+    .await;
+    assert!(known, "mail-ingest never learnt of the change");
+}
+
+#[tokio::test]
+async fn a_deactivated_account_is_not_fetched_until_it_is_active_again() {
+    let mut dovecot = Dovecot::start().await;
+    dovecot.deliver(&numbered(1));
+    let mesh = Mesh::start_with(insecure).await;
+    let secret = dovecot.secret_file("password", dovecot::PASSWORD);
+    let account = imap_account(
+        &mesh,
+        "imap@center.example",
+        imap(&dovecot, secret, NO_POLL),
+    )
+    .await;
+    wait_ingested(&mesh, 1, &dovecot).await;
+
+    set_active(&mesh, &account, false).await;
+    // Within the rescan (1 s here) the fetcher stops and gives the lease up.
+    let released = eventually(WAIT, || async { stored(&mesh, &account).await.2.is_none() }).await;
+    assert!(released, "{:?}", stored(&mesh, &account).await);
+    let disabled = status(&mesh, &account).await;
+    assert_eq!(disabled.state(), MailboxState::Disabled);
+    dovecot.deliver(&numbered(2));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        ingested(&mesh).await.len(),
+        1,
+        "an inactive account is not fetched"
+    );
+    let refused = mesh
+        .inbound()
+        .await
+        .fetch_mailbox(bearer(
+            FetchMailboxRequest {
+                mail_account_id: account.clone(),
+            },
+            &mesh.admin(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+
+    set_active(&mesh, &account, true).await;
+    wait_ingested(&mesh, 2, &dovecot).await;
+    assert_each_once(&mesh, 2).await;
     drop(dovecot);
     mesh.stop().await;
 }

@@ -82,7 +82,21 @@ fn certificate(dir: &Path) {
     );
 }
 
-fn config(dir: &Path, port: u16, imaps_port: u16) -> String {
+/// How a test's server differs from plain IMAP with IDLE.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Plain,
+    Tls,
+    /// Plain, not offering IDLE (as some servers do not): fetchers poll.
+    WithoutIdle,
+}
+
+fn config(dir: &Path, port: u16, imaps_port: u16, flavour: Flavour) -> String {
+    let capability = if flavour == Flavour::WithoutIdle {
+        "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+"
+    } else {
+        ""
+    };
     let ssl = if imaps_port == 0 {
         "ssl = no\ndisable_plaintext_auth = no".to_owned()
     } else {
@@ -99,6 +113,7 @@ log_path = {dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
 {ssl}
+{capability}
 auth_mechanisms = plain login
 mail_location = maildir:~/
 default_internal_user = nobody
@@ -138,16 +153,21 @@ impl Dovecot {
     /// A Dovecot started on a free port, with the user [`USER`] and an empty INBOX. Fails the
     /// test, saying how to install it, when Dovecot is missing.
     pub async fn start() -> Self {
-        Self::start_with(false).await
+        Self::start_with(Flavour::Plain).await
+    }
+
+    /// As [`Dovecot::start`], without IDLE in its capabilities.
+    pub async fn start_without_idle() -> Self {
+        Self::start_with(Flavour::WithoutIdle).await
     }
 
     /// As [`Dovecot::start`], TLS only: STARTTLS on `port`, IMAPS on `imaps_port`, the
     /// certificate in [`Dovecot::ca_file`].
     pub async fn start_tls() -> Self {
-        Self::start_with(true).await
+        Self::start_with(Flavour::Tls).await
     }
 
-    async fn start_with(tls: bool) -> Self {
+    async fn start_with(flavour: Flavour) -> Self {
         let installed = Command::new("dovecot")
             .arg("--version")
             .stdout(Stdio::null())
@@ -176,14 +196,14 @@ impl Dovecot {
             chown(&owned, Some(NOBODY), Some(NOBODY)).expect("the maildir owned by nobody");
         }
         let port = free_port();
-        let imaps_port = if tls {
+        let imaps_port = if flavour == Flavour::Tls {
             certificate(&dir);
             free_port()
         } else {
             0
         };
         let conf = dir.join("dovecot.conf");
-        write(&conf, &config(&dir, port, imaps_port));
+        write(&conf, &config(&dir, port, imaps_port, flavour));
         write(
             &dir.join("users"),
             &format!(
