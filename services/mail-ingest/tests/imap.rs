@@ -355,6 +355,40 @@ async fn a_restarted_server_is_fetched_again() {
 }
 
 #[tokio::test]
+async fn a_new_uidvalidity_fetches_the_folder_again_and_stores_nothing_twice() {
+    let mut dovecot = Dovecot::start().await;
+    for n in 1..=2 {
+        dovecot.deliver(&numbered(n));
+    }
+    let mesh = Mesh::start_with(insecure).await;
+    let secret = dovecot.secret_file("password", dovecot::PASSWORD);
+    let account = imap_account(
+        &mesh,
+        "imap@center.example",
+        imap(&dovecot, secret, NO_POLL),
+    )
+    .await;
+    wait_ingested(&mesh, 2, &dovecot).await;
+    let before = wait_status(&mesh, &account, "the cursor at 2", |s| s.last_uid == 2).await;
+
+    dovecot.stop().await;
+    dovecot.forget_uids();
+    dovecot.deliver(&numbered(3));
+    dovecot.run().await;
+    let after = wait_status(
+        &mesh,
+        &account,
+        "all three fetched under the new validity",
+        |s| s.uid_validity != before.uid_validity && s.last_uid == 3 && s.fetched_count == 5,
+    )
+    .await;
+    assert_eq!(after.consecutive_failures, 0);
+    assert_each_once(&mesh, 3).await;
+    drop(dovecot);
+    mesh.stop().await;
+}
+
+#[tokio::test]
 async fn the_status_shows_a_wrong_password_until_it_is_fixed_and_fetched() {
     let mut dovecot = Dovecot::start().await;
     dovecot.deliver(&numbered(1));

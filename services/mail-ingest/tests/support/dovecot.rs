@@ -306,6 +306,18 @@ impl Dovecot {
         fs::rename(&tmp, self.maildir().join("new").join(&name)).expect("delivered to new/");
     }
 
+    /// Makes the stopped server forget the INBOX's UIDs, as a restored or rebuilt mailbox
+    /// does: when started again it announces a new UIDVALIDITY and numbers the messages anew.
+    pub fn forget_uids(&self) {
+        assert!(self.child.is_none(), "stop dovecot first");
+        for entry in fs::read_dir(self.maildir()).expect("the maildir").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "dovecot-uidlist" || name.starts_with("dovecot.index") {
+                fs::remove_file(entry.path()).expect("an index file removed");
+            }
+        }
+    }
+
     /// The messages in the INBOX (none are ever deleted), and how many of them are `\Seen`.
     pub fn messages(&self) -> (usize, usize) {
         let names = |sub: &str| -> Vec<String> {
