@@ -23,7 +23,7 @@ use super::{
     secrets,
 };
 
-/// How long connecting, the TLS handshake and the greeting may take.
+/// How long connecting, the TLS handshake and the greeting may take; and the login.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A connection, plain or TLS.
@@ -137,8 +137,11 @@ pub async fn login(endpoint: &Endpoint, config: &Arc<ClientConfig>) -> Result<Im
             )
         })??;
     let password = secrets::resolve(&endpoint.secret_ref)?;
-    client
-        .login(&endpoint.username, password.expose())
-        .await
-        .map_err(|(e, _)| io_error("login", e))
+    tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        client.login(&endpoint.username, password.expose()),
+    )
+    .await
+    .map_err(|_| "imap login timed out".to_owned())?
+    .map_err(|(e, _)| io_error("login", e))
 }

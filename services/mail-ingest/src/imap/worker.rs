@@ -30,6 +30,26 @@ const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// The longest wait between failing fetches (mailbox.proto).
 pub const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
+/// The longest IDLE before it is renewed (RFC 2177 asks for less than 30 minutes).
+const MAX_IDLE: Duration = Duration::from_secs(29 * 60);
+/// How long a command may take before the connection counts as dead.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long fetching one message may take (up to 30 MiB).
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// `command` within `limit`, its error or its timeout as a failure naming `step`.
+async fn within<T, E: std::fmt::Display>(
+    step: &str,
+    limit: Duration,
+    command: impl Future<Output = Result<T, E>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(limit, command).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(error)) => Err(format!("imap {step} failed: {error}")),
+        Err(_) => Err(format!("imap {step} timed out after {} s", limit.as_secs())),
+    }
+}
+
 /// What the fetchers of one replica share.
 #[derive(Clone)]
 pub struct Shared {
@@ -166,10 +186,8 @@ impl Worker {
         let endpoint = self.endpoint.clone()?;
         let id = self.account.id;
         let mut session = connect::login(&endpoint, &self.shared.tls).await?;
-        let idle = session
-            .capabilities()
-            .await
-            .map_err(|e| format!("imap capability failed: {e}"))?
+        let idle = within("capability", COMMAND_TIMEOUT, session.capabilities())
+            .await?
             .has_str("IDLE");
         loop {
             store::fetch_started(self.pool(), id, &self.shared.holder)
@@ -190,10 +208,12 @@ impl Worker {
     /// admin's reset, or the lease lost) and the fetch must start over.
     async fn fetch_new(&self, session: &mut ImapSession, folder: &str) -> Result<bool, Failure> {
         let id = self.account.id;
-        let mailbox = session
-            .select(folder)
-            .await
-            .map_err(|e| format!("imap select {folder} failed: {e}"))?;
+        let mailbox = within(
+            &format!("select {folder}"),
+            COMMAND_TIMEOUT,
+            session.select(folder),
+        )
+        .await?;
         let validity = mailbox
             .uid_validity
             .ok_or_else(|| format!("the imap server gave no UIDVALIDITY for {folder}"))?;
@@ -210,16 +230,17 @@ impl Worker {
         let Some(set) = cursor.fetch_set() else {
             return Ok(true);
         };
-        let found: Vec<u32> = session
-            .uid_fetch(&set, "UID")
-            .await
-            .map_err(|e| format!("imap uid fetch failed: {e}"))?
-            .try_collect::<Vec<_>>()
-            .await
-            .map_err(|e| format!("imap uid fetch failed: {e}"))?
-            .iter()
-            .filter_map(|fetch| fetch.uid)
-            .collect();
+        let found: Vec<u32> = within("uid fetch", COMMAND_TIMEOUT, async {
+            session
+                .uid_fetch(&set, "UID")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?
+        .iter()
+        .filter_map(|fetch| fetch.uid)
+        .collect();
         for uid in cursor::after(found, cursor.last_uid) {
             self.take_in(session, uid).await?;
             cursor.last_uid = uid;
@@ -228,13 +249,15 @@ impl Worker {
             }
             // Marked after the cursor moved: a mark lost to a broken connection costs only the
             // flag, never a second ticket message.
-            session
-                .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Seen)")
-                .await
-                .map_err(|e| format!("imap store \\Seen failed: {e}"))?
-                .try_collect::<Vec<_>>()
-                .await
-                .map_err(|e| format!("imap store \\Seen failed: {e}"))?;
+            within("store \\Seen", COMMAND_TIMEOUT, async {
+                let flags = "+FLAGS.SILENT (\\Seen)";
+                session
+                    .uid_store(uid.to_string(), flags)
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
         }
         Ok(true)
     }
@@ -254,13 +277,15 @@ impl Worker {
     /// Fetches message `uid` and hands it to `mail::submit`, which returns once it is stored
     /// in a ticket or the quarantine. A message gone meanwhile (expunged) is skipped.
     async fn take_in(&self, session: &mut ImapSession, uid: u32) -> Result<(), Failure> {
-        let fetches = session
-            .uid_fetch(uid.to_string(), "(UID INTERNALDATE BODY.PEEK[])")
-            .await
-            .map_err(|e| format!("imap fetch of UID {uid} failed: {e}"))?
-            .try_collect::<Vec<_>>()
-            .await
-            .map_err(|e| format!("imap fetch of UID {uid} failed: {e}"))?;
+        let fetches = within(&format!("fetch of UID {uid}"), MESSAGE_TIMEOUT, async {
+            let query = "(UID INTERNALDATE BODY.PEEK[])";
+            session
+                .uid_fetch(uid.to_string(), query)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
         let Some(fetch) = fetches
             .iter()
             .find(|f| f.uid == Some(uid) && f.body().is_some())
@@ -304,17 +329,18 @@ impl Worker {
             }
             return Ok(session);
         }
+        // RFC 2177: IDLE is renewed within 29 minutes; the server's keep-alives reset the
+        // library's own timeout, so the poll interval is kept here.
+        let limit = interval.min(MAX_IDLE);
         let mut handle = session.idle();
-        handle
-            .init()
-            .await
-            .map_err(|e| format!("imap idle failed: {e}"))?;
+        within("idle", COMMAND_TIMEOUT, handle.init()).await?;
         {
-            let (waiting, interrupt) = handle.wait_with_timeout(interval);
+            let (waiting, interrupt) = handle.wait_with_timeout(limit);
             tokio::pin!(waiting);
             let ended = tokio::select! {
                 ended = &mut waiting => Some(ended),
                 () = self.wake.notified() => None,
+                () = tokio::time::sleep(limit) => None,
             };
             let ended = match ended {
                 Some(ended) => ended,
@@ -326,9 +352,6 @@ impl Worker {
             };
             ended.map_err(|e| format!("imap idle failed: {e}"))?;
         }
-        handle
-            .done()
-            .await
-            .map_err(|e| format!("imap idle done failed: {e}"))
+        within("idle done", COMMAND_TIMEOUT, handle.done()).await
     }
 }
