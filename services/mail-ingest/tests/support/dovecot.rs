@@ -204,13 +204,6 @@ impl Dovecot {
         };
         let conf = dir.join("dovecot.conf");
         write(&conf, &config(&dir, port, imaps_port, flavour));
-        write(
-            &dir.join("users"),
-            &format!(
-                "{USER}:{{PLAIN}}{PASSWORD}:{NOBODY}:{NOBODY}::{}::\n",
-                maildir.display()
-            ),
-        );
         let mut dovecot = Self {
             dir,
             conf,
@@ -219,8 +212,22 @@ impl Dovecot {
             child: None,
             delivered: 0,
         };
+        dovecot.set_password(PASSWORD);
         dovecot.run().await;
         dovecot
+    }
+
+    /// Changes [`USER`]'s password (Dovecot reads its users file again when it changed).
+    pub fn set_password(&self, password: &str) {
+        assert!(
+            !password.contains([':', '\n']),
+            "a password for a passwd-file: {password:?}"
+        );
+        let line = format!(
+            "{USER}:{{PLAIN}}{password}:{NOBODY}:{NOBODY}::{}::\n",
+            self.maildir().display()
+        );
+        write(&self.dir.join("users"), &line);
     }
 
     /// A file holding `password` (with a trailing newline, as secrets often have), for a
