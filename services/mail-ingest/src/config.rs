@@ -33,6 +33,17 @@ pub struct MailIngestSettings {
     /// Automatic mails (notifications) sent to one address per hour at most; more are given
     /// up as throttled, which ends a loop with an auto-responder.
     pub notifications_per_address_per_hour: u32,
+    /// A PEM file of certificate authorities trusted for IMAP servers besides the system's
+    /// roots (a private CA); empty means none.
+    pub mail_ca_file: String,
+    /// How long a replica's lease on an account's IMAP fetching lasts unless renewed (every
+    /// third of it): after a replica dies, another takes its accounts over within this time.
+    pub imap_lease_seconds: u64,
+    /// How often the mirrored accounts are read again for IMAP fetchers to start or stop.
+    pub imap_rescan_seconds: u64,
+    /// This replica's name in the IMAP leases (`MailboxStatus.lease_holder`); empty means the
+    /// host name (the pod's) with a random suffix.
+    pub replica_name: String,
 }
 
 impl Default for MailIngestSettings {
@@ -50,6 +61,10 @@ impl Default for MailIngestSettings {
             outbound_poll_ms: 1_000,
             smtp_timeout_s: 30,
             notifications_per_address_per_hour: 5,
+            mail_ca_file: String::new(),
+            imap_lease_seconds: 30,
+            imap_rescan_seconds: 5,
+            replica_name: String::new(),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! mail-ingest (docs/product.md §5): customer messages from e-mail (an MTA's submission; IMAP
-//! fetching comes later), the help center and external chat channels, each stored raw first,
+//! mail-ingest (docs/product.md §5): customer messages from e-mail (an MTA's submission, or
+//! fetched from the accounts' IMAP servers), the help center and external chat channels, each stored raw first,
 //! then decoded, classified and handed to the ticket service, which threads it into a ticket.
 //! The mail accounts are mirrored from the ticket service's events.
 
 mod accounts;
 pub mod config;
 pub mod decode;
+mod imap;
 mod inbound;
 mod outbound;
 pub mod screen;
@@ -31,6 +32,7 @@ pub use config::MailIngestSettings;
 
 use crate::{
     accounts::AccountMirror,
+    imap::Fetchers,
     inbound::InboundApi,
     outbound::{OutboundQueue, Sender},
     tickets::Tickets,
@@ -49,6 +51,7 @@ pub struct Application {
     accounts: EventConsumer<AccountMirror>,
     outbound: EventConsumer<OutboundQueue>,
     sender: Sender,
+    fetchers: Fetchers,
 }
 
 impl Service for Application {
@@ -76,6 +79,7 @@ impl Service for Application {
             tickets: tickets.clone(),
             settings: context.settings.clone(),
         };
+        let fetchers = Fetchers::new(api.clone())?;
         let server = GrpcServer::new(Self::SPEC.name, platform.grpc.clone())
             .verify_principals(mesh_key)
             .add_service(
@@ -120,6 +124,7 @@ impl Service for Application {
             accounts,
             outbound,
             sender,
+            fetchers,
         })
     }
 
@@ -136,5 +141,6 @@ impl Service for Application {
             .add(accounts::QUEUE, |shutdown| self.accounts.run(shutdown))
             .add(outbound::QUEUE, |shutdown| self.outbound.run(shutdown))
             .add("outbound sender", |shutdown| self.sender.run(shutdown))
+            .add("imap fetchers", |shutdown| self.fetchers.run(shutdown))
     }
 }

@@ -2,8 +2,11 @@
 
 use std::net::SocketAddr;
 
+use sqlx::PgPool;
+
 use switchboard_platform::{
     config::AmqpConfig,
+    service::Peer,
     testing::{self, Started},
 };
 use tokio::net::TcpListener;
@@ -19,12 +22,36 @@ pub async fn start(
     amqp: &AmqpConfig,
     tune: impl FnOnce(&mut MailIngestSettings),
 ) -> Started {
+    let peers = peers(gateway, ticket);
+    let (context, pool) = testing::context::<Application>("mi", amqp, peers, settings(tune)).await;
+    Started::build::<Application>(listener, context, pool).await
+}
+
+/// Another replica of mail-ingest on `listener`, over the schema of a running one (for what
+/// replicas share: the IMAP leases).
+pub async fn replica(
+    listener: TcpListener,
+    schema: &str,
+    pool: PgPool,
+    gateway: SocketAddr,
+    ticket: SocketAddr,
+    amqp: &AmqpConfig,
+    tune: impl FnOnce(&mut MailIngestSettings),
+) -> Started {
+    let peers = peers(gateway, ticket);
+    let context = testing::replica_context::<Application>(schema, amqp, peers, settings(tune));
+    Started::build::<Application>(listener, context, pool).await
+}
+
+fn settings(tune: impl FnOnce(&mut MailIngestSettings)) -> MailIngestSettings {
     let mut settings = MailIngestSettings::default();
     tune(&mut settings);
-    let peers = vec![
+    settings
+}
+
+fn peers(gateway: SocketAddr, ticket: SocketAddr) -> Vec<Peer> {
+    vec![
         testing::gateway_peer(gateway),
         testing::peer("ticket", &["switchboard.ticket.v1"], ticket),
-    ];
-    let (context, pool) = testing::context::<Application>("mi", amqp, peers, settings).await;
-    Started::build::<Application>(listener, context, pool).await
+    ]
 }

@@ -31,6 +31,17 @@ fn local_smtp(port: u16) -> SmtpSettings {
     }
 }
 
+/// The receiving account help@center.example, sending through the SMTP server on `port`.
+async fn smtp_account(mesh: &Mesh, port: u16) -> String {
+    mesh.account_with(switchboard_proto::ticket::v1::MailAccount {
+        address: "help@center.example".into(),
+        display_name: "고객센터".into(),
+        smtp: Some(local_smtp(port)),
+        ..Default::default()
+    })
+    .await
+}
+
 async fn fast_mesh(give_up_after_s: u64) -> Mesh {
     Mesh::start_with(|settings| {
         settings.allow_insecure_mail = true;
@@ -70,9 +81,7 @@ async fn outbound(mesh: &Mesh) -> Vec<switchboard_proto::inbound::v1::OutboundMe
 async fn a_reply_is_sent_threaded_and_the_customers_answer_comes_back_to_its_ticket() {
     let sink = SmtpSink::start();
     let mesh = fast_mesh(86_400).await;
-    let account = mesh
-        .account_with("help@center.example", local_smtp(sink.port))
-        .await;
+    let account = smtp_account(&mesh, sink.port).await;
     let first = mesh
         .submit(
             &account,
@@ -154,9 +163,7 @@ async fn a_reply_is_sent_threaded_and_the_customers_answer_comes_back_to_its_tic
 async fn replies_wait_while_the_smtp_server_is_down_and_go_when_it_is_back() {
     let port = free_port();
     let mesh = fast_mesh(86_400).await;
-    let account = mesh
-        .account_with("help@center.example", local_smtp(port))
-        .await;
+    let account = smtp_account(&mesh, port).await;
     let first = mesh
         .submit(
             &account,
@@ -207,9 +214,7 @@ async fn replies_wait_while_the_smtp_server_is_down_and_go_when_it_is_back() {
 async fn a_reply_given_up_is_failed_on_its_ticket_and_an_admin_queues_it_again() {
     let port = free_port();
     let mesh = fast_mesh(2).await;
-    let account = mesh
-        .account_with("help@center.example", local_smtp(port))
-        .await;
+    let account = smtp_account(&mesh, port).await;
     let first = mesh
         .submit(
             &account,
@@ -300,9 +305,7 @@ async fn a_reply_given_up_is_failed_on_its_ticket_and_an_admin_queues_it_again()
 async fn a_bounce_of_our_reply_fails_it_on_its_ticket() {
     let sink = SmtpSink::start();
     let mesh = fast_mesh(86_400).await;
-    let account = mesh
-        .account_with("help@center.example", local_smtp(sink.port))
-        .await;
+    let account = smtp_account(&mesh, sink.port).await;
     let first = mesh
         .submit(
             &account,
@@ -370,9 +373,7 @@ async fn automatic_mail_to_one_address_is_throttled_so_a_loop_with_an_auto_respo
     use switchboard_proto::events::v1::{TicketReplyDelivery, TicketReplyRequested};
     let sink = SmtpSink::start();
     let mesh = fast_mesh(86_400).await;
-    let account = mesh
-        .account_with("help@center.example", local_smtp(sink.port))
-        .await;
+    let account = smtp_account(&mesh, sink.port).await;
     // Eight acknowledgements to one auto-responder, due at once, as a loop would queue them
     // (the trigger engine's notifications come through the same queue).
     for i in 0..8 {
@@ -433,9 +434,7 @@ async fn automated_mail_gets_no_automatic_answer() {
     use switchboard_proto::events::v1::{TicketReplyDelivery, TicketReplyRequested};
     let sink = SmtpSink::start();
     let mesh = fast_mesh(86_400).await;
-    let account = mesh
-        .account_with("help@center.example", local_smtp(sink.port))
-        .await;
+    let account = smtp_account(&mesh, sink.port).await;
     let mut auto = mail(
         "robot@example.com",
         "ooo-7@example.com",

@@ -59,12 +59,6 @@ fn require_scope(
     }
 }
 
-fn not_built(what: &str) -> Status {
-    Status::unimplemented(format!(
-        "{what} is not built yet in this version of mail-ingest"
-    ))
-}
-
 impl InboundApi {
     /// The account a submission names, or the first account an envelope recipient is.
     async fn account_of(&self, request: &SubmitRawEmailRequest) -> Result<Account, Status> {
@@ -188,32 +182,44 @@ impl InboundService for InboundApi {
         &self,
         request: Request<GetMailboxStatusRequest>,
     ) -> Result<Response<GetMailboxStatusResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("IMAP fetching"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::imap::api::get(&self.pool, request)
+            .await
+            .map(Response::new)
     }
 
     async fn list_mailbox_statuses(
         &self,
         request: Request<ListMailboxStatusesRequest>,
     ) -> Result<Response<ListMailboxStatusesResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("IMAP fetching"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::imap::api::list(&self.pool, request)
+            .await
+            .map(Response::new)
     }
 
     async fn fetch_mailbox(
         &self,
         request: Request<FetchMailboxRequest>,
     ) -> Result<Response<FetchMailboxResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("IMAP fetching"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::imap::api::fetch(&self.pool, request)
+            .await
+            .map(Response::new)
     }
 
     async fn reset_mailbox_cursor(
         &self,
         request: Request<ResetMailboxCursorRequest>,
     ) -> Result<Response<ResetMailboxCursorResponse>, Status> {
-        request.into_principal_and_body()?.0.require_admin()?;
-        Err(not_built("IMAP fetching"))
+        let (principal, request) = request.into_principal_and_body()?;
+        principal.require_admin()?;
+        crate::imap::api::reset_cursor(&self.pool, request)
+            .await
+            .map(Response::new)
     }
 
     async fn list_outbound_messages(

@@ -83,7 +83,10 @@ pub async fn send(
     if !settings.username.is_empty() {
         let password = secrets::resolve(&settings.secret_ref)
             .map_err(|e| Failure::temporary(format!("the SMTP password: {e}")))?;
-        builder = builder.credentials(Credentials::new(settings.username.clone(), password));
+        builder = builder.credentials(Credentials::new(
+            settings.username.clone(),
+            password.expose().to_owned(),
+        ));
     }
     let transport = builder.build();
     let session = tokio::spawn(async move { transport.send(message).await });

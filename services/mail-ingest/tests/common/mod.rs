@@ -9,6 +9,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use switchboard_gateway::Upstream;
 pub use switchboard_gateway::testing::{ADMIN, Harness, bearer};
+use switchboard_mail_ingest::MailIngestSettings;
 use switchboard_platform::testing::{self, Started};
 use switchboard_proto::{
     inbound::v1::{
@@ -40,9 +41,7 @@ impl Mesh {
     }
 
     /// The mesh with mail-ingest's settings adjusted by `tune`.
-    pub async fn start_with(
-        tune: impl FnOnce(&mut switchboard_mail_ingest::MailIngestSettings),
-    ) -> Self {
+    pub async fn start_with(tune: impl FnOnce(&mut MailIngestSettings)) -> Self {
         let ticket_listener = testing::free_listener().await;
         let ticket_addr = ticket_listener.local_addr().unwrap();
         let inbound_listener = testing::free_listener().await;
@@ -103,26 +102,53 @@ impl Mesh {
         TicketServiceClient::new(self.gateway.channel().await)
     }
 
-    /// A receiving account created by the admin, once mail-ingest has its announcement.
-    pub async fn account(&self, address: &str) -> String {
-        let smtp = SmtpSettings {
-            host: "smtp.example.co.kr".into(),
-            tls_mode: MailTlsMode::Starttls as i32,
-            ..Default::default()
-        };
-        self.account_with(address, smtp).await
+    /// Another mail-ingest replica over the same schema (not behind the gateway, which calls
+    /// the first); `tune` adjusts its settings.
+    pub async fn replica(&self, tune: impl FnOnce(&mut MailIngestSettings)) -> Started {
+        switchboard_mail_ingest::testing::replica(
+            testing::free_listener().await,
+            &self.mail_ingest.schema,
+            self.pool.clone(),
+            self.gateway.addr,
+            self.ticket.addr,
+            &self.gateway.amqp,
+            tune,
+        )
+        .await
     }
 
-    /// A receiving account that sends through `smtp`.
-    pub async fn account_with(&self, address: &str, smtp: SmtpSettings) -> String {
-        let request = CreateMailAccountRequest {
-            request_id: String::new(),
-            mail_account: Some(MailAccount {
-                address: address.into(),
-                display_name: "고객센터".into(),
-                smtp: Some(smtp),
+    /// Stops the first mail-ingest replica, keeping the schema, and keeps `other` (a
+    /// [`Mesh::replica`]) in its place, stopped with the mesh. The gateway still calls the
+    /// stopped one: read the schema after this.
+    pub async fn replace_mail_ingest(&mut self, other: Started) {
+        let first = std::mem::replace(&mut self.mail_ingest, other);
+        first
+            .stop_keeping_schema()
+            .await
+            .unwrap_or_else(|failure| panic!("the first mail-ingest replica failed: {failure}"));
+    }
+
+    /// A receiving account created by the admin, once mail-ingest has its announcement.
+    pub async fn account(&self, address: &str) -> String {
+        self.account_with(MailAccount {
+            address: address.into(),
+            display_name: "고객센터".into(),
+            smtp: Some(SmtpSettings {
+                host: "smtp.example.co.kr".into(),
+                tls_mode: MailTlsMode::Starttls as i32,
                 ..Default::default()
             }),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// `account` created by the admin, once mail-ingest has its announcement.
+    pub async fn account_with(&self, account: MailAccount) -> String {
+        let address = account.address.clone();
+        let request = CreateMailAccountRequest {
+            request_id: String::new(),
+            mail_account: Some(account),
         };
         let id = MailAccountServiceClient::new(self.gateway.channel().await)
             .create_mail_account(bearer(request, &self.admin()))

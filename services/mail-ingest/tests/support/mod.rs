@@ -1,3 +1,4 @@
 //! Real servers the tests run for themselves.
 
+pub mod dovecot;
 pub mod smtp_sink;
