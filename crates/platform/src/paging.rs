@@ -70,6 +70,27 @@ impl Page {
         })
     }
 
+    /// [`Page::parse_sized`] of a list request: `paging` names its `page_size` and
+    /// `page_token` fields (`|r| (&mut r.page_size, &mut r.page_token)`); the filters are the
+    /// request with both cleared.
+    pub fn of<R: prost::Message + Clone>(
+        request: &R,
+        paging: fn(&mut R) -> (&mut i32, &mut String),
+        default_size: usize,
+        max_size: usize,
+    ) -> Result<Self, Status> {
+        let mut filters = request.clone();
+        let (size, token) = paging(&mut filters);
+        let (size, token) = (std::mem::take(size), std::mem::take(token));
+        Self::parse_sized(
+            size,
+            &token,
+            &filters.encode_to_vec(),
+            default_size,
+            max_size,
+        )
+    }
+
     /// The rows to fetch: one more than the page, to learn whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         self.size as i64 + 1

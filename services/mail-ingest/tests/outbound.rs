@@ -367,58 +367,80 @@ async fn a_bounce_of_our_reply_fails_it_on_its_ticket() {
     mesh.stop().await;
 }
 
-#[tokio::test]
-async fn automatic_mail_to_one_address_is_throttled_so_a_loop_with_an_auto_responder_stops() {
+/// An acknowledgement (a notification) to `to` queued as the outbound queue queues it from the
+/// trigger engine's `ticket_message.reply_requested`, due now; `in_reply_to` the mail it
+/// answers.
+async fn queue_notification(
+    mesh: &Mesh,
+    account: &str,
+    ticket: (&str, i64),
+    to: &str,
+    in_reply_to: &str,
+) {
     use prost::Message as _;
     use switchboard_proto::events::v1::{TicketReplyDelivery, TicketReplyRequested};
-    let sink = SmtpSink::start();
-    let mesh = fast_mesh(86_400).await;
-    let account = smtp_account(&mesh, sink.port).await;
-    // Eight acknowledgements to one auto-responder, due at once, as a loop would queue them
-    // (the trigger engine's notifications come through the same queue).
-    for i in 0..8 {
-        let reply = TicketReplyRequested {
-            ticket_id: uuid::Uuid::now_v7().to_string(),
-            ticket_number: 7,
-            ticket_message_id: uuid::Uuid::now_v7().to_string(),
-            kind: TicketMessageKind::Notification as i32,
-            delivery: TicketReplyDelivery::Email as i32,
-            mail_account_id: account.clone(),
-            from_address: "help@center.example".into(),
-            to_addresses: vec!["Robot@Example.com".into()],
-            subject: format!("접수되었습니다 [#7] {i}"),
-            body_text: "문의가 접수되었습니다.".into(),
-            mail_message_id: format!("{}.7@center.example", uuid::Uuid::now_v7()),
-            ..Default::default()
-        };
-        sqlx::query(
-            "INSERT INTO outbound_messages (id, ticket_message_id, ticket_id, ticket_number, kind,
-                 mail_account_id, from_address, to_addresses, cc_addresses, subject,
-                 mail_message_id, request, state, create_time, give_up_time, next_attempt_time)
-             VALUES ($1, $2::uuid, $3::uuid, 7, 4, $4::uuid, $5, $6, '{}', $7, $8, $9, 1, now(),
-                 now() + interval '1 day', now())",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind(&reply.ticket_message_id)
-        .bind(&reply.ticket_id)
-        .bind(&account)
-        .bind(&reply.from_address)
-        .bind(vec!["robot@example.com".to_string()])
-        .bind(&reply.subject)
-        .bind(&reply.mail_message_id)
-        .bind(reply.encode_to_vec())
-        .execute(&mesh.pool)
-        .await
-        .unwrap();
-    }
+    let (ticket_id, ticket_number) = ticket;
+    let reply = TicketReplyRequested {
+        ticket_id: ticket_id.into(),
+        ticket_number,
+        ticket_message_id: uuid::Uuid::now_v7().to_string(),
+        kind: TicketMessageKind::Notification as i32,
+        delivery: TicketReplyDelivery::Email as i32,
+        mail_account_id: account.into(),
+        from_address: "help@center.example".into(),
+        to_addresses: vec![to.into()],
+        subject: format!("접수되었습니다 [#{ticket_number}]"),
+        body_text: "문의가 접수되었습니다.".into(),
+        mail_message_id: format!("{}.{ticket_number}@center.example", uuid::Uuid::now_v7()),
+        in_reply_to: in_reply_to.into(),
+        ..Default::default()
+    };
+    sqlx::query(
+        "INSERT INTO outbound_messages (id, ticket_message_id, ticket_id, ticket_number, kind,
+             mail_account_id, from_address, to_addresses, cc_addresses, subject,
+             mail_message_id, request, state, create_time, give_up_time, next_attempt_time)
+         VALUES ($1, $2::uuid, $3::uuid, $4, 4, $5::uuid, $6, $7, '{}', $8, $9, $10, 1, now(),
+             now() + interval '1 day', now())",
+    )
+    .bind(uuid::Uuid::now_v7())
+    .bind(&reply.ticket_message_id)
+    .bind(&reply.ticket_id)
+    .bind(reply.ticket_number)
+    .bind(&reply.mail_account_id)
+    .bind(&reply.from_address)
+    .bind(vec![to.to_lowercase()])
+    .bind(&reply.subject)
+    .bind(&reply.mail_message_id)
+    .bind(reply.encode_to_vec())
+    .execute(&mesh.pool)
+    .await
+    .unwrap();
+}
+
+/// Waits until no outgoing mail is queued.
+async fn settle(mesh: &Mesh) {
     let settled = testing::eventually(Duration::from_secs(20), || async {
-        outbound(&mesh)
+        outbound(mesh)
             .await
             .iter()
             .all(|m| m.state() != OutboundState::Queued)
     })
     .await;
-    assert!(settled);
+    assert!(settled, "mail still queued: {:?}", outbound(mesh).await);
+}
+
+#[tokio::test]
+async fn automatic_mail_to_one_address_is_throttled_so_a_loop_with_an_auto_responder_stops() {
+    let sink = SmtpSink::start();
+    let mesh = fast_mesh(86_400).await;
+    let account = smtp_account(&mesh, sink.port).await;
+    // Eight acknowledgements to one auto-responder, due at once, as a loop would queue them
+    // (the trigger engine's notifications come through the same queue).
+    for _ in 0..8 {
+        let ticket = uuid::Uuid::now_v7().to_string();
+        queue_notification(&mesh, &account, (&ticket, 7), "Robot@Example.com", "").await;
+    }
+    settle(&mesh).await;
     let all = outbound(&mesh).await;
     let throttled = all
         .iter()
@@ -430,8 +452,6 @@ async fn automatic_mail_to_one_address_is_throttled_so_a_loop_with_an_auto_respo
 
 #[tokio::test]
 async fn automated_mail_gets_no_automatic_answer() {
-    use prost::Message as _;
-    use switchboard_proto::events::v1::{TicketReplyDelivery, TicketReplyRequested};
     let sink = SmtpSink::start();
     let mesh = fast_mesh(86_400).await;
     let account = smtp_account(&mesh, sink.port).await;
@@ -455,50 +475,10 @@ async fn automated_mail_gets_no_automatic_answer() {
         (&auto, "ooo-7@example.com", "robot@example.com"),
         (&human, "hi-7@example.com", "kim@example.com"),
     ] {
-        let reply = TicketReplyRequested {
-            ticket_id: ticket.ticket_id.clone(),
-            ticket_number: ticket.ticket_number,
-            ticket_message_id: uuid::Uuid::now_v7().to_string(),
-            kind: TicketMessageKind::Notification as i32,
-            delivery: TicketReplyDelivery::Email as i32,
-            mail_account_id: account.clone(),
-            from_address: "help@center.example".into(),
-            to_addresses: vec![to.into()],
-            subject: format!("접수되었습니다 [#{}]", ticket.ticket_number),
-            body_text: "문의가 접수되었습니다.".into(),
-            mail_message_id: format!("{}@center.example", uuid::Uuid::now_v7()),
-            in_reply_to: answered.into(),
-            ..Default::default()
-        };
-        sqlx::query(
-            "INSERT INTO outbound_messages (id, ticket_message_id, ticket_id, ticket_number, kind,
-                 mail_account_id, from_address, to_addresses, cc_addresses, subject,
-                 mail_message_id, request, state, create_time, give_up_time, next_attempt_time)
-             VALUES ($1, $2::uuid, $3::uuid, $4, 4, $5::uuid, $6, $7, '{}', $8, $9, $10, 1, now(),
-                 now() + interval '1 day', now())",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind(&reply.ticket_message_id)
-        .bind(&reply.ticket_id)
-        .bind(reply.ticket_number)
-        .bind(&account)
-        .bind(&reply.from_address)
-        .bind(&reply.to_addresses)
-        .bind(&reply.subject)
-        .bind(&reply.mail_message_id)
-        .bind(reply.encode_to_vec())
-        .execute(&mesh.pool)
-        .await
-        .unwrap();
+        let id = (ticket.ticket_id.as_str(), ticket.ticket_number);
+        queue_notification(&mesh, &account, id, to, answered).await;
     }
-    let settled = testing::eventually(Duration::from_secs(20), || async {
-        outbound(&mesh)
-            .await
-            .iter()
-            .all(|m| m.state() != OutboundState::Queued)
-    })
-    .await;
-    assert!(settled);
+    settle(&mesh).await;
     let sent = sink.messages();
     assert_eq!(sent.len(), 1);
     assert!(String::from_utf8_lossy(&sent[0]).contains("kim@example.com"));
