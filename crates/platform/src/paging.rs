@@ -70,10 +70,18 @@ impl Page {
         })
     }
 
-    /// [`Page::parse_sized`] of a list request: `paging` names its `page_size` and
-    /// `page_token` fields (`|r| (&mut r.page_size, &mut r.page_token)`); the filters are the
-    /// request with both cleared.
+    /// [`Page::parse`] of a list request: `paging` names its `page_size` and `page_token`
+    /// fields (`|r| (&mut r.page_size, &mut r.page_token)`); the filters are the request with
+    /// both cleared.
     pub fn of<R: prost::Message + Clone>(
+        request: &R,
+        paging: fn(&mut R) -> (&mut i32, &mut String),
+    ) -> Result<Self, Status> {
+        Self::of_sized(request, paging, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    }
+
+    /// [`Page::of`] for a list with its own default and largest page size.
+    pub fn of_sized<R: prost::Message + Clone>(
         request: &R,
         paging: fn(&mut R) -> (&mut i32, &mut String),
         default_size: usize,
@@ -125,7 +133,37 @@ fn fingerprint(filters: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use switchboard_proto::gateway::v1::ListAgentsRequest;
+
     use super::*;
+
+    #[test]
+    fn a_list_request_pages_by_its_own_fields_and_its_token_fits_only_its_filters() {
+        let paging: fn(&mut ListAgentsRequest) -> (&mut i32, &mut String) =
+            |r| (&mut r.page_size, &mut r.page_token);
+        let first = ListAgentsRequest {
+            page_size: 2,
+            group_id: "g1".into(),
+            ..Default::default()
+        };
+        let page = Page::of_sized(&first, paging, 10, 100).unwrap();
+        assert_eq!((page.size, page.after.clone()), (2, None));
+        let mut rows = vec!["a", "b", "c"];
+        let token = page.finish(&mut rows, |row| (*row).to_owned());
+        let next = ListAgentsRequest {
+            page_token: token.clone(),
+            ..first.clone()
+        };
+        assert_eq!(Page::of(&next, paging).unwrap().after.as_deref(), Some("b"));
+        let other = ListAgentsRequest {
+            group_id: "g2".into(),
+            ..next
+        };
+        assert!(
+            Page::of(&other, paging).is_err(),
+            "another filter refuses the token"
+        );
+    }
 
     #[test]
     fn sizes_default_cap_and_refuse_negatives() {

@@ -228,15 +228,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<ListAgentsRequest>,
     ) -> Result<Response<ListAgentsResponse>, Status> {
         let (principal, body) = request.into_principal_and_body()?;
-        let page = Page::parse(
-            body.page_size,
-            &body.page_token,
-            &prost::Message::encode_to_vec(&ListAgentsRequest {
-                page_size: 0,
-                page_token: String::new(),
-                ..body.clone()
-            }),
-        )?;
+        let page = Page::of(&body, |r| (&mut r.page_size, &mut r.page_token))?;
         let mut violations = FieldViolations::new();
         let group_id = validate::optional_group_id(&body.group_id, &mut violations);
         violations.check(body.logins.len() > 1_000, "logins", || {

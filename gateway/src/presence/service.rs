@@ -162,15 +162,7 @@ impl PresenceService for PresenceApi {
         request: Request<ListPresentAgentsRequest>,
     ) -> Result<Response<ListPresentAgentsResponse>, Status> {
         let body = request.into_inner();
-        let page = Page::parse(
-            body.page_size,
-            &body.page_token,
-            &prost::Message::encode_to_vec(&ListPresentAgentsRequest {
-                page_size: 0,
-                page_token: String::new(),
-                ..body.clone()
-            }),
-        )?;
+        let page = Page::of(&body, |r| (&mut r.page_size, &mut r.page_token))?;
         let mut violations = FieldViolations::new();
         let group = optional_group_id(&body.group_id, &mut violations);
         for (i, state) in body.states.iter().enumerate() {

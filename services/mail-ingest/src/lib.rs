@@ -8,6 +8,7 @@ pub mod config;
 pub mod decode;
 mod imap;
 mod inbound;
+mod newest_first;
 mod outbound;
 pub mod screen;
 mod secrets;

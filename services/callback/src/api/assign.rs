@@ -447,12 +447,7 @@ pub async fn candidates(
     request: ListCandidateAgentsRequest,
 ) -> Result<ListCandidateAgentsResponse, Status> {
     principal.require_admin()?;
-    let filters = prost::Message::encode_to_vec(&ListCandidateAgentsRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    });
-    let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+    let page = Page::of(&request, |r| (&mut r.page_size, &mut r.page_token))?;
     let group = group_field(&request.group_id)?;
     let agents = api.directory.phone_agents(group.as_deref()).await?;
     let present = api.directory.present_logins(group.as_deref()).await?;
@@ -491,12 +486,7 @@ pub async fn unfinished(
     request: ListUnfinishedCountsRequest,
 ) -> Result<ListUnfinishedCountsResponse, Status> {
     principal.require_admin()?;
-    let filters = prost::Message::encode_to_vec(&ListUnfinishedCountsRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    });
-    let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+    let page = Page::of(&request, |r| (&mut r.page_size, &mut r.page_token))?;
     let group = group_field(&request.group_id)?;
     let candidates = api.directory.phone_agents(group.as_deref()).await?;
     let all_counts = callbacks::agents_with_unfinished(&api.pool, None).await?;

@@ -69,15 +69,9 @@ pub async fn list(
     request: ListCallbacksRequest,
 ) -> Result<ListCallbacksResponse, Status> {
     let sight = sight(principal)?;
-    let filters = prost::Message::encode_to_vec(&ListCallbacksRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    });
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters,
+    let page = Page::of_sized(
+        &request,
+        |r| (&mut r.page_size, &mut r.page_token),
         DEFAULT_PAGE,
         MAX_PAGE,
     )?;

@@ -185,12 +185,7 @@ impl RouteApi {
         request: ListIvrRoutesRequest,
     ) -> Result<ListIvrRoutesResponse, Status> {
         may_read(principal)?;
-        let filters = prost::Message::encode_to_vec(&ListIvrRoutesRequest {
-            page_size: 0,
-            page_token: String::new(),
-            ..request.clone()
-        });
-        let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+        let page = Page::of(&request, |r| (&mut r.page_size, &mut r.page_token))?;
         let after = match page.after.as_deref() {
             None => None,
             Some(key) => {

@@ -90,15 +90,9 @@ pub async fn list(
     pool: &PgPool,
     request: ListMailboxStatusesRequest,
 ) -> Result<ListMailboxStatusesResponse, Status> {
-    let filters = ListMailboxStatusesRequest {
-        page_size: 0,
-        page_token: String::new(),
-    }
-    .encode_to_vec();
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters,
+    let page = Page::of_sized(
+        &request,
+        |r| (&mut r.page_size, &mut r.page_token),
         DEFAULT_PAGE,
         MAX_PAGE,
     )?;

@@ -1,12 +1,11 @@
 //! The quarantine: mail kept as received because it was over a limit, could not be parsed, or
 //! the ticket service refused its content; listed for admins and processed again on request.
 
-use prost::Message;
 use sqlx::FromRow;
 use switchboard_platform::{
-    error::{Error, FieldViolations, invalid_field},
+    error::{Error, FieldViolations},
     paging::Page,
-    request::{parse_uuid, uuid_field},
+    request::uuid_field,
     time::timestamp,
 };
 use switchboard_proto::{
@@ -53,15 +52,6 @@ impl Row {
     }
 }
 
-fn page_key(message: &QuarantinedMessage) -> String {
-    let micros = message
-        .receive_time
-        .as_ref()
-        .map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1_000)
-        .unwrap_or_default();
-    format!("{micros}/{}", message.id)
-}
-
 pub async fn list(
     api: &InboundApi,
     request: ListQuarantinedMessagesRequest,
@@ -69,32 +59,13 @@ pub async fn list(
     let mut violations = FieldViolations::new();
     let account = violations.optional_uuid("mail_account_id", &request.mail_account_id);
     violations.into_result()?;
-    let filters = ListQuarantinedMessagesRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    }
-    .encode_to_vec();
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters,
+    let page = Page::of_sized(
+        &request,
+        |r| (&mut r.page_size, &mut r.page_token),
         DEFAULT_PAGE,
         MAX_PAGE,
     )?;
-    let bad_token = || invalid_field("page_token", "not a page token of this list");
-    let after = match page.after.as_deref() {
-        None => None,
-        Some(key) => {
-            let (micros, id) = key.split_once('/').ok_or_else(bad_token)?;
-            let at = micros
-                .parse()
-                .ok()
-                .and_then(chrono::DateTime::from_timestamp_micros)
-                .ok_or_else(bad_token)?;
-            Some((at, parse_uuid(id).ok_or_else(bad_token)?))
-        }
-    };
+    let after = crate::newest_first::after(&page)?;
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, mail_account_id, quarantine_reason, octet_length(raw) AS size_bytes,
                 receive_time, raw_subject, raw_from
@@ -119,7 +90,9 @@ pub async fn list(
     .await
     .map_err(Error::from)?;
     let mut messages: Vec<QuarantinedMessage> = rows.into_iter().map(Row::message).collect();
-    let next_page_token = page.finish(&mut messages, page_key);
+    let next_page_token = page.finish(&mut messages, |m| {
+        crate::newest_first::key(&m.receive_time, &m.id)
+    });
     Ok(ListQuarantinedMessagesResponse {
         quarantined_messages: messages,
         next_page_token,

@@ -1,12 +1,11 @@
 //! `ListOutboundMessages`, `GetOutboundMessage`, `RetryOutboundMessage`: outgoing mail with its
 //! delivery state, for admins.
 
-use prost::Message;
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::{Error, FieldViolations, invalid_field},
+    error::{Error, FieldViolations},
     paging::Page,
-    request::{parse_uuid, uuid_field},
+    request::uuid_field,
     time::instant,
 };
 use switchboard_proto::inbound::v1::{
@@ -20,15 +19,6 @@ use super::store::{self, COLUMNS, Row};
 
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 200;
-
-fn page_key(message: &OutboundMessage) -> String {
-    let micros = message
-        .create_time
-        .as_ref()
-        .map(|t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1_000)
-        .unwrap_or_default();
-    format!("{micros}/{}", message.id)
-}
 
 pub async fn list(
     pool: &PgPool,
@@ -64,32 +54,13 @@ pub async fn list(
         violations.add("create_end_time", "must be after create_start_time");
     }
     violations.into_result()?;
-    let filters = ListOutboundMessagesRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    }
-    .encode_to_vec();
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters,
+    let page = Page::of_sized(
+        &request,
+        |r| (&mut r.page_size, &mut r.page_token),
         DEFAULT_PAGE,
         MAX_PAGE,
     )?;
-    let bad_token = || invalid_field("page_token", "not a page token of this list");
-    let after = match page.after.as_deref() {
-        None => None,
-        Some(key) => {
-            let (micros, id) = key.split_once('/').ok_or_else(bad_token)?;
-            let at = micros
-                .parse()
-                .ok()
-                .and_then(chrono::DateTime::from_timestamp_micros)
-                .ok_or_else(bad_token)?;
-            Some((at, parse_uuid(id).ok_or_else(bad_token)?))
-        }
-    };
+    let after = crate::newest_first::after(&page)?;
     let filter = "(cardinality($1::int2[]) = 0 OR state = ANY($1))
          AND ($2::uuid IS NULL OR ticket_id = $2) AND ($3::uuid IS NULL OR mail_account_id = $3)
          AND ($4::timestamptz IS NULL OR create_time >= $4)
@@ -122,7 +93,9 @@ pub async fn list(
     .await
     .map_err(Error::from)?;
     let mut messages: Vec<OutboundMessage> = rows.iter().map(Row::message).collect();
-    let next_page_token = page.finish(&mut messages, page_key);
+    let next_page_token = page.finish(&mut messages, |m| {
+        crate::newest_first::key(&m.create_time, &m.id)
+    });
     Ok(ListOutboundMessagesResponse {
         outbound_messages: messages,
         next_page_token,

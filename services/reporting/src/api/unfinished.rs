@@ -1,6 +1,5 @@
 //! `ListUnfinishedCallbacksPerAgent`: agents with UNPROCESSED callbacks, most first.
 
-use prost::Message;
 use switchboard_platform::{error::FieldViolations, paging::Page, time::timestamp};
 use switchboard_proto::reporting::v1::{
     AgentUnfinishedCallbacks, ListUnfinishedCallbacksPerAgentRequest,
@@ -20,12 +19,6 @@ pub async fn list(
     api: &ReportingApi,
     request: ListUnfinishedCallbacksPerAgentRequest,
 ) -> Result<ListUnfinishedCallbacksPerAgentResponse, Status> {
-    let filters = ListUnfinishedCallbacksPerAgentRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    }
-    .encode_to_vec();
     let mut violations = FieldViolations::new();
     // The one UUID rule, as the directory spells group ids; empty means every group.
     let group_id = violations
@@ -33,7 +26,7 @@ pub async fn list(
         .map(|id| id.to_string())
         .unwrap_or_default();
     violations.into_result()?;
-    let page = Page::parse(request.page_size, &request.page_token, &filters)?;
+    let page = Page::of(&request, |r| (&mut r.page_size, &mut r.page_token))?;
     let mut rows = unfinished::per_agent(&api.pool, &group_id).await?;
     let total_size = rows.len() as i32;
     // Paging compares keys as bytes; the database's collation may order logins otherwise.

@@ -157,18 +157,12 @@ impl TemplateApi {
         request: ListTemplatesRequest,
     ) -> Result<ListTemplatesResponse, Status> {
         let agent_groups = agent_groups(principal)?;
-        let filters = prost::Message::encode_to_vec(&ListTemplatesRequest {
-            page_size: 0,
-            page_token: String::new(),
-            ..request.clone()
-        });
         let mut violations = FieldViolations::new();
         let group = violations.optional_uuid("group_id", &request.group_id);
         violations.into_result()?;
-        let page = Page::parse_sized(
-            request.page_size,
-            &request.page_token,
-            &filters,
+        let page = Page::of_sized(
+            &request,
+            |r| (&mut r.page_size, &mut r.page_token),
             DEFAULT_PAGE,
             MAX_PAGE,
         )?;

@@ -1,7 +1,6 @@
 //! The reads of one ticket: the ticket, its conversation, its history (이벤트 탭) and the
 //! requester's other tickets (문의내역).
 
-use prost::Message;
 use switchboard_platform::{
     error::Error, paging::Page, principal::PrincipalExt, request::uuid_field,
 };
@@ -71,18 +70,7 @@ pub async fn messages(
             Ok(kind) => kinds.push(kind as i16),
         }
     }
-    let filters = ListTicketMessagesRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    };
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters.encode_to_vec(),
-        50,
-        200,
-    )?;
+    let page = Page::of_sized(&request, |r| (&mut r.page_size, &mut r.page_token), 50, 200)?;
     readable(api, principal, id).await?;
     let mut conn = api.pool.acquire().await.map_err(Error::from)?;
     let (mut rows, total) =
@@ -102,15 +90,9 @@ pub async fn events(
 ) -> Result<ListTicketEventsResponse, Status> {
     access::require_reader(principal)?;
     let id = uuid_field("ticket_id", &request.ticket_id)?;
-    let filters = ListTicketEventsRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    };
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters.encode_to_vec(),
+    let page = Page::of_sized(
+        &request,
+        |r| (&mut r.page_size, &mut r.page_token),
         100,
         500,
     )?;
@@ -133,18 +115,7 @@ pub async fn requester_tickets(
 ) -> Result<ListRequesterTicketsResponse, Status> {
     access::require_staff(principal)?;
     let id = uuid_field("ticket_id", &request.ticket_id)?;
-    let filters = ListRequesterTicketsRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    };
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters.encode_to_vec(),
-        20,
-        100,
-    )?;
+    let page = Page::of_sized(&request, |r| (&mut r.page_size, &mut r.page_token), 20, 100)?;
     let ticket = api.visible_ticket(principal, &request.ticket_id).await?;
     let requester = ticket.requester.clone().unwrap_or_default();
     // The requester: by e-mail (case-insensitively), else phone, else the external user id on

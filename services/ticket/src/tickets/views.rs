@@ -6,7 +6,6 @@
 //! assignee, status), so a list's total is its badge's count.
 
 use chrono::{DateTime, Utc};
-use prost::Message;
 use switchboard_platform::{
     error::{Error, invalid_field},
     paging::Page,
@@ -220,18 +219,7 @@ pub async fn list(
         .map_err(|_| invalid_field("view", "is not a TicketView"))?;
     let order = TicketOrderBy::try_from(request.order_by)
         .map_err(|_| invalid_field("order_by", "is not a TicketOrderBy"))?;
-    let filters = ListTicketsRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    };
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &filters.encode_to_vec(),
-        50,
-        200,
-    )?;
+    let page = Page::of_sized(&request, |r| (&mut r.page_size, &mut r.page_token), 50, 200)?;
     let now = Utc::now();
     let cursor = page
         .after

@@ -17,7 +17,6 @@
 mod filters;
 mod query;
 
-use prost::Message;
 use sqlx::PgConnection;
 use switchboard_platform::{
     error::{Error, Result as StoreResult, invalid_field},
@@ -188,18 +187,7 @@ pub async fn search(
 ) -> Result<SearchTicketsResponse, Status> {
     access::require_staff(principal)?;
     let (filters, order) = filters::read(&request)?;
-    let fingerprint = SearchTicketsRequest {
-        page_size: 0,
-        page_token: String::new(),
-        ..request.clone()
-    };
-    let page = Page::parse_sized(
-        request.page_size,
-        &request.page_token,
-        &fingerprint.encode_to_vec(),
-        50,
-        200,
-    )?;
+    let page = Page::of_sized(&request, |r| (&mut r.page_size, &mut r.page_token), 50, 200)?;
     let after = match &page.after {
         None => None,
         Some(text) => Some(Cursor::parse(text).ok_or_else(|| {
