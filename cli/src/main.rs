@@ -35,7 +35,9 @@ enum Command {
         #[arg(required = true, value_name = "SERVICE")]
         services: Vec<String>,
     },
-    /// Apply the database migrations of the named roles (all by default), then exit.
+    /// Apply the database migrations of the named roles (all by default) and declare the queues
+    /// they consume (so that events published before a role first runs wait for it), then
+    /// exit.
     Migrate {
         #[arg(value_name = "SERVICE")]
         services: Vec<String>,
@@ -323,6 +325,8 @@ fn main() -> std::process::ExitCode {
 
 /// The key every database tool needs.
 const DATABASE: &[&str] = &["database.url"];
+/// The keys of `migrate`: the schemas, and the queues the roles consume.
+const MIGRATE: &[&str] = &["database.url", "amqp.url"];
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     if let Command::Mail {
@@ -362,7 +366,7 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
         }
         Command::Migrate { services } => {
             let roles = roles::resolve(&services)?;
-            roles::migrate(&roles, &config::load(DATABASE)?).await
+            roles::migrate(&roles, &config::load(MIGRATE)?).await
         }
         Command::Token { agent, ttl } => {
             let config = config::load(&["gateway.auth.local_token.secret"])?;

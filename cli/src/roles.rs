@@ -149,6 +149,9 @@ pub async fn migrate(roles: &[&'static dyn Role], config: &Config) -> anyhow::Re
     for role in roles {
         let spec = role.spec();
         result = spec.migrate(&config.database, spec.schema).await;
+        if result.is_ok() {
+            result = spec.declare_queues(&config.amqp).await;
+        }
         if result.is_err() {
             break;
         }

@@ -100,7 +100,9 @@ fn the_gateway_needs_its_token_secret_and_the_urls() {
     let mut bare = Command::new(BINARY);
     bare.args(["migrate"])
         .env_remove("SWITCHBOARD_DEV")
-        .env_remove("SWITCHBOARD_DATABASE__URL");
+        .env_remove("SWITCHBOARD_DATABASE__URL")
+        .env_remove("SWITCHBOARD_AMQP__URL");
     let migrate = refused(&run(bare));
     assert!(migrate.contains("SWITCHBOARD_DATABASE__URL"), "{migrate}");
+    assert!(migrate.contains("SWITCHBOARD_AMQP__URL"), "{migrate}");
 }

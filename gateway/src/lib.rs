@@ -73,6 +73,7 @@ impl Service for Gateway {
         migrator: Some(&MIGRATOR),
         default_port: 50051,
         production_keys: &["redis.url", "gateway.auth.local_token.secret"],
+        queues: &[],
     };
 
     type Settings = GatewaySettings;

@@ -52,6 +52,7 @@ impl Service for Application {
         migrator: Some(&MIGRATOR),
         default_port: 50061,
         production_keys: &[],
+        queues: &[],
     };
 
     type Settings = CallbackSettings;

@@ -24,7 +24,7 @@ use switchboard_platform::{
     events::{ConsumerConfig, EventConsumer, OutboxRelay, RelayConfig},
     grpc::{GrpcServer, RunningServer},
     principal::PrincipalKey,
-    service::{Service, ServiceContext, ServiceSpec, Tasks},
+    service::{ConsumedQueue, Service, ServiceContext, ServiceSpec, Tasks},
 };
 use switchboard_proto::inbound::v1::inbound_service_server::InboundServiceServer;
 use tokio::net::TcpListener;
@@ -63,6 +63,16 @@ impl Service for Application {
         migrator: Some(&MIGRATOR),
         default_port: 50064,
         production_keys: &[],
+        queues: &[
+            ConsumedQueue {
+                name: accounts::QUEUE,
+                bindings: &accounts::BINDINGS,
+            },
+            ConsumedQueue {
+                name: outbound::QUEUE,
+                bindings: &outbound::BINDINGS,
+            },
+        ],
     };
 
     type Settings = MailIngestSettings;

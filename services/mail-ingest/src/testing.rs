@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use switchboard_platform::{
     config::AmqpConfig,
-    service::Peer,
+    service::{Peer, ServiceContext},
     testing::{self, Started},
 };
 use tokio::net::TcpListener;
@@ -22,9 +22,20 @@ pub async fn start(
     amqp: &AmqpConfig,
     tune: impl FnOnce(&mut MailIngestSettings),
 ) -> Started {
-    let peers = peers(gateway, ticket);
-    let (context, pool) = testing::context::<Application>("mi", amqp, peers, settings(tune)).await;
+    let (context, pool) = prepare(gateway, ticket, amqp, tune).await;
     Started::build::<Application>(listener, context, pool).await
+}
+
+/// mail-ingest's schema migrated and its queues declared, as `switchboard migrate` leaves them,
+/// but not started: its context and pool, for [`Started::build`].
+pub async fn prepare(
+    gateway: SocketAddr,
+    ticket: SocketAddr,
+    amqp: &AmqpConfig,
+    tune: impl FnOnce(&mut MailIngestSettings),
+) -> (ServiceContext<MailIngestSettings>, PgPool) {
+    let peers = peers(gateway, ticket);
+    testing::context::<Application>("mi", amqp, peers, settings(tune)).await
 }
 
 /// Another replica of mail-ingest on `listener`, over the schema of a running one (for what

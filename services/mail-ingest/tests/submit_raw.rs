@@ -393,3 +393,52 @@ async fn a_reply_to_a_closed_ticket_makes_a_new_ticket_linked_to_it() {
     assert_eq!(ticket.linked_ticket_id, first.ticket_id);
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn an_account_created_before_mail_ingest_ever_ran_is_known_once_it_starts() {
+    use switchboard_proto::ticket::v1::{
+        CreateMailAccountRequest, MailAccount, MailTlsMode, SmtpSettings,
+        mail_account_service_client::MailAccountServiceClient,
+    };
+    let mut early = String::new();
+    let mesh = Mesh::start_after(
+        |_| {},
+        async |gateway| {
+            let request = CreateMailAccountRequest {
+                request_id: String::new(),
+                mail_account: Some(MailAccount {
+                    address: "early@center.example".into(),
+                    smtp: Some(SmtpSettings {
+                        host: "smtp.example.co.kr".into(),
+                        tls_mode: MailTlsMode::Starttls as i32,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            };
+            early = MailAccountServiceClient::new(gateway.channel().await)
+                .create_mail_account(bearer(request, &gateway.token(crate::common::ADMIN)))
+                .await
+                .expect("the admin creates a mail account")
+                .into_inner()
+                .mail_account
+                .unwrap()
+                .id;
+            // Its announcement reaches the broker while mail-ingest has never run.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        },
+    )
+    .await;
+    let known =
+        switchboard_platform::testing::eventually(std::time::Duration::from_secs(15), || async {
+            mesh.submit(
+                &early,
+                &mail("kim@example.com", "early-1@example.com", "문의", "본문"),
+            )
+            .await
+            .is_ok()
+        })
+        .await;
+    assert!(known, "the early account was never mirrored");
+    mesh.stop().await;
+}

@@ -23,7 +23,7 @@ use switchboard_platform::{
     events::{ConsumerConfig, ConsumerStats, EventConsumer},
     grpc::{GrpcServer, RunningServer},
     principal::PrincipalKey,
-    service::{Service, ServiceContext, ServiceSpec, Tasks},
+    service::{ConsumedQueue, Service, ServiceContext, ServiceSpec, Tasks},
 };
 use switchboard_proto::reporting::v1::reporting_service_server::ReportingServiceServer;
 use tokio::net::TcpListener;
@@ -74,6 +74,10 @@ impl Service for Application {
         migrator: Some(&MIGRATOR),
         default_port: 50065,
         production_keys: &[],
+        queues: &[ConsumedQueue {
+            name: CALLBACK_QUEUE,
+            bindings: &BINDINGS,
+        }],
     };
 
     type Settings = ReportingSettings;

@@ -26,7 +26,7 @@ use switchboard_platform::{
     events::{ConsumerConfig, EventConsumer, OutboxRelay, RelayConfig},
     grpc::{GrpcServer, RunningServer},
     principal::PrincipalKey,
-    service::{Service, ServiceContext, ServiceSpec, Tasks},
+    service::{ConsumedQueue, Service, ServiceContext, ServiceSpec, Tasks},
 };
 use switchboard_proto::ticket::v1::{
     ticket_ingest_service_server::TicketIngestServiceServer,
@@ -68,6 +68,10 @@ impl Service for Application {
         migrator: Some(&MIGRATOR),
         default_port: 50062,
         production_keys: &[],
+        queues: &[ConsumedQueue {
+            name: DELIVERY_QUEUE,
+            bindings: &delivery::BINDINGS,
+        }],
     };
 
     type Settings = TicketSettings;

@@ -16,7 +16,12 @@ use tokio::net::TcpListener;
 pub use context::{Peer, ServiceContext};
 pub use supervise::{Tasks, supervise};
 
-use crate::{Shutdown, config::DatabaseConfig, db};
+use crate::{
+    Shutdown,
+    config::{AmqpConfig, DatabaseConfig},
+    db,
+    events::{ConsumerConfig, amqp},
+};
 
 /// A service role of the mesh, as declared once by the crate that implements it.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +39,16 @@ pub struct ServiceSpec {
     /// Configuration keys it cannot run on a development default of (beyond the platform's
     /// database, AMQP and principal keys), e.g. the gateway's token secret.
     pub production_keys: &'static [&'static str],
+    /// The queues it consumes. `migrate` declares them (as the role does when it starts), so
+    /// that events published before the role first runs wait for it instead of being dropped.
+    pub queues: &'static [ConsumedQueue],
+}
+
+/// A queue a role consumes and the routing keys bound to it.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsumedQueue {
+    pub name: &'static str,
+    pub bindings: &'static [&'static str],
 }
 
 impl ServiceSpec {
@@ -46,6 +61,29 @@ impl ServiceSpec {
     /// Where it listens when its section sets no `listen`.
     pub fn default_listen(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.default_port))
+    }
+
+    /// Declares the queues it consumes on `amqp`'s broker, with the arguments its consumer
+    /// declares them with (a queue declared twice with other arguments is refused).
+    pub async fn declare_queues(&self, amqp: &AmqpConfig) -> anyhow::Result<()> {
+        if self.queues.is_empty() {
+            return Ok(());
+        }
+        let connection = amqp::connect(amqp, &format!("{}-migrate", self.name)).await?;
+        let channel = connection.create_channel().await?;
+        for queue in self.queues {
+            let config = ConsumerConfig::new(queue.name, queue.bindings);
+            amqp::declare_consumer_queue(
+                &channel,
+                amqp,
+                &config.queue,
+                &config.bindings,
+                config.max_attempts,
+            )
+            .await?;
+        }
+        connection.close(200, "declared".into()).await?;
+        Ok(())
     }
 
     /// Creates `schema` if needed and applies the platform's and the service's migrations.

@@ -91,6 +91,7 @@ impl Planned {
             migrator: None,
             default_port,
             production_keys: &[],
+            queues: &[],
         })
     }
 }

@@ -39,6 +39,11 @@ pub async fn context<S: Service>(
         .migrate(&database_config(), &schema)
         .await
         .unwrap_or_else(|e| panic!("the {} migrations apply: {e:#}", S::SPEC.name));
+    // As `switchboard migrate` does: events published before the service starts wait for it.
+    S::SPEC
+        .declare_queues(amqp)
+        .await
+        .unwrap_or_else(|e| panic!("the {} queues are declared: {e:#}", S::SPEC.name));
     let context = ServiceContext {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         platform: platform_config(amqp),

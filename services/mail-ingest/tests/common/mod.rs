@@ -42,6 +42,15 @@ impl Mesh {
 
     /// The mesh with mail-ingest's settings adjusted by `tune`.
     pub async fn start_with(tune: impl FnOnce(&mut MailIngestSettings)) -> Self {
+        Self::start_after(tune, async |_| {}).await
+    }
+
+    /// The mesh, with `before` run once mail-ingest is migrated (its queues declared) but
+    /// before it first starts, as after `switchboard migrate` on a fresh install.
+    pub async fn start_after(
+        tune: impl FnOnce(&mut MailIngestSettings),
+        before: impl AsyncFnOnce(&Harness),
+    ) -> Self {
         let ticket_listener = testing::free_listener().await;
         let ticket_addr = ticket_listener.local_addr().unwrap();
         let inbound_listener = testing::free_listener().await;
@@ -66,14 +75,17 @@ impl Mesh {
             |_| {},
         )
         .await;
-        let mail_ingest = switchboard_mail_ingest::testing::start(
-            inbound_listener,
+        let (context, pool) = switchboard_mail_ingest::testing::prepare(
             gateway.addr,
             ticket_addr,
             &gateway.amqp,
             tune,
         )
         .await;
+        before(&gateway).await;
+        let mail_ingest =
+            Started::build::<switchboard_mail_ingest::Application>(inbound_listener, context, pool)
+                .await;
         let (_, submit_key) = gateway
             .create_api_key(
                 "mta",
