@@ -17,6 +17,7 @@ pub mod request_id;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod text;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

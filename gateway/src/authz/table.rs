@@ -102,6 +102,8 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("ticket.v1.TemplateService", "UpdateTemplate", Access::ADMIN),
     ("ticket.v1.TemplateService", "DeleteTemplate", Access::ADMIN),
     ("ticket.v1.TemplateService", "RenderTemplate", Access::none().admin().agents()),
+    ("ticket.v1.TicketAutomationService", "ApplyTriggerRun", Access::none().scopes(&["tickets:automate"])),
+    ("ticket.v1.TicketAutomationService", "CountOpenTickets", Access::none().scopes(&["tickets:automate"])),
     ("ticket.v1.TicketIngestService", "IngestTicketMessage", Access::none().scopes(&["tickets:ingest"])),
     ("ticket.v1.TicketService", "CreateTicket", Access::none().admin().agents()),
     ("ticket.v1.TicketService", "GetTicket", Access::none().admin().agents().scopes(&["tickets:read"])),

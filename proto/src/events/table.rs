@@ -87,10 +87,6 @@ events! {
         MailAccountChanged => "mail_account.changed", aggregate "mail_account";
         MailAccountDeleted => "mail_account.deleted", aggregate "mail_account";
     }
-    // trigger_events.proto
-    "trigger.*" {
-        TriggerApplied => "trigger.applied", aggregate "trigger_run";
-    }
     // inbound_events.proto
     "mail.*" {
         MailReceived => "mail.received", aggregate "inbound_message";

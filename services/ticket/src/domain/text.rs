@@ -3,13 +3,7 @@
 //! their character bigrams, which a GIN index finds; a word's bigrams are a subset of the
 //! bigrams of every text that contains it, Korean included ("환불" in "환불요청").
 
-use unicode_normalization::UnicodeNormalization;
-
-/// `text` in the form search compares: NFKC, then lower case (Unicode's full lower-casing,
-/// which is what case folding gives for the scripts tickets are written in).
-pub fn normalise(text: &str) -> String {
-    text.nfkc().flat_map(char::to_lowercase).collect()
-}
+pub use switchboard_platform::text::normalise;
 
 /// The distinct character bigrams of `normalised` that hold no white space, sorted (a word
 /// never spans white space, so those bigrams would never be looked up).

@@ -1,0 +1,1 @@
+//! Trigger evaluation: pure, no I/O.

@@ -1,0 +1,1 @@
+//! Business-hours schedules (업무시간).

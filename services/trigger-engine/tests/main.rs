@@ -1,0 +1,1 @@
+//! Integration tests of the trigger engine against real PostgreSQL, Redis and RabbitMQ.
