@@ -14,13 +14,14 @@ use switchboard_platform::{
     metrics,
     service::{
         Tasks,
-        role::{self, Built, Planned, Role, RoleAddress},
+        role::{self, Built, Role, RoleAddress},
         supervise,
     },
     telemetry,
 };
 use switchboard_reporting::Application as ReportingService;
 use switchboard_ticket::Application as TicketService;
+use switchboard_trigger_engine::Application as TriggerEngineService;
 
 use crate::config::{self, Config};
 
@@ -29,12 +30,7 @@ pub static ROLES: &[&dyn Role] = &[
     &Built::<Gateway>::new(),
     &Built::<CallbackService>::new(),
     &Built::<TicketService>::new(),
-    &Planned::new(
-        "trigger-engine",
-        "trigger_engine",
-        &["switchboard.trigger.v1"],
-        50063,
-    ),
+    &Built::<TriggerEngineService>::new(),
     &Built::<MailIngestService>::new(),
     &Built::<ReportingService>::new(),
 ];

@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod grpc;

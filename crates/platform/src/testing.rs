@@ -20,10 +20,13 @@ use crate::{
 
 #[path = "testing/probe.rs"]
 mod probe;
+#[path = "testing/publish.rs"]
+mod publish;
 #[path = "testing/service.rs"]
 mod service;
 
 pub use probe::{Probe, probe_server};
+pub use publish::publish;
 pub use service::{
     Started, context, free_listener, gateway_peer, peer, platform_config, replica_context,
     start_behind_gateway,

@@ -26,3 +26,12 @@ CREATE TABLE round_robin_cursors (
     last_login text NOT NULL,
     update_time timestamptz NOT NULL
 );
+
+-- A counter of rule changes (triggers and business-hours schedules), raised in the transaction
+-- of each change. Every replica compares it with the version of its compiled rules before each
+-- batch of events, so a change takes effect for the next event everywhere.
+CREATE TABLE rules_version (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    version bigint NOT NULL
+);
+INSERT INTO rules_version (version) VALUES (0);

@@ -1,1 +1,5 @@
 //! Integration tests of the trigger engine against real PostgreSQL, Redis and RabbitMQ.
+
+mod common;
+
+mod live;

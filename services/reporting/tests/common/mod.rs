@@ -7,17 +7,11 @@
 
 use std::time::Duration;
 
-use lapin::{
-    BasicProperties,
-    options::{BasicPublishOptions, ConfirmSelectOptions},
-    types::ShortString,
-};
-use prost::Message;
 use sqlx::PgPool;
 use switchboard_gateway::Upstream;
 pub use switchboard_gateway::testing::{ADMIN, Harness, bearer};
 use switchboard_platform::{
-    events::{ConsumerStats, amqp},
+    events::ConsumerStats,
     testing::{self, Started},
 };
 use switchboard_proto::{
@@ -198,40 +192,9 @@ impl Mesh {
         );
     }
 
-    /// Publishes `events` in the given order onto the events exchange, as a relay would (with
-    /// publisher confirms), with routing key = event type.
+    /// Publishes `events` in the given order onto the events exchange, as a relay would.
     pub async fn publish(&self, events: &[EventEnvelope]) {
-        let connection = amqp::connect(&self.gateway.amqp, "test-publisher")
-            .await
-            .expect("RabbitMQ accepts the test publisher");
-        let channel = connection.create_channel().await.unwrap();
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        amqp::declare_exchanges(&channel, &self.gateway.amqp)
-            .await
-            .unwrap();
-        for window in events.chunks(500) {
-            let mut confirms = Vec::with_capacity(window.len());
-            for event in window {
-                let confirm = channel
-                    .basic_publish(
-                        ShortString::from(self.gateway.amqp.exchange.as_str()),
-                        ShortString::from(event.event_type.as_str()),
-                        BasicPublishOptions::default(),
-                        &event.encode_to_vec(),
-                        BasicProperties::default().with_delivery_mode(2),
-                    )
-                    .await
-                    .expect("the broker takes the event");
-                confirms.push(confirm);
-            }
-            for confirm in confirms {
-                confirm.await.expect("the broker confirms the event");
-            }
-        }
-        let _ = connection.close(200, "published".into()).await;
+        testing::publish(&self.gateway.amqp, events).await;
     }
 
     /// Stops everything and cleans up, then fails the test if any part failed.

@@ -1,7 +1,7 @@
 //! Field rules the admin-managed lists share (inquiry and processing types, templates, mail
 //! accounts): names and update masks. Pure; each caller names its own fields.
 
-use switchboard_platform::error::{FieldViolations, quote};
+use switchboard_platform::error::FieldViolations;
 
 /// The most characters of a list entry's name.
 pub const NAME_MAX_CHARS: usize = 100;
@@ -20,34 +20,7 @@ pub fn name(violations: &mut FieldViolations, field: &str, text: &str) -> String
     name.to_owned()
 }
 
-/// The paths of an update mask that are among `allowed`, each once, in `allowed`'s order. An
-/// empty mask or a path not allowed is a violation of `update_mask` (naming the path).
-pub fn mask<'a>(
-    violations: &mut FieldViolations,
-    paths: &[String],
-    allowed: &[&'a str],
-) -> Vec<&'a str> {
-    if paths.is_empty() {
-        violations.add("update_mask", "name the fields to change");
-    }
-    for path in paths {
-        if !allowed.contains(&path.as_str()) {
-            violations.add(
-                "update_mask",
-                format!(
-                    "{} is not a field that can be changed (allowed: {})",
-                    quote(path),
-                    allowed.join(", ")
-                ),
-            );
-        }
-    }
-    allowed
-        .iter()
-        .copied()
-        .filter(|field| paths.iter().any(|p| p == field))
-        .collect()
-}
+pub use switchboard_platform::request::mask;
 
 #[cfg(test)]
 mod tests {

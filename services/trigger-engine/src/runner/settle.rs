@@ -1,0 +1,112 @@
+//! One evaluation with what it needs: the rules are evaluated, and when the triggers that fired
+//! assign within groups whose agents' loads or presence were not read yet, or distribute by
+//! round robin in groups whose cursors are not held yet, those are read (or locked) and the
+//! rules evaluated again, until an evaluation asks for nothing new. Evaluation is pure and
+//! takes microseconds; the reads are what cost, so they are made only for what fires.
+
+use std::collections::BTreeSet;
+
+use sqlx::PgConnection;
+use switchboard_platform::error::Error;
+use switchboard_proto::ticket::v1::Ticket;
+
+use super::{cursors, world::World};
+use crate::{
+    eval::{CompiledTrigger, Context, Event, Run, evaluate},
+    rules::Rules,
+};
+
+/// Whether the run may move round-robin cursors (the live run locks them) or only looks
+/// (`TestTriggers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursors {
+    Lock,
+    Read,
+}
+
+/// The evaluation context every event starts from: the members of the groups and the groups
+/// of the agents the rules name (cached), and the schedules.
+pub async fn base_context(world: &World, rules: &Rules, include_inactive: bool) -> Result<Context, Error> {
+    let used = || {
+        rules
+            .triggers
+            .iter()
+            .filter(move |t| t.active || include_inactive)
+    };
+    let groups = distinct(used().flat_map(CompiledTrigger::groups));
+    let agents = distinct(used().flat_map(CompiledTrigger::agents));
+    let mut context = Context {
+        group_members: world.members(&groups).await?,
+        agent_groups: world.groups_of(&agents).await?,
+        ..Context::default()
+    };
+    context.schedules = rules.schedules.clone();
+    Ok(context)
+}
+
+fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
+    items.collect::<BTreeSet<_>>().into_iter().collect()
+}
+
+/// Evaluates until the run needs nothing it has not been given.
+pub async fn settle(
+    conn: &mut PgConnection,
+    world: &World,
+    rules: &Rules,
+    context: &mut Context,
+    ticket: &Ticket,
+    event: &Event<'_>,
+    include_inactive: bool,
+    cursors_mode: Cursors,
+) -> Result<Run, Error> {
+    let mut loaded: BTreeSet<String> = BTreeSet::new();
+    let mut presence_loaded = false;
+    let mut held: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let run = evaluate(&rules.triggers, ticket, event, context, include_inactive);
+        let fired: Vec<&CompiledTrigger> = run
+            .fired
+            .iter()
+            .filter_map(|f| rules.triggers.iter().find(|t| t.id == f.trigger_id))
+            .collect();
+        let mut asked = false;
+        let groups: Vec<String> = distinct(fired.iter().flat_map(|t| t.groups()))
+            .into_iter()
+            .filter(|g| !loaded.contains(g))
+            .collect();
+        if !groups.is_empty() {
+            let loads = world.open_tickets(&context.group_members, &groups).await?;
+            context.open_tickets.extend(loads);
+            loaded.extend(groups);
+            asked = true;
+        }
+        if !presence_loaded && fired.iter().any(|t| t.needs_presence()) {
+            context.present = world.present().await?;
+            presence_loaded = true;
+            asked = true;
+        }
+        let round_robin: Vec<String> = run
+            .round_robin_used
+            .keys()
+            .filter(|g| !held.contains(*g))
+            .cloned()
+            .collect();
+        if !round_robin.is_empty() {
+            let cursors = match cursors_mode {
+                Cursors::Lock => cursors::lock(conn, &round_robin).await?,
+                Cursors::Read => cursors::read(conn, &round_robin).await?,
+            };
+            for group in &round_robin {
+                match cursors.get(group) {
+                    Some(login) => context.round_robin.insert(group.clone(), login.clone()),
+                    None => context.round_robin.remove(group),
+                };
+            }
+            held.extend(round_robin);
+            asked = true;
+        }
+        if !asked {
+            return Ok(run);
+        }
+    }
+}
