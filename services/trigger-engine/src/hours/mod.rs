@@ -1,1 +1,6 @@
-//! Business-hours schedules (업무시간).
+//! Business-hours schedules (업무시간): the schedules as trigger evaluation asks them
+//! (`Schedule::contains`).
+
+mod schedule;
+
+pub use self::schedule::Schedule;
