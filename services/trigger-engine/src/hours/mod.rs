@@ -1,1 +1,9 @@
-//! Business-hours schedules (업무시간).
+//! Business-hours schedules (업무시간): `BusinessHoursService`, and the schedules as trigger
+//! evaluation asks them (`Schedule::contains`, loaded by `load_all`).
+
+mod api;
+mod schedule;
+mod store;
+mod validate;
+
+pub use self::{api::BusinessHoursApi, schedule::Schedule, store::load_all};
