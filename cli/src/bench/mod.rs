@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod reporting;
 mod ticket_queries;
 mod tickets;
+mod triggers;
 
 use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
 use switchboard_proto::common::v1::{Principal, PrincipalKind};
@@ -99,6 +100,24 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
                 seconds(catch_up_timeout),
             )
             .await
+        }
+        BenchCommand::Triggers {
+            triggers,
+            repeat,
+            rate,
+            duration,
+            gateway,
+            admin,
+        } => {
+            let options = triggers::Options {
+                triggers,
+                repeat,
+                rate,
+                duration: seconds(duration),
+                gateway,
+                admin,
+            };
+            triggers::run(config, options).await
         }
         BenchCommand::Faults {
             concurrency,

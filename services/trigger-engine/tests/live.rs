@@ -221,3 +221,43 @@ async fn a_chain_longer_than_the_pass_bound_stops_and_says_so() {
     assert!(stopped[0].note.contains("chain 11"), "{:?}", stopped[0].note);
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn a_trigger_change_takes_effect_for_the_next_event_on_every_replica() {
+    let mut mesh = Mesh::start().await;
+    mesh.add_replica(|_| {}).await;
+    let tagger = mesh
+        .trigger("태그", vec![created()], vec![add_tag("first")])
+        .await;
+    // Both replicas compile the rules once, on their first events.
+    for i in 0..6 {
+        let warm = mesh.ingest(&format!("준비 {i}"), "", "w@example.com").await;
+        mesh.ticket_when(&warm.id, "was tagged", |t| t.tags == ["first"])
+            .await;
+    }
+    mesh.triggers()
+        .await
+        .update_trigger(crate::common::bearer(
+            switchboard_proto::trigger::v1::UpdateTriggerRequest {
+                trigger: Some(Trigger {
+                    actions: vec![add_tag("second")],
+                    ..tagger
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["actions".into()],
+                }),
+            },
+            &mesh.admin(),
+        ))
+        .await
+        .unwrap();
+    // Whichever replica takes them, every later event sees the new action.
+    for i in 0..6 {
+        let ticket = mesh.ingest(&format!("이후 {i}"), "", "n@example.com").await;
+        let after = mesh
+            .ticket_when(&ticket.id, "was tagged", |t| !t.tags.is_empty())
+            .await;
+        assert_eq!(after.tags, ["second"]);
+    }
+    mesh.stop().await;
+}

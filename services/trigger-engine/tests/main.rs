@@ -2,4 +2,6 @@
 
 mod common;
 
+mod api;
+mod distribution;
 mod live;

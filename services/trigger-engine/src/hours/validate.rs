@@ -56,26 +56,9 @@ pub fn check_fields(
     }
 }
 
-/// The paths of `update_mask` among [`FIELDS`], each once; an empty mask or another path is a
-/// violation of `update_mask` naming it.
+/// The fields an update mask names (INVALID_ARGUMENT naming `update_mask` for others).
 pub fn update_fields(paths: &[String], violations: &mut FieldViolations) -> Vec<&'static str> {
-    if paths.is_empty() {
-        violations.add("update_mask", "name the fields to change");
-    }
-    for path in paths.iter().filter(|p| !FIELDS.contains(&p.as_str())) {
-        violations.add(
-            "update_mask",
-            format!(
-                "{} is not a field that can be changed (allowed: {})",
-                quote(path),
-                FIELDS.join(", ")
-            ),
-        );
-    }
-    FIELDS
-        .into_iter()
-        .filter(|field| paths.iter().any(|p| p == field))
-        .collect()
+    switchboard_platform::request::mask(violations, paths, &FIELDS)
 }
 
 fn check_name(name: &str, field: &str, violations: &mut FieldViolations) {

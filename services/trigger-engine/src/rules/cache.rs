@@ -5,13 +5,12 @@ use std::{
     sync::{Arc, RwLock},
 };
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::{PgConnection, PgPool};
 use switchboard_platform::error::{Error, FieldViolations};
 
 use crate::{
-    eval::{CompiledTrigger, compile_trigger},
+    eval::{CompiledTrigger, Schedule, compile_trigger},
     hours,
     triggers::store,
 };
@@ -22,11 +21,8 @@ pub struct Rules {
     /// Every trigger that compiles, in position order (inactive ones too, for `TestTriggers`).
     pub triggers: Vec<CompiledTrigger>,
     /// The business-hours schedules by id, as evaluation asks them.
-    pub schedules: HashMap<String, Within>,
+    pub schedules: HashMap<String, Schedule>,
 }
-
-/// Whether an instant is within a schedule's business hours.
-pub type Within = Arc<dyn Fn(DateTime<Utc>) -> bool + Send + Sync>;
 
 impl Rules {
     pub fn has_active(&self) -> bool {
@@ -73,7 +69,7 @@ impl RulesCache {
                 None => tracing::warn!(trigger = %row.id, ?violations, "a stored trigger does not compile; skipped"),
             }
         }
-        let mut schedules: HashMap<String, Within> = HashMap::new();
+        let mut schedules: HashMap<String, Schedule> = HashMap::new();
         for (id, schedule) in hours::load_all(&self.pool, self.default_zone).await? {
             schedules.insert(id, Arc::new(move |at| schedule.contains(at)));
         }
