@@ -20,3 +20,19 @@ mod state;
 pub use compile::{CompiledTrigger, compile_trigger};
 pub use run::{Context, Event, MAX_PASSES, Run, Schedule, evaluate};
 
+#[cfg(test)]
+mod action_tests;
+#[cfg(test)]
+mod changed_tests;
+#[cfg(test)]
+mod compile_tests;
+#[cfg(test)]
+mod condition_tests;
+#[cfg(test)]
+mod distribute_tests;
+#[cfg(test)]
+mod run_tests;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod text_condition_tests;
