@@ -17,6 +17,9 @@ pub struct TicketSettings {
     pub attachment_max_bytes: u64,
     /// Whether to consume delivery reports (`mail.sent`, `mail.failed`) from mail-ingest.
     pub consume_delivery_reports: bool,
+    /// The trigger notifications a requester's address receives in an hour at the most; more
+    /// are recorded as suppressed (`THROTTLED`).
+    pub trigger_notifications_per_hour: u32,
 }
 
 impl Default for TicketSettings {
@@ -26,6 +29,7 @@ impl Default for TicketSettings {
             auto_close_interval_ms: 60_000,
             attachment_max_bytes: 25 * 1024 * 1024,
             consume_delivery_reports: true,
+            trigger_notifications_per_hour: 5,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The ticket service (티켓 관리, docs/product.md §3): tickets and their life cycle, customer
 //! messages threaded into them, replies announced for sending, attachments, templates, inquiry
-//! and processing types, receiving mail accounts, and the auto-close scheduler. Split by proto
-//! service, each folder holding its handlers and storage, with the pure rules in `domain`.
+//! and processing types, receiving mail accounts, trigger runs applied for the trigger engine,
+//! and the auto-close scheduler. Split by proto service, each folder holding its handlers and
+//! storage, with the pure rules in `domain`.
 
 mod attachments;
 mod auto_close;
+mod automation;
 mod catalog;
 pub mod config;
 mod counts;
@@ -29,6 +31,7 @@ use switchboard_platform::{
     service::{ConsumedQueue, Service, ServiceContext, ServiceSpec, Tasks},
 };
 use switchboard_proto::ticket::v1::{
+    ticket_automation_service_server::TicketAutomationServiceServer,
     ticket_ingest_service_server::TicketIngestServiceServer,
     ticket_service_server::TicketServiceServer,
 };
@@ -37,8 +40,8 @@ use tokio::net::TcpListener;
 pub use config::TicketSettings;
 
 use crate::{
-    auto_close::AutoClose, counts::CountFolder, delivery::DeliveryReports, directory::Directory,
-    ingest::IngestApi, tickets::TicketApi,
+    auto_close::AutoClose, automation::AutomationApi, counts::CountFolder,
+    delivery::DeliveryReports, directory::Directory, ingest::IngestApi, tickets::TicketApi,
 };
 
 /// The ticket service's tables.
@@ -95,6 +98,7 @@ impl Service for Application {
             catalog::inquiry_types(pool.clone()),
             catalog::processing_types(pool.clone()),
             mail_accounts::server(pool.clone()),
+            TicketAutomationServiceServer::new(AutomationApi::new(tickets.clone())),
         )
         .add_service(
             TicketIngestServiceServer::new(IngestApi::new(tickets))

@@ -4,6 +4,7 @@
 mod abuse;
 mod attachments;
 mod auto_close;
+mod automation;
 mod batch;
 mod catalog;
 mod common;

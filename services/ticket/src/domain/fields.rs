@@ -165,6 +165,22 @@ pub fn email(text: &str) -> Option<String> {
     valid.then(|| format!("{local}@{}", domain.to_lowercase()))
 }
 
+/// The e-mail addresses of a list field, normalised as [`email`]; a violation naming
+/// `{field}[i]` for each one that is not an address.
+pub fn emails(violations: &mut FieldViolations, field: &str, given: &[String]) -> Vec<String> {
+    given
+        .iter()
+        .enumerate()
+        .filter_map(|(i, address)| {
+            let parsed = email(address);
+            if parsed.is_none() {
+                violations.add(format!("{field}[{i}]"), "must be an e-mail address");
+            }
+            parsed
+        })
+        .collect()
+}
+
 fn is_e164(text: &str) -> bool {
     let digits = text.strip_prefix('+').unwrap_or("");
     (8..=15).contains(&digits.len())

@@ -23,8 +23,8 @@ use crate::{
     attachments,
     domain::workflow::{CustomerEffect, customer_effect},
     tickets::{
-        Change, INGEST_SCOPE, TicketApi, count_message, messages, record, row, save_with, store,
-        writes::Writes,
+        Change, INGEST_SCOPE, TicketApi, access, count_message, messages, record, row, save_with,
+        store, writes::Writes,
     },
 };
 
@@ -76,11 +76,7 @@ pub async fn ingest(
     principal: &Principal,
     request: IngestTicketMessageRequest,
 ) -> Result<IngestTicketMessageResponse, Status> {
-    if !switchboard_platform::principal::PrincipalExt::has_scope(principal, INGEST_SCOPE) {
-        return Err(Status::permission_denied(
-            "this method is for the tickets:ingest scope",
-        ));
-    }
+    access::require_scope(principal, INGEST_SCOPE)?;
     let checked = validate::check(&request)?;
     let mut tx = switchboard_platform::db::begin(&api.pool).await?;
     // One delivery at a time per message: the same key or Message-ID waits for the first.

@@ -1,4 +1,5 @@
-//! What tickets ask of the templates: a template the caller may use, to fill for a ticket.
+//! What tickets ask of the templates: a template the caller (or a trigger) may use, to fill for
+//! a ticket.
 
 use sqlx::PgConnection;
 use switchboard_platform::{error::Result, principal::PrincipalExt};
@@ -24,13 +25,29 @@ pub async fn usable(
         .iter()
         .filter_map(|g| Uuid::parse_str(g).ok())
         .collect();
+    active_for(conn, id, principal.is_admin(), &groups).await
+}
+
+/// The active template `id`, whatever its groups (a trigger's notification); `None` when it is
+/// gone or inactive.
+pub async fn active(conn: &mut PgConnection, id: Uuid) -> Result<Option<UsableTemplate>> {
+    active_for(conn, id, true, &[]).await
+}
+
+/// The active template `id` if it serves every group, one of `groups`, or `any_group`.
+async fn active_for(
+    conn: &mut PgConnection,
+    id: Uuid,
+    any_group: bool,
+    groups: &[Uuid],
+) -> Result<Option<UsableTemplate>> {
     let template = sqlx::query_as(
         "SELECT id, subject, body FROM templates
          WHERE id = $1 AND active AND ($2 OR group_ids = '{}' OR group_ids && $3)",
     )
     .bind(id)
-    .bind(principal.is_admin())
-    .bind(&groups)
+    .bind(any_group)
+    .bind(groups)
     .fetch_optional(conn)
     .await?;
     Ok(template)

@@ -10,6 +10,8 @@ use tonic::Status;
 pub const READ_SCOPE: &str = "tickets:read";
 /// The scope of `TicketIngestService`.
 pub const INGEST_SCOPE: &str = "tickets:ingest";
+/// The scope of `TicketAutomationService` (the trigger engine).
+pub const AUTOMATE_SCOPE: &str = "tickets:automate";
 
 /// Whether `principal`, as an agent or admin, sees `ticket`.
 pub fn sees(principal: &Principal, ticket: &Ticket) -> bool {
@@ -59,6 +61,18 @@ pub fn require_reader(principal: &Principal) -> Result<(), Status> {
         Err(Status::permission_denied(
             "this method is for agents, admins and the tickets:read scope",
         ))
+    }
+}
+
+/// PERMISSION_DENIED unless `principal` is a service holding `scope` (the internal services,
+/// whose methods no agent or admin calls).
+pub fn require_scope(principal: &Principal, scope: &str) -> Result<(), Status> {
+    if principal.has_scope(scope) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "this method is for the {scope} scope"
+        )))
     }
 }
 
@@ -123,5 +137,24 @@ mod tests {
         assert!(may_read(&service, &other));
         assert!(!sees(&service, &other));
         assert!(!is_staff(&service));
+    }
+
+    #[test]
+    fn internal_methods_are_for_services_with_the_scope_never_for_admins() {
+        let admin = Principal {
+            subject: "admin".into(),
+            kind: PrincipalKind::Admin as i32,
+            scopes: vec![AUTOMATE_SCOPE.into()],
+            ..Default::default()
+        };
+        assert!(require_scope(&admin, AUTOMATE_SCOPE).is_err());
+        let engine = Principal {
+            subject: "trigger-engine".into(),
+            kind: PrincipalKind::Service as i32,
+            scopes: vec![AUTOMATE_SCOPE.into()],
+            ..Default::default()
+        };
+        assert!(require_scope(&engine, AUTOMATE_SCOPE).is_ok());
+        assert!(require_scope(&engine, INGEST_SCOPE).is_err());
     }
 }

@@ -2,6 +2,7 @@
 //! 탭) and as its change event in the outbox (`ticket.*`, events/v1/ticket_events.proto). One
 //! function builds both from the ticket before and after, so they cannot disagree.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use switchboard_platform::{
     error::{Error, Result},
@@ -15,8 +16,8 @@ use switchboard_proto::{
         TicketStatusChanged, TicketUpdated,
     },
     ticket::v1::{
-        ResolutionReason, Ticket, TicketChangeOrigin, TicketEvent, TicketEventKind, TicketMessage,
-        TicketStatus,
+        ResolutionReason, Ticket, TicketChangeOrigin, TicketEvent, TicketEventKind, TicketField,
+        TicketFieldChange, TicketMessage, TicketStatus,
     },
 };
 use uuid::Uuid;
@@ -42,6 +43,9 @@ pub struct Change {
     pub first_reply: bool,
     /// Part of a batch rpc.
     pub batch: bool,
+    /// The trigger that made the change (trigger runs), and its name when it fired.
+    pub trigger_id: String,
+    pub trigger_name: String,
 }
 
 impl Change {
@@ -56,6 +60,8 @@ impl Change {
             resolution_reason: ResolutionReason::Unspecified,
             first_reply: false,
             batch: false,
+            trigger_id: String::new(),
+            trigger_name: String::new(),
         }
     }
 
@@ -71,6 +77,12 @@ impl Change {
 
     pub fn related_to(mut self, ticket_id: impl Into<String>) -> Self {
         self.related_ticket_id = ticket_id.into();
+        self
+    }
+
+    pub fn by_trigger(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
+        self.trigger_id = id.into();
+        self.trigger_name = name.into();
         self
     }
 }
@@ -100,8 +112,8 @@ fn entry(before: Option<&Ticket>, after: &Ticket, change: &Change) -> TicketEven
             .as_ref()
             .map(|m| m.id.clone())
             .unwrap_or_default(),
-        trigger_id: String::new(),
-        trigger_name: String::new(),
+        trigger_id: change.trigger_id.clone(),
+        trigger_name: change.trigger_name.clone(),
         resolution_reason: change.resolution_reason as i32,
         note: change.note.clone(),
         related_ticket_id: change.related_ticket_id.clone(),
@@ -118,17 +130,52 @@ pub fn record(
     let entry = entry(before, after, &change);
     let ticket_id = Uuid::parse_str(&after.id).map_err(Error::internal)?;
     history::append(writes, ticket_id, &entry)?;
-    writes.event(change_event(before, after, &entry, change))?;
+    writes.event(change_event(before, after, entry.changes.clone(), change))?;
     Ok(entry)
+}
+
+/// Adds the change event alone of `change`, which turned `before` into `after`, for a change
+/// whose history is written entry by entry with [`notes`] (a trigger run: one per trigger).
+pub fn announce(
+    writes: &mut Writes,
+    before: &Ticket,
+    after: &Ticket,
+    change: Change,
+) -> Result<()> {
+    writes.event(change_event(
+        Some(before),
+        after,
+        diff(before, after),
+        change,
+    ))
+}
+
+/// Adds history entries on `ticket` at `at`, in order and with no event, each a change with
+/// the field changes it lists as given: the steps of a trigger run (what each trigger changed),
+/// or entries that change nothing of the ticket.
+pub fn notes(
+    writes: &mut Writes,
+    ticket: &Ticket,
+    entries: Vec<(Change, Vec<TicketFieldChange>)>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let entries: Vec<TicketEvent> = entries
+        .into_iter()
+        .map(|(change, changes)| TicketEvent {
+            changes,
+            create_time: Some(timestamp(at)),
+            ..entry(None, ticket, &change)
+        })
+        .collect();
+    let ticket_id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
+    history::append_all(writes, ticket_id, &entries)
 }
 
 /// Writes a history entry that changes nothing of the ticket (its version stays): a delivery
 /// failure, or the follow-up made for a closed ticket.
 pub async fn note_only(conn: &mut PgConnection, ticket: &Ticket, change: Change) -> Result<()> {
-    let entry = entry(None, ticket, &change);
-    let ticket_id = Uuid::parse_str(&ticket.id).map_err(Error::internal)?;
     let mut writes = Writes::new();
-    history::append(&mut writes, ticket_id, &entry)?;
+    notes(&mut writes, ticket, vec![(change, Vec::new())], Utc::now())?;
     writes.execute(conn).await.map(|_| ())
 }
 
@@ -141,15 +188,30 @@ pub async fn deleted(conn: &mut PgConnection, ticket: &Ticket, actor: Actor) -> 
     publish(conn, SOURCE, event).await.map_err(Error::from)
 }
 
+/// Whether `changes` give the ticket to someone (its group, assignee or status): a trigger
+/// run's change is then `ticket.assigned`, else `ticket.updated` (events/v1/ticket_events.proto).
+fn assigns(changes: &[TicketFieldChange]) -> bool {
+    changes.iter().any(|c| {
+        matches!(
+            c.field(),
+            TicketField::Status | TicketField::Group | TicketField::Assignee
+        )
+    })
+}
+
 fn change_event(
     before: Option<&Ticket>,
     after: &Ticket,
-    entry: &TicketEvent,
+    changes: Vec<TicketFieldChange>,
     change: Change,
 ) -> NewEvent {
     use TicketEventKind as Kind;
     let ticket = Some(after.clone());
-    let changes = entry.changes.clone();
+    let assigned = match change.kind {
+        Kind::Taken => true,
+        Kind::TriggerApplied => assigns(&changes),
+        _ => false,
+    };
     let origin = change.origin as i32;
     let kind = change.kind as i32;
     let (id, version, actor) = (after.id.as_str(), after.version, change.actor.clone());
@@ -163,7 +225,7 @@ fn change_event(
             id,
             version,
         ),
-        Kind::Taken => NewEvent::new(
+        _ if assigned => NewEvent::new(
             &TicketAssigned {
                 ticket,
                 changes,

@@ -162,7 +162,7 @@ pub async fn create(
     {
         return Ok(response);
     }
-    super::reply::check_types(&mut tx, inquiry_type, processing_type).await?;
+    super::reply::check_types(&mut tx, "ticket", inquiry_type, processing_type).await?;
     if let Some(account) = mail_account
         && !crate::mail_accounts::lookup::exists(&mut tx, account).await?
     {
@@ -250,8 +250,9 @@ pub async fn create(
             .map(|t| t.id.to_string())
             .unwrap_or_default(),
         attachments: prepared,
+        ..Default::default()
     };
-    let composed = compose(&mut tx, &ticket, principal, outgoing, now).await?;
+    let composed = compose(&mut tx, &ticket, &principal.actor(), outgoing, now).await?;
     // Stamped as the change from nothing: a ticket created solved gets its solve and
     // auto-close times.
     let blank = ticket.clone();

@@ -19,6 +19,24 @@ pub fn append(writes: &mut Writes, ticket: Uuid, entry: &TicketEvent) -> Result<
     )
 }
 
+/// Appends `entries` in their order, in one statement: the statements of one [`Writes`] run in
+/// no set order.
+pub fn append_all(writes: &mut Writes, ticket: Uuid, entries: &[TicketEvent]) -> Result<()> {
+    let ids = entries
+        .iter()
+        .map(|entry| Uuid::parse_str(&entry.id).map_err(Error::internal))
+        .collect::<Result<Vec<_>>>()?;
+    let encoded: Vec<Vec<u8>> = entries.iter().map(Message::encode_to_vec).collect();
+    writes.add(
+        "INSERT INTO ticket_history (id, ticket_id, entry)
+         SELECT id, $2, entry FROM unnest($1::uuid[], $3::bytea[]) WITH ORDINALITY AS e (id, entry, n)
+         ORDER BY n",
+        |b| {
+            b.bind(ids).bind(ticket).bind(encoded);
+        },
+    )
+}
+
 /// Up to `limit` entries after position `after` (0 for the first page), with their positions,
 /// and the number of entries in all.
 pub async fn page(

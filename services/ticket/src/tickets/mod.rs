@@ -9,7 +9,7 @@ mod create;
 mod history;
 pub mod messages;
 mod read;
-mod reply;
+pub(crate) mod reply;
 pub mod row;
 mod search;
 pub mod store;
@@ -35,8 +35,8 @@ use uuid::Uuid;
 
 use self::writes::Writes;
 pub use self::{
-    access::{INGEST_SCOPE, not_found, sees},
-    announce::{Change, SOURCE, note_only, record, system_actor},
+    access::{AUTOMATE_SCOPE, INGEST_SCOPE, not_found, sees},
+    announce::{Change, SOURCE, announce, note_only, notes, record, system_actor},
 };
 use crate::{
     TicketSettings,
@@ -50,6 +50,8 @@ use crate::{
 pub struct Limits {
     pub auto_close_after: chrono::Duration,
     pub attachment_max_bytes: u64,
+    /// The trigger notifications a requester's address receives in an hour at the most.
+    pub notifications_per_hour: i64,
 }
 
 #[derive(Clone)]
@@ -65,6 +67,7 @@ impl From<&TicketSettings> for Limits {
             auto_close_after: chrono::Duration::from_std(settings.auto_close_after())
                 .unwrap_or(chrono::Duration::days(14)),
             attachment_max_bytes: settings.attachment_max_bytes,
+            notifications_per_hour: i64::from(settings.trigger_notifications_per_hour),
         }
     }
 }
@@ -94,19 +97,25 @@ impl TicketApi {
 
     /// The values a template is filled with for `ticket`, written by `principal`.
     pub fn template_values(&self, ticket: &Ticket, principal: &Principal) -> Values {
-        let requester = ticket.requester.clone().unwrap_or_default();
-        Values {
-            requester_name: requester.name,
-            requester_email: requester.email,
-            ticket_number: ticket.number,
-            ticket_subject: ticket.subject.clone(),
-            agent_name: if principal.display_name.is_empty() {
-                principal.subject.clone()
-            } else {
-                principal.display_name.clone()
-            },
-            group_name: ticket.group_display_name.clone(),
-        }
+        let agent_name = if principal.display_name.is_empty() {
+            principal.subject.clone()
+        } else {
+            principal.display_name.clone()
+        };
+        template_values(ticket, agent_name)
+    }
+}
+
+/// The values a template is filled with for `ticket`, signed by `agent_name`.
+pub(crate) fn template_values(ticket: &Ticket, agent_name: String) -> Values {
+    let requester = ticket.requester.clone().unwrap_or_default();
+    Values {
+        requester_name: requester.name,
+        requester_email: requester.email,
+        ticket_number: ticket.number,
+        ticket_subject: ticket.subject.clone(),
+        agent_name,
+        group_name: ticket.group_display_name.clone(),
     }
 }
 
@@ -142,16 +151,32 @@ pub(crate) async fn save_with(
     conn: &mut PgConnection,
     limits: &Limits,
     before: &Ticket,
-    mut after: Ticket,
+    after: Ticket,
     change: Change,
     now: DateTime<Utc>,
     more: impl FnOnce(&mut Writes) -> StoreResult<()>,
 ) -> StoreResult<Ticket> {
+    save_version(conn, limits, before, after, now, |writes, after| {
+        record(writes, Some(before), after, change)?;
+        more(writes)
+    })
+    .await
+}
+
+/// Stamps `after` as the next version of `before` (see [`stamp`]) and writes it with what
+/// `describe` adds for the stamped ticket: its history and events.
+pub(crate) async fn save_version(
+    conn: &mut PgConnection,
+    limits: &Limits,
+    before: &Ticket,
+    mut after: Ticket,
+    now: DateTime<Utc>,
+    describe: impl FnOnce(&mut Writes, &Ticket) -> StoreResult<()>,
+) -> StoreResult<Ticket> {
     stamp(before, &mut after, now, limits.auto_close_after);
     let mut writes = Writes::new();
     row::write_into(&mut writes, &after, Some(before.version))?;
-    record(&mut writes, Some(before), &after, change)?;
-    more(&mut writes)?;
+    describe(&mut writes, &after)?;
     if writes.execute(conn).await? != 1 {
         return Err(Error::internal("the locked ticket changed under its lock"));
     }

@@ -12,7 +12,7 @@ use switchboard_platform::{
     time::timestamp,
 };
 use switchboard_proto::{
-    common::v1::Principal,
+    common::v1::{Actor, Principal},
     events::v1::{TicketReplyDelivery, TicketReplyRequested},
     ticket::v1::{
         AddCommentRequest, AddCommentResponse, DeliveryState, ReplyDisposition, ReplyTicketRequest,
@@ -42,7 +42,8 @@ const MAX_BODY: usize = 100_000;
 const MAX_HTML_BYTES: usize = 1024 * 1024;
 const MAX_CC: usize = 10;
 
-/// A message an agent writes, before it is composed for its ticket.
+/// A message an agent (or a trigger) writes, before it is composed for its ticket.
+#[derive(Default)]
 pub struct Outgoing {
     pub kind: TicketMessageKind,
     pub body: String,
@@ -51,6 +52,12 @@ pub struct Outgoing {
     pub disposition: ReplyDisposition,
     pub template_id: String,
     pub attachments: Vec<Prepared>,
+    /// The e-mail addresses it goes to; empty means the requester (by e-mail, or through the
+    /// ticket's external channel).
+    pub to: Vec<String>,
+    /// The subject, to be tagged with the ticket's number; empty means the ticket's, answered
+    /// ("Re: …").
+    pub subject: String,
 }
 
 /// A message composed for its ticket, and what asks for it to be sent.
@@ -80,10 +87,11 @@ pub fn rendered_within_bounds(body: &str) -> Result<(), Status> {
     Ok(())
 }
 
-/// INVALID_ARGUMENT unless the inquiry and processing types named are active (and marks them
-/// used).
+/// INVALID_ARGUMENT naming `{ticket}.inquiry_type_id` or `{ticket}.processing_type_id` (the
+/// request's ticket field) unless the types named are active (and marks them used).
 pub async fn check_types(
     conn: &mut PgConnection,
+    ticket: &str,
     inquiry_type: Option<Uuid>,
     processing_type: Option<Uuid>,
 ) -> Result<(), Status> {
@@ -91,7 +99,7 @@ pub async fn check_types(
         && !take_active(conn, Catalog::InquiryTypes, id).await?
     {
         return Err(invalid_field(
-            "ticket.inquiry_type_id",
+            &format!("{ticket}.inquiry_type_id"),
             "no such active inquiry type",
         ));
     }
@@ -99,20 +107,20 @@ pub async fn check_types(
         && !take_active(conn, Catalog::ProcessingTypes, id).await?
     {
         return Err(invalid_field(
-            "ticket.processing_type_id",
+            &format!("{ticket}.processing_type_id"),
             "no such active processing type",
         ));
     }
     Ok(())
 }
 
-/// The message `outgoing` on `ticket` by `principal`: for a public reply its sender, recipients,
-/// subject and Message-ID, and the request to send it; FAILED_PRECONDITION when the requester
-/// has no address to reply to or no mail account can send it.
+/// The message `outgoing` on `ticket` by `author`: for a public reply or a notification its
+/// sender, recipients, subject and Message-ID, and the request to send it; FAILED_PRECONDITION
+/// when it has no address to go to or no mail account can send it.
 pub async fn compose(
     conn: &mut PgConnection,
     ticket: &Ticket,
-    principal: &Principal,
+    author: &Actor,
     outgoing: Outgoing,
     now: DateTime<Utc>,
 ) -> Result<Composed, Status> {
@@ -121,7 +129,7 @@ pub async fn compose(
         id: id.to_string(),
         ticket_id: ticket.id.clone(),
         kind: outgoing.kind as i32,
-        author: Some(principal.actor()),
+        author: Some(author.clone()),
         body_text: outgoing.body,
         body_html: outgoing.body_html,
         attachments: outgoing
@@ -135,7 +143,11 @@ pub async fn compose(
         template_id: outgoing.template_id,
         ..Default::default()
     };
-    if outgoing.kind != TicketMessageKind::PublicReply {
+    let sent = matches!(
+        outgoing.kind,
+        TicketMessageKind::PublicReply | TicketMessageKind::Notification
+    );
+    if !sent {
         return Ok(Composed {
             message,
             send: None,
@@ -155,7 +167,12 @@ pub async fn compose(
         attachments: message.attachments.clone(),
         ..Default::default()
     };
-    if !requester.email.is_empty() {
+    let to = match outgoing.to.as_slice() {
+        [] if requester.email.is_empty() => Vec::new(),
+        [] => vec![requester.email.clone()],
+        fixed => fixed.to_vec(),
+    };
+    if !to.is_empty() {
         let account_id = Uuid::parse_str(&ticket.mail_account_id).ok();
         let Some(account) = sender(conn, account_id).await? else {
             return Err(Status::failed_precondition(
@@ -170,9 +187,13 @@ pub async fn compose(
         message.channel = TicketChannel::Email as i32;
         message.sender_name = account.display_name.clone();
         message.sender_address = account.address.clone();
-        message.to_addresses = vec![requester.email.clone()];
+        message.to_addresses = to;
         message.cc_addresses = outgoing.cc;
-        message.subject = reply_subject(ticket, !in_reply_to.is_empty());
+        message.subject = if outgoing.subject.is_empty() {
+            reply_subject(ticket, !in_reply_to.is_empty())
+        } else {
+            numbered(&outgoing.subject, ticket.number)
+        };
         message.mail_message_id = format!("{id}.{}@{}", ticket.number, domain.to_lowercase());
         send.delivery = TicketReplyDelivery::Email as i32;
         send.mail_account_id = account.id.clone();
@@ -187,11 +208,15 @@ pub async fn compose(
     } else if ticket.channel() == TicketChannel::External && !ticket.external_thread_key.is_empty()
     {
         send.delivery = TicketReplyDelivery::ExternalChannel as i32;
-        send.subject = ticket.subject.clone();
+        send.subject = if outgoing.subject.is_empty() {
+            ticket.subject.clone()
+        } else {
+            outgoing.subject
+        };
         send.external_channel = ticket.external_channel.clone();
         send.external_thread_key = ticket.external_thread_key.clone();
         send.external_user_id = requester.external_user_id.clone();
-        message.sender_name = principal.actor().display_name;
+        message.sender_name = author.display_name.clone();
     } else {
         return Err(Status::failed_precondition(
             "the requester has no e-mail address or channel to reply to",
@@ -204,14 +229,19 @@ pub async fn compose(
     })
 }
 
+/// "환불 문의 [#1042]": the ticket's number, which threads the customer's answer back, once.
+fn numbered(subject: &str, number: i64) -> String {
+    let tag = format!("[#{number}]");
+    if subject.contains(&tag) {
+        subject.to_owned()
+    } else {
+        format!("{subject} {tag}")
+    }
+}
+
 /// "Re: 환불 문의 [#1042]" (without "Re: " when no customer mail is answered).
 fn reply_subject(ticket: &Ticket, answers_mail: bool) -> String {
-    let tag = format!("[#{}]", ticket.number);
-    let base = if ticket.subject.contains(&tag) {
-        ticket.subject.clone()
-    } else {
-        format!("{} {tag}", ticket.subject)
-    };
+    let base = numbered(&ticket.subject, ticket.number);
     if answers_mail {
         format!("Re: {base}")
     } else {
@@ -250,16 +280,7 @@ fn validate_cc(violations: &mut FieldViolations, cc: &[String]) -> Vec<String> {
             format!("must hold at most {MAX_CC} addresses"),
         );
     }
-    cc.iter()
-        .enumerate()
-        .filter_map(|(i, address)| {
-            let parsed = fields::email(address);
-            if parsed.is_none() {
-                violations.add(format!("cc_addresses[{i}]"), "must be an e-mail address");
-            }
-            parsed
-        })
-        .collect()
+    fields::emails(violations, "cc_addresses", cc)
 }
 
 /// A reply's fields, checked: what [`reply_one`] writes on each ticket.
@@ -395,9 +416,10 @@ pub(crate) async fn reply_one(
         disposition: checked.disposition,
         template_id,
         attachments: prepared,
+        ..Default::default()
     };
     // compose refuses only for want of an address or an account to send from.
-    let composed = compose(tx, &before, principal, outgoing, now)
+    let composed = compose(tx, &before, &principal.actor(), outgoing, now)
         .await
         .map_err(|status| match status.code() {
             tonic::Code::FailedPrecondition => Refusal::row(NO_REPLY_ADDRESS, status),
@@ -510,6 +532,7 @@ pub async fn internal_comment(
         disposition: ReplyDisposition::Unspecified,
         template_id: String::new(),
         attachments,
+        ..Default::default()
     };
-    compose(conn, ticket, principal, outgoing, now).await
+    compose(conn, ticket, &principal.actor(), outgoing, now).await
 }

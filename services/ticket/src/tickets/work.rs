@@ -492,7 +492,7 @@ pub async fn update(
     let text = |id: Option<uuid::Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
     let new_inquiry = inquiry.filter(|id| id.to_string() != before.inquiry_type_id);
     let new_processing = processing.filter(|id| id.to_string() != before.processing_type_id);
-    check_types(&mut tx, new_inquiry, new_processing).await?;
+    check_types(&mut tx, "ticket", new_inquiry, new_processing).await?;
     if has("inquiry_type_id") {
         after.inquiry_type_id = text(inquiry);
     }

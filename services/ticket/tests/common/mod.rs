@@ -8,23 +8,32 @@ mod actions;
 pub mod attachment_clients;
 pub mod catalog_clients;
 
+use std::time::Duration;
+
 use sqlx::PgPool;
 use switchboard_gateway::Upstream;
 pub use switchboard_gateway::testing::{ADMIN, EventTap, Harness, bearer};
 use switchboard_platform::{
     config::GrpcConfig,
+    grpc::MeshInterceptor,
     testing::{self, Started},
 };
 use switchboard_proto::{
+    common::v1::Principal,
     gateway::v1::{AgentRole, Group},
     ticket::v1::{
         CreateTicketRequest, Ticket, TicketRequester,
+        ticket_automation_service_client::TicketAutomationServiceClient,
         ticket_ingest_service_client::TicketIngestServiceClient,
         ticket_service_client::TicketServiceClient,
     },
 };
 use switchboard_ticket::TicketSettings;
-use tonic::{Status, transport::Channel};
+use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
+
+/// A client of `TicketAutomationService` whose calls carry a principal signed with the mesh key.
+pub type AutomationClient =
+    TicketAutomationServiceClient<InterceptedService<Channel, MeshInterceptor>>;
 
 pub struct Mesh {
     pub gateway: Harness,
@@ -94,6 +103,19 @@ impl Mesh {
         TicketIngestServiceClient::new(self.gateway.channel().await)
     }
 
+    /// `TicketAutomationService` called straight, as the trigger engine calls it, by
+    /// `principal` (signed with the mesh key).
+    pub async fn automation(&self, principal: Principal) -> AutomationClient {
+        let channel = testing::connect(self.service.addr).await;
+        TicketAutomationServiceClient::with_interceptor(channel, signing(principal))
+    }
+
+    /// `TicketAutomationService` through the gateway, by the mesh service `principal`.
+    pub async fn automation_through_gateway(&self, principal: Principal) -> AutomationClient {
+        let channel = self.gateway.channel().await;
+        TicketAutomationServiceClient::with_interceptor(channel, signing(principal))
+    }
+
     pub async fn group(&self, name: &str) -> Group {
         self.gateway.create_group(name).await
     }
@@ -136,4 +158,9 @@ impl Mesh {
         self.gateway.stop().await;
         stopped.unwrap_or_else(|failure| panic!("ticket: {failure}"));
     }
+}
+
+/// Signs `principal` into every call, as a service of the mesh does.
+fn signing(principal: Principal) -> MeshInterceptor {
+    MeshInterceptor::with_principal(testing::principal_key(), principal, Duration::from_secs(60))
 }
