@@ -11,8 +11,7 @@ use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
     gateway::v1::{
         Agent, GetGroupRequest, Group, ListAgentsRequest, ListGroupsRequest,
-        ListPresentAgentsRequest,
-        directory_service_client::DirectoryServiceClient,
+        ListPresentAgentsRequest, directory_service_client::DirectoryServiceClient,
         presence_service_client::PresenceServiceClient,
     },
 };

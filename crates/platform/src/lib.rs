@@ -18,9 +18,9 @@ pub mod request_id;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
-pub mod text;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 pub mod time;
 
 pub use shutdown::{Shutdown, ShutdownTrigger};

@@ -68,6 +68,35 @@ impl FieldViolations {
     }
 }
 
+/// The paths of an update mask that are among `allowed`, each once, in `allowed`'s order. An
+/// empty mask or a path not allowed is a violation of `update_mask` (naming the path).
+pub fn mask<'a>(
+    violations: &mut FieldViolations,
+    paths: &[String],
+    allowed: &[&'a str],
+) -> Vec<&'a str> {
+    if paths.is_empty() {
+        violations.add("update_mask", "name the fields to change");
+    }
+    for path in paths {
+        if !allowed.contains(&path.as_str()) {
+            violations.add(
+                "update_mask",
+                format!(
+                    "{} is not a field that can be changed (allowed: {})",
+                    quote(path),
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+    allowed
+        .iter()
+        .copied()
+        .filter(|field| paths.iter().any(|p| p == field))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use switchboard_proto::common::v1::PrincipalKind;
@@ -157,33 +186,4 @@ mod tests {
         let (principal, body) = request.into_principal_and_body().unwrap();
         assert_eq!((principal.subject.as_str(), body), ("kim", "body"));
     }
-}
-
-/// The paths of an update mask that are among `allowed`, each once, in `allowed`'s order. An
-/// empty mask or a path not allowed is a violation of `update_mask` (naming the path).
-pub fn mask<'a>(
-    violations: &mut FieldViolations,
-    paths: &[String],
-    allowed: &[&'a str],
-) -> Vec<&'a str> {
-    if paths.is_empty() {
-        violations.add("update_mask", "name the fields to change");
-    }
-    for path in paths {
-        if !allowed.contains(&path.as_str()) {
-            violations.add(
-                "update_mask",
-                format!(
-                    "{} is not a field that can be changed (allowed: {})",
-                    quote(path),
-                    allowed.join(", ")
-                ),
-            );
-        }
-    }
-    allowed
-        .iter()
-        .copied()
-        .filter(|field| paths.iter().any(|p| p == field))
-        .collect()
 }

@@ -15,6 +15,7 @@ pub const SCOPES: &[&str] = &[
     "tokens:issue",
     "tickets:read",
     "tickets:ingest",
+    "tickets:automate",
     "inquiries:submit",
     "mail:submit",
     "channels:submit",

@@ -3,16 +3,15 @@
 
 use chrono::Utc;
 use sqlx::PgPool;
-use switchboard_platform::{
-    db,
-    error::FieldViolations,
-    principal::PrincipalExt,
-    time::instant,
-};
+use switchboard_platform::{db, error::FieldViolations, principal::PrincipalExt, time::instant};
 use switchboard_proto::{
     common::v1::Principal,
-    ticket::v1::{MessageAutomation, Ticket, TicketFieldChange, TicketPriority, TicketStatus, TicketField},
-    trigger::v1::{TestTriggersRequest, TestTriggersResponse, UpdateType, test_triggers_request::Target},
+    ticket::v1::{
+        MessageAutomation, Ticket, TicketField, TicketFieldChange, TicketPriority, TicketStatus,
+    },
+    trigger::v1::{
+        TestTriggersRequest, TestTriggersResponse, UpdateType, test_triggers_request::Target,
+    },
 };
 use tonic::Status;
 
@@ -20,7 +19,7 @@ use crate::{
     eval::Event,
     rules::RulesCache,
     runner::{
-        settle::{Cursors, base_context, settle},
+        settle::{Cursors, Mode, base_context, settle},
         world::World,
     },
 };
@@ -142,10 +141,11 @@ impl DryRun {
             &self.world,
             &rules,
             &mut context,
-            &target.ticket,
-            &event,
-            request.include_inactive,
-            Cursors::Read,
+            (&target.ticket, &event),
+            Mode {
+                include_inactive: request.include_inactive,
+                cursors: Cursors::Read,
+            },
         )
         .await?;
         Ok(TestTriggersResponse {

@@ -8,8 +8,8 @@ use switchboard_platform::{directory::Directory, grpc::MeshInterceptor, principa
 use switchboard_proto::{
     common::v1::{Principal, PrincipalKind},
     ticket::v1::{
-        ApplyTriggerRunRequest, ApplyTriggerRunResponse, CountOpenTicketsRequest,
-        GetTicketRequest, ListTicketMessagesRequest, Ticket, TicketMessage, TicketMessageKind,
+        ApplyTriggerRunRequest, ApplyTriggerRunResponse, CountOpenTicketsRequest, GetTicketRequest,
+        ListTicketMessagesRequest, Ticket, TicketMessage, TicketMessageKind,
         ticket_automation_service_client::TicketAutomationServiceClient,
         ticket_service_client::TicketServiceClient,
     },

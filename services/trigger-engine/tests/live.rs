@@ -16,7 +16,12 @@ use crate::common::{EventTap, Mesh, rules::*};
 async fn an_ingested_message_gets_the_group_and_agent_its_trigger_names() {
     let mesh = Mesh::start().await;
     let billing = mesh.group("결제").await;
-    let kim = mesh.agent(&format!("kim{}", testing::unique_id()), &[billing.id.clone()]).await;
+    let kim = mesh
+        .agent(
+            &format!("kim{}", testing::unique_id()),
+            std::slice::from_ref(&billing.id),
+        )
+        .await;
     mesh.trigger(
         "환불 문의는 김 상담원에게",
         vec![created(), subject_contains(&["환불"])],
@@ -24,8 +29,16 @@ async fn an_ingested_message_gets_the_group_and_agent_its_trigger_names() {
     )
     .await;
 
-    let refund = mesh.ingest("환불요청 드립니다", "주문을 취소하고 싶어요", "a@example.com").await;
-    let other = mesh.ingest("배송 문의", "언제 오나요", "b@example.com").await;
+    let refund = mesh
+        .ingest(
+            "환불요청 드립니다",
+            "주문을 취소하고 싶어요",
+            "a@example.com",
+        )
+        .await;
+    let other = mesh
+        .ingest("배송 문의", "언제 오나요", "b@example.com")
+        .await;
 
     let assigned = mesh
         .ticket_when(&refund.id, "was assigned by the trigger", |t| {
@@ -57,8 +70,18 @@ async fn an_ingested_message_gets_the_group_and_agent_its_trigger_names() {
 async fn a_take_between_the_event_and_the_engines_update_is_never_overwritten() {
     let mut mesh = Mesh::start().await;
     let billing = mesh.group("결제").await;
-    let kim = mesh.agent(&format!("kim{}", testing::unique_id()), &[billing.id.clone()]).await;
-    let lee = mesh.agent(&format!("lee{}", testing::unique_id()), &[billing.id.clone()]).await;
+    let kim = mesh
+        .agent(
+            &format!("kim{}", testing::unique_id()),
+            std::slice::from_ref(&billing.id),
+        )
+        .await;
+    let lee = mesh
+        .agent(
+            &format!("lee{}", testing::unique_id()),
+            std::slice::from_ref(&billing.id),
+        )
+        .await;
     mesh.trigger(
         "새 티켓은 김에게",
         vec![created(), unassigned()],
@@ -74,7 +97,9 @@ async fn a_take_between_the_event_and_the_engines_update_is_never_overwritten() 
     let schema = mesh.schema();
     mesh.pause_engines().await;
 
-    let ticket = mesh.ingest("결제 오류", "카드가 안 돼요", "a@example.com").await;
+    let ticket = mesh
+        .ingest("결제 오류", "카드가 안 돼요", "a@example.com")
+        .await;
     let taken = mesh.take(&lee, &ticket.id, &billing.id).await;
     assert_eq!(taken.version, ticket.version + 1);
     mesh.resume_engines(&schema, 1, |_| {}).await;
@@ -86,7 +111,10 @@ async fn a_take_between_the_event_and_the_engines_update_is_never_overwritten() 
             t.priority() == TicketPriority::High
         })
         .await;
-    assert_eq!(after.assignee_login, lee, "the agent's take was overwritten");
+    assert_eq!(
+        after.assignee_login, lee,
+        "the agent's take was overwritten"
+    );
     assert_eq!(after.version, taken.version + 1);
     let history = mesh.history(&ticket.id).await;
     let names: Vec<_> = history
@@ -112,7 +140,9 @@ async fn an_event_delivered_three_times_changes_the_ticket_once_and_notifies_onc
     mesh.pause_engines().await;
     let tap = EventTap::start(&mesh.gateway, &["ticket.created"]).await;
 
-    let ticket = mesh.ingest("상품 문의", "재고 있나요", "a@example.com").await;
+    let ticket = mesh
+        .ingest("상품 문의", "재고 있나요", "a@example.com")
+        .await;
     let created: EventEnvelope = tap
         .wait_for("ticket.created", |e| e.aggregate_id == ticket.id)
         .await;
@@ -121,8 +151,10 @@ async fn an_event_delivered_three_times_changes_the_ticket_once_and_notifies_onc
     let marker = mesh.ingest("마커 문의", "", "m@example.com").await;
     // One worker: the queue's order is the order applied, so the marker comes last.
     mesh.resume_engines(&schema, 1, |s| s.workers = 1).await;
-    mesh.ticket_when(&marker.id, "was tagged", |t| t.tags.contains(&"ack".to_string()))
-        .await;
+    mesh.ticket_when(&marker.id, "was tagged", |t| {
+        t.tags.contains(&"ack".to_string())
+    })
+    .await;
 
     let after = mesh.ticket(&ticket.id).await;
     assert_eq!(after.tags, ["ack"]);
@@ -155,7 +187,12 @@ async fn automated_mail_gets_no_acknowledgement() {
 
     let human = mesh.ingest("문의", "안녕하세요", "a@example.com").await;
     let auto_reply = mesh
-        .ingest_as("부재중 자동 응답", "휴가 중입니다", "b@example.com", MessageAutomation::AutoReply)
+        .ingest_as(
+            "부재중 자동 응답",
+            "휴가 중입니다",
+            "b@example.com",
+            MessageAutomation::AutoReply,
+        )
         .await;
     let bounce = mesh
         .ingest_as(
@@ -166,8 +203,10 @@ async fn automated_mail_gets_no_acknowledgement() {
         )
         .await;
     for ticket in [&human, &auto_reply, &bounce] {
-        mesh.ticket_when(&ticket.id, "was tagged", |t| t.tags.contains(&"ack".to_string()))
-            .await;
+        mesh.ticket_when(&ticket.id, "was tagged", |t| {
+            t.tags.contains(&"ack".to_string())
+        })
+        .await;
     }
 
     let notified = |messages: Vec<switchboard_proto::ticket::v1::TicketMessage>| {
@@ -183,7 +222,10 @@ async fn automated_mail_gets_no_acknowledgement() {
         let suppressed = history.iter().any(|e| {
             e.kind() == TicketEventKind::NotificationSent && e.note.contains("AUTOMATED_MESSAGE")
         });
-        assert!(suppressed, "no suppressed notification recorded: {history:?}");
+        assert!(
+            suppressed,
+            "no suppressed notification recorded: {history:?}"
+        );
     }
     mesh.stop().await;
 }
@@ -194,7 +236,11 @@ async fn a_chain_longer_than_the_pass_bound_stops_and_says_so() {
     // Trigger k adds tag t{k} once t{k-1} is there; written last to first, so each pass over
     // the list fires only the next link.
     for k in (1..=12).rev() {
-        let condition = if k == 1 { created() } else { has_tag(&format!("t{}", k - 1)) };
+        let condition = if k == 1 {
+            created()
+        } else {
+            has_tag(&format!("t{}", k - 1))
+        };
         mesh.trigger_with(Trigger {
             name: format!("chain {k}"),
             active: true,
@@ -218,7 +264,11 @@ async fn a_chain_longer_than_the_pass_bound_stops_and_says_so() {
         .filter(|e| e.kind() == TicketEventKind::TriggerLoopStopped)
         .collect();
     assert_eq!(stopped.len(), 1, "{history:?}");
-    assert!(stopped[0].note.contains("chain 11"), "{:?}", stopped[0].note);
+    assert!(
+        stopped[0].note.contains("chain 11"),
+        "{:?}",
+        stopped[0].note
+    );
     mesh.stop().await;
 }
 

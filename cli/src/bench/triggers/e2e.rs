@@ -195,8 +195,13 @@ pub async fn run(
     while Instant::now() < end {
         ticker.tick().await;
         sequence += 1;
-        let (clients, bearer, sent, errors, run) =
-            (clients.clone(), bearer.clone(), sent.clone(), errors.clone(), run.clone());
+        let (clients, bearer, sent, errors, run) = (
+            clients.clone(),
+            bearer.clone(),
+            sent.clone(),
+            errors.clone(),
+            run.clone(),
+        );
         tasks.spawn(async move {
             let mut client = clients[sequence as usize % clients.len()].clone();
             let request = IngestTicketMessageRequest {
@@ -209,6 +214,7 @@ pub async fn run(
                 }),
                 subject: format!("bench{run} 배송 문의 {sequence}"),
                 body_text: "주문한 상품이 아직 도착하지 않았습니다.".into(),
+                receive_time: Some(switchboard_platform::time::timestamp(Utc::now())),
                 ..Default::default()
             };
             let started = SystemTime::now();

@@ -13,12 +13,32 @@ use switchboard_proto::{
         Trigger, UpdateType, action,
     },
 };
-use switchboard_trigger_engine::eval::{CompiledTrigger, Context, Event, compile_trigger, evaluate};
+use switchboard_trigger_engine::eval::{
+    CompiledTrigger, Context, Event, compile_trigger, evaluate,
+};
 
 /// Words of the triggers' subject conditions; the ticket's subject holds a few of them.
 const WORDS: [&str; 20] = [
-    "환불", "배송", "교환", "취소", "결제", "오류", "로그인", "비밀번호", "쿠폰", "적립금",
-    "반품", "주소", "영수증", "세금계산서", "회원탈퇴", "재고", "예약", "지연", "파손", "문의",
+    "환불",
+    "배송",
+    "교환",
+    "취소",
+    "결제",
+    "오류",
+    "로그인",
+    "비밀번호",
+    "쿠폰",
+    "적립금",
+    "반품",
+    "주소",
+    "영수증",
+    "세금계산서",
+    "회원탈퇴",
+    "재고",
+    "예약",
+    "지연",
+    "파손",
+    "문의",
 ];
 
 /// Trigger `i` of the bench: a mix of what admins write (a subject word, the channel, the
@@ -57,7 +77,7 @@ fn trigger(i: usize) -> Trigger {
             ..Default::default()
         }),
     }
-    let action = if i % 2 == 0 {
+    let action = if i.is_multiple_of(2) {
         action::Action::AddTags(AddTagsAction {
             tags: vec![format!("t{i}")],
         })
@@ -126,7 +146,9 @@ pub fn run(count: usize, repeat: usize) -> anyhow::Result<Eval> {
         time: Utc::now(),
         automated: false,
     };
-    let fired = evaluate(&compiled, &ticket, &event, &context, false).fired.len();
+    let fired = evaluate(&compiled, &ticket, &event, &context, false)
+        .fired
+        .len();
     let mut samples = Vec::with_capacity(repeat);
     for _ in 0..repeat {
         let start = Instant::now();
@@ -140,7 +162,10 @@ pub fn run(count: usize, repeat: usize) -> anyhow::Result<Eval> {
     for _ in 0..repeat {
         let start = Instant::now();
         let subject = normalise(&ticket.subject);
-        let hits = needles.iter().filter(|n| subject.contains(n.as_str())).count();
+        let hits = needles
+            .iter()
+            .filter(|n| subject.contains(n.as_str()))
+            .count();
         black_box(hits);
         baseline.push(start.elapsed().as_secs_f64() * 1e6);
     }

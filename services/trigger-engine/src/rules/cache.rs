@@ -66,7 +66,9 @@ impl RulesCache {
             match compile_trigger(&row.to_proto(), "trigger", &mut violations) {
                 Some(trigger) => triggers.push(trigger),
                 // Written by an older version with other rules: skipped, and said.
-                None => tracing::warn!(trigger = %row.id, ?violations, "a stored trigger does not compile; skipped"),
+                None => {
+                    tracing::warn!(trigger = %row.id, ?violations, "a stored trigger does not compile; skipped")
+                }
             }
         }
         let mut schedules: HashMap<String, Schedule> = HashMap::new();

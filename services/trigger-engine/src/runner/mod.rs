@@ -20,7 +20,7 @@ use crate::{
     mesh::is_unreachable,
     rules::RulesCache,
     runner::{
-        settle::{Cursors, base_context, settle},
+        settle::{Cursors, Mode, base_context, settle},
         source::{SourceEvent, evaluable},
         world::World,
     },
@@ -70,9 +70,19 @@ impl TicketEvents {
             if !evaluable(&ticket) {
                 return Ok(());
             }
-            let run = settle(tx, &self.world, &rules, &mut context, &ticket, &event, false, Cursors::Lock)
-                .await
-                .map_err(|e| call_failed("evaluation", e))?;
+            let run = settle(
+                tx,
+                &self.world,
+                &rules,
+                &mut context,
+                (&ticket, &event),
+                Mode {
+                    include_inactive: false,
+                    cursors: Cursors::Lock,
+                },
+            )
+            .await
+            .map_err(|e| call_failed("evaluation", e))?;
             if run.fired.is_empty() && !run.pass_limit_reached {
                 return Ok(());
             }

@@ -26,7 +26,11 @@ pub enum Cursors {
 
 /// The evaluation context every event starts from: the members of the groups and the groups
 /// of the agents the rules name (cached), and the schedules.
-pub async fn base_context(world: &World, rules: &Rules, include_inactive: bool) -> Result<Context, Error> {
+pub async fn base_context(
+    world: &World,
+    rules: &Rules,
+    include_inactive: bool,
+) -> Result<Context, Error> {
     let used = || {
         rules
             .triggers
@@ -48,17 +52,26 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
     items.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
+/// How a run evaluates: inactive triggers too (a test), and what it may do with cursors.
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    pub include_inactive: bool,
+    pub cursors: Cursors,
+}
+
 /// Evaluates until the run needs nothing it has not been given.
 pub async fn settle(
     conn: &mut PgConnection,
     world: &World,
     rules: &Rules,
     context: &mut Context,
-    ticket: &Ticket,
-    event: &Event<'_>,
-    include_inactive: bool,
-    cursors_mode: Cursors,
+    (ticket, event): (&Ticket, &Event<'_>),
+    mode: Mode,
 ) -> Result<Run, Error> {
+    let Mode {
+        include_inactive,
+        cursors: cursors_mode,
+    } = mode;
     let mut loaded: BTreeSet<String> = BTreeSet::new();
     let mut presence_loaded = false;
     let mut held: BTreeSet<String> = BTreeSet::new();

@@ -90,7 +90,13 @@ pub fn read(
     Ok(match envelope.event_type.as_str() {
         TicketCreated::EVENT_TYPE => {
             let e: TicketCreated = envelope.unpack()?;
-            event(e.ticket, UpdateType::Created, Vec::new(), e.origin, e.first_message.as_ref())
+            event(
+                e.ticket,
+                UpdateType::Created,
+                Vec::new(),
+                e.origin,
+                e.first_message.as_ref(),
+            )
         }
         TicketUpdated::EVENT_TYPE => {
             let e: TicketUpdated = envelope.unpack()?;

@@ -44,10 +44,7 @@ impl World {
     }
 
     /// The active members of each of `groups` that exists (a missing group is left out).
-    pub async fn members(
-        &self,
-        groups: &[String],
-    ) -> Result<HashMap<String, Vec<String>>, Status> {
+    pub async fn members(&self, groups: &[String]) -> Result<HashMap<String, Vec<String>>, Status> {
         let mut found = HashMap::new();
         for group in groups {
             let cached = fresh(self.cached.lock().unwrap().members.get(group), self.max_age);

@@ -78,7 +78,8 @@ impl TriggerApi {
         request: CreateTriggerRequest,
     ) -> Result<CreateTriggerResponse, Status> {
         principal.require_admin()?;
-        let request_id = RequestId::parse("CreateTrigger", &request.request_id, &request, principal)?;
+        let request_id =
+            RequestId::parse("CreateTrigger", &request.request_id, &request, principal)?;
         let given = request.trigger.unwrap_or_default();
         if given.position < 0 {
             return Err(invalid_field(
@@ -101,7 +102,10 @@ impl TriggerApi {
             k => {
                 return Err(invalid_field(
                     "trigger.position",
-                    format!("{k} is beyond the end: there are {count} triggers, so at most {}", count + 1),
+                    format!(
+                        "{k} is beyond the end: there are {count} triggers, so at most {}",
+                        count + 1
+                    ),
                 ));
             }
         };
@@ -181,7 +185,12 @@ impl TriggerApi {
                 "\"position\" cannot be updated; use ReorderTriggers",
             );
         }
-        let fields = request::mask(&mut violations, &paths, &UPDATABLE);
+        let others: Vec<String> = paths.iter().filter(|p| *p != "position").cloned().collect();
+        let fields = if others.is_empty() && !paths.is_empty() {
+            Vec::new()
+        } else {
+            request::mask(&mut violations, &others, &UPDATABLE)
+        };
         violations.into_result()?;
         let id = id.ok_or_else(|| Status::internal("a checked id is missing"))?;
         let mut tx = db::begin(&self.pool).await?;

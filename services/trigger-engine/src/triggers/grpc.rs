@@ -21,7 +21,10 @@ impl TriggerService for TriggerServer {
         request: Request<CreateTriggerRequest>,
     ) -> Result<Response<CreateTriggerResponse>, Status> {
         let (principal, request) = request.into_principal_and_body()?;
-        self.api.create(&principal, request).await.map(Response::new)
+        self.api
+            .create(&principal, request)
+            .await
+            .map(Response::new)
     }
 
     async fn get_trigger(
@@ -77,6 +80,9 @@ impl TriggerService for TriggerServer {
         request: Request<TestTriggersRequest>,
     ) -> Result<Response<TestTriggersResponse>, Status> {
         let (principal, request) = request.into_principal_and_body()?;
-        self.dry_run.test(&principal, request).await.map(Response::new)
+        self.dry_run
+            .test(&principal, request)
+            .await
+            .map(Response::new)
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use prost::Message;
-use sqlx::{PgConnection, Row, postgres::PgRow};
+use sqlx::{AssertSqlSafe, PgConnection, Row, postgres::PgRow};
 use switchboard_platform::{error::Error, time::timestamp};
 use switchboard_proto::trigger::v1::Trigger;
 use uuid::Uuid;
@@ -64,9 +64,11 @@ const COLUMNS: &str = "id, active, position, definition, create_time, update_tim
 
 /// Serialises the writers of positions (create, delete, reorder) of this schema.
 pub async fn lock_order(conn: &mut PgConnection) -> Result<(), Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.triggers', 0))")
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.triggers', 0))",
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -143,7 +145,10 @@ pub async fn get(
         "SELECT {COLUMNS} FROM triggers WHERE id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    let row = sqlx::query(&sql).bind(id).fetch_optional(conn).await?;
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.as_ref().map(TriggerRow::from_row).transpose()
 }
 
@@ -154,11 +159,11 @@ pub async fn list(
     after: i32,
     limit: i64,
 ) -> Result<(Vec<TriggerRow>, i64), Error> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM triggers
          WHERE position > $1 AND (active OR NOT $2)
          ORDER BY position LIMIT $3"
-    ))
+    )))
     .bind(after)
     .bind(active_only)
     .bind(limit)
@@ -177,9 +182,11 @@ pub async fn list(
 
 /// Every trigger in position order.
 pub async fn all(conn: &mut PgConnection) -> Result<Vec<TriggerRow>, Error> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM triggers ORDER BY position"))
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM triggers ORDER BY position"
+    )))
+    .fetch_all(conn)
+    .await?;
     rows.iter().map(TriggerRow::from_row).collect()
 }
 
@@ -195,7 +202,11 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<Option<i32>, Er
 }
 
 /// Gives `ids` (every trigger, each once) the positions 1..n in their order.
-pub async fn set_positions(conn: &mut PgConnection, ids: &[Uuid], now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn set_positions(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     sqlx::query(
         "UPDATE triggers t SET position = o.position::integer, update_time = $2
          FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, position)

@@ -176,7 +176,8 @@ impl Mesh {
 
     /// A customer's e-mail made into a ticket, as mail-ingest hands it over.
     pub async fn ingest(&self, subject: &str, body: &str, email: &str) -> Ticket {
-        self.ingest_as(subject, body, email, MessageAutomation::Human).await
+        self.ingest_as(subject, body, email, MessageAutomation::Human)
+            .await
     }
 
     pub async fn ingest_as(
@@ -197,6 +198,7 @@ impl Mesh {
             subject: subject.into(),
             body_text: body.into(),
             automation: automation as i32,
+            receive_time: Some(switchboard_platform::time::timestamp(chrono::Utc::now())),
             ..Default::default()
         };
         let id = TicketIngestServiceClient::new(self.gateway.channel().await)
@@ -225,7 +227,12 @@ impl Mesh {
     }
 
     /// Waits until the ticket satisfies `check`; returns it, or fails saying `what`.
-    pub async fn ticket_when(&self, id: &str, what: &str, check: impl Fn(&Ticket) -> bool) -> Ticket {
+    pub async fn ticket_when(
+        &self,
+        id: &str,
+        what: &str,
+        check: impl Fn(&Ticket) -> bool,
+    ) -> Ticket {
         let reached = testing::eventually(Duration::from_secs(20), || async {
             check(&self.ticket(id).await)
         })
@@ -290,10 +297,9 @@ pub mod rules {
     use switchboard_proto::{
         ticket::v1::TicketPriority,
         trigger::v1::{
-            Action, AddTagsAction, AssignAgentAction, AssignGroupAction, Condition,
-            ConditionField, ConditionOperator, DistributeAction, DistributionStrategy,
-            NotificationRecipient, SendNotificationAction, SetPriorityAction, UpdateType,
-            action,
+            Action, AddTagsAction, AssignAgentAction, AssignGroupAction, Condition, ConditionField,
+            ConditionOperator, DistributeAction, DistributionStrategy, NotificationRecipient,
+            SendNotificationAction, SetPriorityAction, UpdateType, action,
         },
     };
 
@@ -425,8 +431,32 @@ impl Mesh {
         self.engine_schema.clone()
     }
 
-    /// An acknowledgement template (접수 확인) created by the admin.
+    /// An acknowledgement template (접수 확인) created by the admin, with the reply account
+    /// notifications are sent from.
     pub async fn template(&self) -> String {
+        use switchboard_proto::ticket::v1::{
+            CreateMailAccountRequest, MailAccount, MailTlsMode, SmtpSettings,
+            mail_account_service_client::MailAccountServiceClient,
+        };
+        MailAccountServiceClient::new(self.gateway.channel().await)
+            .create_mail_account(bearer(
+                CreateMailAccountRequest {
+                    request_id: String::new(),
+                    mail_account: Some(MailAccount {
+                        address: format!("help-{}@example.co.kr", testing::unique_id()),
+                        display_name: "고객센터".into(),
+                        smtp: Some(SmtpSettings {
+                            host: "smtp.example.co.kr".into(),
+                            tls_mode: MailTlsMode::Starttls as i32,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                },
+                &self.admin(),
+            ))
+            .await
+            .expect("the admin creates the reply account");
         use switchboard_proto::ticket::v1::{
             CreateTemplateRequest, Template, template_service_client::TemplateServiceClient,
         };
