@@ -90,14 +90,23 @@ async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
         "health reports NOT_SERVING right after SIGTERM"
     );
     assert!(!in_flight.is_finished(), "the slow call is still in flight");
-    let specific = health
-        .check(HealthCheckRequest {
-            service: "switchboard.testing.v1.ProbeService".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(specific.status, ServingStatus::NotServing as i32);
+    // The overall status and each service's are set one after the other: wait for both.
+    let specific_not_serving = testing::eventually(Duration::from_millis(500), || {
+        let mut health = health.clone();
+        async move {
+            health
+                .check(HealthCheckRequest {
+                    service: "switchboard.testing.v1.ProbeService".into(),
+                })
+                .await
+                .is_ok_and(|r| r.into_inner().status == ServingStatus::NotServing as i32)
+        }
+    })
+    .await;
+    assert!(
+        specific_not_serving,
+        "the probe service reports NOT_SERVING right after SIGTERM"
+    );
 
     let refused = client
         .clone()
