@@ -74,7 +74,7 @@ async fn sigterm_drains_calls_in_flight_and_refuses_new_ones() {
 
     testing::send_sigterm(std::process::id());
 
-    let mut health = HealthClient::new(channel);
+    let health = HealthClient::new(channel);
     let not_serving = testing::eventually(Duration::from_millis(500), || {
         let mut health = health.clone();
         async move {
