@@ -17,3 +17,4 @@ mod generated {
 pub use generated::switchboard::*;
 
 pub mod events;
+pub mod ticket_changes;

@@ -66,8 +66,7 @@ impl DryRun {
         match &request.target {
             None => {
                 violations.add("target", "give a ticket_id or a sample_ticket");
-                violations.into_result()?;
-                unreachable!("a violation was recorded")
+                Err(violations.into_status())
             }
             Some(Target::SampleTicket(ticket)) => {
                 if ticket.subject.trim().is_empty() {

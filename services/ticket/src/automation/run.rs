@@ -21,9 +21,10 @@ use super::{
     runs,
     validate::{self, Run, Target},
 };
+use switchboard_proto::ticket_changes::diff;
+
 use crate::{
     directory::Directory,
-    domain::changes::diff,
     tickets::{
         AUTOMATE_SCOPE, Change, TicketApi, access, announce, not_found, note_only, notes,
         reply::check_types, save_version, store, system_actor, writes::Writes,

@@ -23,7 +23,7 @@ use switchboard_proto::{
 use uuid::Uuid;
 
 use super::{history, writes::Writes};
-use crate::domain::changes::diff;
+use switchboard_proto::ticket_changes::diff;
 
 /// The `source` of the events the ticket service writes.
 pub const SOURCE: &str = "ticket";

@@ -499,7 +499,7 @@ pub async fn update(
     if has("processing_type_id") {
         after.processing_type_id = text(processing);
     }
-    if crate::domain::changes::diff(&before, &after).is_empty() {
+    if switchboard_proto::ticket_changes::diff(&before, &after).is_empty() {
         return Ok(UpdateTicketResponse {
             ticket: Some(before),
         });

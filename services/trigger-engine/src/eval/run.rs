@@ -10,6 +10,7 @@ use std::{
 use chrono::{DateTime, Utc};
 use switchboard_proto::{
     ticket::v1::{Ticket, TicketFieldChange},
+    ticket_changes::diff,
     trigger::v1::{FiredTrigger, NotFiredTrigger, UpdateType},
 };
 
@@ -17,7 +18,6 @@ use super::{
     apply::{Outcome, apply},
     compile::CompiledTrigger,
     explain::explain,
-    fields::{Snapshot, diff},
     matching::Failed,
     state::State,
 };
@@ -172,7 +172,7 @@ pub fn evaluate(
             })
         })
         .collect();
-    let changes = diff(&Snapshot::of(ticket), &state.ticket);
+    let changes = diff(ticket, &state.ticket);
     Run {
         fired,
         not_fired,
@@ -187,7 +187,8 @@ pub fn evaluate(
 
 /// Applies the trigger's actions in order and records what it did.
 fn fire(trigger: &CompiledTrigger, pass: i32, state: &mut State<'_>) -> FiredTrigger {
-    let before = Snapshot::of(&state.ticket);
+    // A whole copy: firing is rare beside evaluating, and the shared diff takes tickets.
+    let before = state.ticket.clone();
     let mut outcome = Outcome::default();
     for action in &trigger.actions {
         apply(action, state, &mut outcome);

@@ -1,12 +1,11 @@
 //! What a change did to a ticket, before → after, in the stable order of ticket_event.proto
 //! (status, group, assignee, priority, inquiry type, processing type, tags, customer fields,
-//! subject). The same list goes into the history entry and the bus event.
+//! subject): the list the ticket service writes into a history entry and its event, and the
+//! trigger engine into a run's changes.
 
 use std::collections::BTreeSet;
 
-use switchboard_proto::ticket::v1::{
-    Ticket, TicketField, TicketFieldChange, TicketPriority, TicketStatus,
-};
+use crate::ticket::v1::{Ticket, TicketField, TicketFieldChange, TicketPriority, TicketStatus};
 
 /// Every field that differs between `before` and `after`.
 pub fn diff(before: &Ticket, after: &Ticket) -> Vec<TicketFieldChange> {
