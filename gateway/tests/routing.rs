@@ -94,6 +94,37 @@ impl ReportingService for FakeReporting {
             }],
         }))
     }
+
+    async fn get_ticket_volume_report(
+        &self,
+        _: Request<GetTicketVolumeReportRequest>,
+    ) -> Result<Response<GetTicketVolumeReportResponse>, Status> {
+        Err(Status::unimplemented("fake"))
+    }
+
+    async fn get_ticket_backlog_report(
+        &self,
+        _: Request<GetTicketBacklogReportRequest>,
+    ) -> Result<Response<GetTicketBacklogReportResponse>, Status> {
+        Err(Status::unimplemented("fake"))
+    }
+
+    async fn get_ticket_times_report(
+        &self,
+        _: Request<GetTicketTimesReportRequest>,
+    ) -> Result<Response<GetTicketTimesReportResponse>, Status> {
+        Err(Status::unimplemented("fake"))
+    }
+
+    type ExportTicketReportStream =
+        Pin<Box<dyn Stream<Item = Result<ExportTicketReportResponse, Status>> + Send>>;
+
+    async fn export_ticket_report(
+        &self,
+        _: Request<ExportTicketReportRequest>,
+    ) -> Result<Response<Self::ExportTicketReportStream>, Status> {
+        Err(Status::unimplemented("fake"))
+    }
 }
 
 pub async fn start_reporting() -> (SocketAddr, ShutdownTrigger) {

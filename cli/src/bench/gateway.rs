@@ -67,6 +67,36 @@ impl ReportingService for Noop {
     ) -> Result<Response<GetReadModelStatusResponse>, Status> {
         Ok(Response::new(GetReadModelStatusResponse::default()))
     }
+
+    async fn get_ticket_volume_report(
+        &self,
+        _: Request<GetTicketVolumeReportRequest>,
+    ) -> Result<Response<GetTicketVolumeReportResponse>, Status> {
+        Err(Status::unimplemented("no-op service"))
+    }
+
+    async fn get_ticket_backlog_report(
+        &self,
+        _: Request<GetTicketBacklogReportRequest>,
+    ) -> Result<Response<GetTicketBacklogReportResponse>, Status> {
+        Err(Status::unimplemented("no-op service"))
+    }
+
+    async fn get_ticket_times_report(
+        &self,
+        _: Request<GetTicketTimesReportRequest>,
+    ) -> Result<Response<GetTicketTimesReportResponse>, Status> {
+        Err(Status::unimplemented("no-op service"))
+    }
+
+    type ExportTicketReportStream = tokio_stream::Empty<Result<ExportTicketReportResponse, Status>>;
+
+    async fn export_ticket_report(
+        &self,
+        _: Request<ExportTicketReportRequest>,
+    ) -> Result<Response<Self::ExportTicketReportStream>, Status> {
+        Err(Status::unimplemented("no-op service"))
+    }
 }
 
 /// Runs the benchmark and prints its figures; the last line is the summary.

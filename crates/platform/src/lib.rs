@@ -2,6 +2,7 @@
 //! errors as statuses, principal verification, PostgreSQL with embedded migrations, the
 //! transactional outbox with its relay, and the event consumer with its inbox.
 
+pub mod business_hours;
 pub mod calendar;
 pub mod config;
 pub mod db;

@@ -20,6 +20,7 @@ pub const SCOPES: &[&str] = &[
     "mail:submit",
     "channels:submit",
     "reporting:read",
+    "business_hours:read",
 ];
 
 /// (service without the `switchboard.` prefix, method, who may call it).
@@ -82,6 +83,10 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("reporting.v1.ReportingService", "ExportCallbackProcessingStatus", Access::none().admin().scopes(&["reporting:read"])),
     ("reporting.v1.ReportingService", "ListUnfinishedCallbacksPerAgent", Access::none().admin().scopes(&["reporting:read"])),
     ("reporting.v1.ReportingService", "GetReadModelStatus", Access::none().admin().scopes(&["reporting:read"])),
+    ("reporting.v1.ReportingService", "GetTicketVolumeReport", Access::none().admin().agents().scopes(&["reporting:read"])),
+    ("reporting.v1.ReportingService", "GetTicketBacklogReport", Access::none().admin().agents().scopes(&["reporting:read"])),
+    ("reporting.v1.ReportingService", "GetTicketTimesReport", Access::none().admin().agents().scopes(&["reporting:read"])),
+    ("reporting.v1.ReportingService", "ExportTicketReport", Access::none().admin().agents().scopes(&["reporting:read"])),
     ("ticket.v1.InquiryTypeService", "CreateInquiryType", Access::ADMIN),
     ("ticket.v1.InquiryTypeService", "GetInquiryType", Access::none().admin().agents().scopes(&["inquiries:submit"])),
     ("ticket.v1.InquiryTypeService", "ListInquiryTypes", Access::none().admin().agents().scopes(&["inquiries:submit"])),
@@ -128,7 +133,7 @@ pub const TABLE: &[(&str, &str, Access)] = &[
     ("ticket.v1.TicketService", "UploadTicketAttachment", Access::none().admin().agents()),
     ("ticket.v1.TicketService", "DownloadTicketAttachment", Access::none().admin().agents().scopes(&["tickets:read"])),
     ("trigger.v1.BusinessHoursService", "CreateBusinessHours", Access::ADMIN),
-    ("trigger.v1.BusinessHoursService", "GetBusinessHours", Access::ADMIN),
+    ("trigger.v1.BusinessHoursService", "GetBusinessHours", Access::none().admin().scopes(&["business_hours:read"])),
     ("trigger.v1.BusinessHoursService", "ListBusinessHours", Access::ADMIN),
     ("trigger.v1.BusinessHoursService", "UpdateBusinessHours", Access::ADMIN),
     ("trigger.v1.BusinessHoursService", "DeleteBusinessHours", Access::ADMIN),

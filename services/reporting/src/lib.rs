@@ -4,6 +4,7 @@
 //! retained so the models can be rebuilt.
 
 mod api;
+mod calendars;
 pub mod config;
 pub mod domain;
 mod fold;
@@ -28,7 +29,13 @@ use switchboard_platform::{
 use switchboard_proto::reporting::v1::reporting_service_server::ReportingServiceServer;
 use tokio::net::TcpListener;
 
-use crate::{api::ReportingApi, domain::events::BINDINGS, fold::Fold, store::status};
+use crate::{
+    api::ReportingApi,
+    calendars::Calendars,
+    domain::events::{BINDINGS, TICKET_BINDINGS},
+    fold::Fold,
+    store::status,
+};
 pub use crate::{config::ReportingSettings, lag::ModelLag, rebuild::Rebuilt};
 
 /// The reporting service's tables.
@@ -36,6 +43,8 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// The queue the callback model consumes (`<service>.<purpose>`).
 pub const CALLBACK_QUEUE: &str = "reporting.callbacks";
+/// The queue the ticket model consumes.
+pub const TICKET_QUEUE: &str = "reporting.tickets";
 
 /// Builds the models of `schema` again from its retained event log, with local days in
 /// `time_zone` (`switchboard reporting rebuild`).
@@ -63,7 +72,8 @@ pub async fn recount(pool: &PgPool) -> anyhow::Result<usize> {
 /// The reporting service, bound and ready to run.
 pub struct Application {
     server: RunningServer,
-    consumer: Option<EventConsumer<Fold>>,
+    /// The callback then the ticket consumer; none for a reader.
+    consumers: Vec<EventConsumer<Fold>>,
 }
 
 impl Service for Application {
@@ -74,10 +84,16 @@ impl Service for Application {
         migrator: Some(&MIGRATOR),
         default_port: 50065,
         production_keys: &[],
-        queues: &[ConsumedQueue {
-            name: CALLBACK_QUEUE,
-            bindings: &BINDINGS,
-        }],
+        queues: &[
+            ConsumedQueue {
+                name: CALLBACK_QUEUE,
+                bindings: &BINDINGS,
+            },
+            ConsumedQueue {
+                name: TICKET_QUEUE,
+                bindings: &TICKET_BINDINGS,
+            },
+        ],
     };
 
     type Settings = ReportingSettings;
@@ -91,27 +107,45 @@ impl Service for Application {
         let zone = calendar::zone(&platform.time_zone)?;
         let pool = db::connect(&platform.database, &context.schema).await?;
         status::ensure(&pool, zone.name()).await?;
-        let consumer = context.settings.consume_events.then(|| {
-            let mut config = ConsumerConfig::new(CALLBACK_QUEUE, &BINDINGS);
+        let consumer = |queue: &'static str, bindings: &'static [&'static str]| {
+            let mut config = ConsumerConfig::new(queue, bindings);
             config.workers = context.settings.consumer_workers.max(1);
             EventConsumer::new(pool.clone(), platform.amqp.clone(), config, Fold::new(zone))
-        });
-        // Declared now, so events published from here on wait for the consumer; when RabbitMQ
-        // is down the consumer declares it once it connects.
-        if let Some(consumer) = &consumer
-            && let Err(error) = consumer.declare().await
-        {
-            tracing::warn!(%error, queue = CALLBACK_QUEUE, "cannot declare the queue yet");
+        };
+        let consumers = if context.settings.consume_events {
+            vec![
+                consumer(CALLBACK_QUEUE, &BINDINGS),
+                consumer(TICKET_QUEUE, &TICKET_BINDINGS),
+            ]
+        } else {
+            Vec::new()
+        };
+        // Declared now, so events published from here on wait for the consumers; when RabbitMQ
+        // is down each consumer declares its queue once it connects.
+        for consumer in &consumers {
+            if let Err(error) = consumer.declare().await {
+                tracing::warn!(%error, "cannot declare the reporting queues yet");
+                break;
+            }
         }
+        let key = PrincipalKey::from_config(&platform.principal)?;
+        // Times in business hours need the trigger engine's calendars; without its address
+        // they answer UNAVAILABLE and every other report works.
+        let calendars = match context.peer_url("trigger-engine") {
+            Ok(url) => Some(Calendars::new(url, key.clone(), zone)?),
+            Err(error) => {
+                tracing::warn!(%error, "times in business hours are unavailable");
+                None
+            }
+        };
         let server = add_grpc_services!(
-            GrpcServer::new(Self::SPEC.name, platform.grpc.clone())
-                .verify_principals(PrincipalKey::from_config(&platform.principal)?),
-            ReportingServiceServer::new(ReportingApi::new(pool.clone(), zone)),
+            GrpcServer::new(Self::SPEC.name, platform.grpc.clone()).verify_principals(key),
+            ReportingServiceServer::new(ReportingApi::new(pool.clone(), zone, calendars)),
         )
         .serve_on(listener)
         .await?;
         context.metrics.register(Arc::new(ModelLag::new(pool)));
-        Ok(Self { server, consumer })
+        Ok(Self { server, consumers })
     }
 
     fn local_addr(&self) -> SocketAddr {
@@ -119,19 +153,28 @@ impl Service for Application {
     }
 
     fn tasks(self) -> Tasks {
-        let tasks = Tasks::new().add("grpc server", |shutdown| {
+        let mut tasks = Tasks::new().add("grpc server", |shutdown| {
             self.server.run_until_stopped(shutdown)
         });
-        match self.consumer {
-            Some(consumer) => tasks.add(CALLBACK_QUEUE, |shutdown| consumer.run(shutdown)),
-            None => tasks,
+        for (queue, consumer) in [CALLBACK_QUEUE, TICKET_QUEUE]
+            .into_iter()
+            .zip(self.consumers)
+        {
+            tasks = tasks.add(queue, |shutdown| consumer.run(shutdown));
         }
+        tasks
     }
 }
 
 impl Application {
-    /// What the consumer has done (deliveries, duplicates, failures); `None` for a reader.
+    /// What the callback consumer has done (deliveries, duplicates, failures); `None` for a
+    /// reader.
     pub fn consumer_stats(&self) -> Option<Arc<ConsumerStats>> {
-        self.consumer.as_ref().map(|c| c.stats())
+        self.consumers.first().map(|c| c.stats())
+    }
+
+    /// What the ticket consumer has done; `None` for a reader.
+    pub fn ticket_consumer_stats(&self) -> Option<Arc<ConsumerStats>> {
+        self.consumers.get(1).map(|c| c.stats())
     }
 }

@@ -15,6 +15,7 @@ use crate::{
         batch::EventBatch,
         events::{self, Change},
         fact::{CallbackFact, Tally},
+        tickets::{self, TICKET_AGGREGATE},
     },
     fold,
     store::{counts, facts, log, status, unfinished},
@@ -30,6 +31,8 @@ pub struct Rebuilt {
     pub events: i64,
     /// Callbacks in the new model.
     pub callbacks: u64,
+    /// Tickets in the new model.
+    pub tickets: u64,
     /// Count rows written.
     pub count_rows: usize,
     pub elapsed: Duration,
@@ -45,18 +48,35 @@ pub async fn rebuild(pool: &PgPool, time_zone: &str) -> anyhow::Result<Rebuilt> 
     sqlx::query("LOCK TABLE event_log IN SHARE MODE")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("TRUNCATE callback_facts, callback_day_counts, agent_unfinished, ivr_routes")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "TRUNCATE callback_facts, callback_day_counts, agent_unfinished, ivr_routes,
+             ticket_facts, ticket_states, ticket_volume_counts, ticket_backlog_changes",
+    )
+    .execute(&mut *tx)
+    .await?;
     let callbacks = replay_callbacks(&mut tx, zone).await?;
     replay_routes(&mut tx, zone).await?;
     let count_rows = recount(&mut tx).await?;
-    let (events, newest) = log::extent(&mut tx).await?;
-    status::rebuilt(&mut tx, status::CALLBACKS, time_zone, events, newest).await?;
+    let callback_types = [events::CALLBACK_AGGREGATE, events::ROUTE_AGGREGATE];
+    let (callback_events, newest) =
+        log::extent(&mut tx, &callback_types, events::CALLBACK_AGGREGATE).await?;
+    status::rebuilt(
+        &mut tx,
+        status::CALLBACKS,
+        time_zone,
+        callback_events,
+        newest,
+    )
+    .await?;
+    let tickets = replay_tickets(&mut tx, zone).await?;
+    let (ticket_events, newest) =
+        log::extent(&mut tx, &[TICKET_AGGREGATE], TICKET_AGGREGATE).await?;
+    status::rebuilt(&mut tx, status::TICKETS, time_zone, ticket_events, newest).await?;
     tx.commit().await?;
     Ok(Rebuilt {
-        events,
+        events: callback_events + ticket_events,
         callbacks,
+        tickets,
         count_rows,
         elapsed: started.elapsed(),
     })
@@ -92,6 +112,28 @@ async fn replay_callbacks(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow:
         }
         facts::save(tx, &batch_facts).await?;
         written += batch_facts.len() as u64;
+    }
+}
+
+/// Every ticket's retained events, folded a page of tickets at a time (all of a ticket's
+/// versions in one fold, as the consumer would have in the end).
+async fn replay_tickets(tx: &mut PgConnection, zone: chrono_tz::Tz) -> anyhow::Result<u64> {
+    let mut after = String::new();
+    let mut written = 0;
+    loop {
+        let page = log::events_of_aggregates(tx, TICKET_AGGREGATE, &after, BATCH / 5).await?;
+        let Some((last, _)) = page.last() else {
+            return Ok(written);
+        };
+        after = last.clone();
+        let mut versions = Vec::with_capacity(page.len());
+        for (id, event) in &page {
+            versions.extend(tickets::read(event).map_err(|e| anyhow::anyhow!("ticket {id}: {e}"))?);
+        }
+        let tickets: std::collections::HashSet<_> =
+            versions.iter().map(|v| v.fact.ticket_id).collect();
+        written += tickets.len() as u64;
+        fold::apply_tickets(tx, versions, zone).await?;
     }
 }
 

@@ -218,7 +218,10 @@ async fn a_random_scenario_delivered_twice_and_shuffled_gives_the_directly_count
         settled >= 2 * distinct as u64
     })
     .await;
-    assert!(all_settled, "every delivery reaches a consumer and is settled");
+    assert!(
+        all_settled,
+        "every delivery reaches a consumer and is settled"
+    );
     let sum = |read: fn(&switchboard_platform::events::ConsumerStats) -> u64| -> u64 {
         mesh.stats.iter().map(|s| read(s)).sum()
     };

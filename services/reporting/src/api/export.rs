@@ -1,7 +1,7 @@
 //! `ExportCallbackProcessingStatus`: the report as an `.xlsx` workbook — the filters, a row per
 //! bucket and the total row, Korean headers, the rate as a percentage — sent in chunks.
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use switchboard_platform::{calendar::local_text, error::Error};
 use switchboard_proto::reporting::v1::ExportCallbackProcessingStatusResponse;
@@ -48,32 +48,52 @@ pub async fn start(api: &ReportingApi, query: StatusQuery) -> Result<ExportStrea
         query.days.first.format("%Y%m%d"),
         query.days.last.format("%Y%m%d"),
     );
+    let messages = chunks(workbook, file_name, |file_name, content_type, data| {
+        ExportCallbackProcessingStatusResponse {
+            file_name,
+            content_type,
+            data,
+        }
+    });
+    Ok(Box::pin(tokio_stream::iter(messages)))
+}
+
+/// A workbook cut into the messages of an export stream: the file name and type in the first.
+pub fn chunks<M>(
+    workbook: Vec<u8>,
+    file_name: String,
+    message: impl Fn(String, String, Vec<u8>) -> M,
+) -> Vec<Result<M, Status>> {
     let mut first = Some(file_name);
-    let messages: Vec<_> = workbook
+    workbook
         .chunks(MAX_CHUNK_BYTES)
         .map(|piece| {
             let file_name = first.take();
-            Ok(ExportCallbackProcessingStatusResponse {
-                content_type: file_name
-                    .as_ref()
-                    .map(|_| CONTENT_TYPE.to_owned())
-                    .unwrap_or_default(),
-                file_name: file_name.unwrap_or_default(),
-                data: piece.to_vec(),
-            })
+            let content_type = file_name
+                .as_ref()
+                .map(|_| CONTENT_TYPE.to_owned())
+                .unwrap_or_default();
+            Ok(message(
+                file_name.unwrap_or_default(),
+                content_type,
+                piece.to_vec(),
+            ))
         })
-        .collect();
-    Ok(Box::pin(tokio_stream::iter(messages)))
+        .collect()
 }
 
 /// "2025-01-01" for a day, "2025-01" for a whole month, "2025-01-15 ~ 2025-01-31" otherwise.
 fn bucket_label(bucket: &Bucket, granularity: Granularity) -> String {
-    let whole_month =
-        bucket.first.day() == 1 && bucket.last.succ_opt().is_none_or(|next| next.day() == 1);
+    span_label(bucket.first, bucket.last, granularity)
+}
+
+/// The label of a bucket of days `first..=last`, as [`bucket_label`].
+pub fn span_label(first: NaiveDate, last: NaiveDate, granularity: Granularity) -> String {
+    let whole_month = first.day() == 1 && last.succ_opt().is_none_or(|next| next.day() == 1);
     match granularity {
-        Granularity::Day => bucket.first.to_string(),
-        Granularity::Month if whole_month => bucket.first.format("%Y-%m").to_string(),
-        Granularity::Month => format!("{} ~ {}", bucket.first, bucket.last),
+        Granularity::Day => first.to_string(),
+        Granularity::Month if whole_month => first.format("%Y-%m").to_string(),
+        Granularity::Month => format!("{first} ~ {last}"),
     }
 }
 
@@ -134,8 +154,6 @@ fn write(
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDate;
-
     use super::*;
     use crate::domain::fact::Counts;
 

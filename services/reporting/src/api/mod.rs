@@ -5,6 +5,7 @@
 mod export;
 mod freshness;
 mod processing;
+mod tickets;
 mod unfinished;
 
 use std::pin::Pin;
@@ -12,24 +13,89 @@ use std::pin::Pin;
 use chrono_tz::Tz;
 use futures_util::Stream;
 use sqlx::PgPool;
-use switchboard_platform::{principal::RequestPrincipal, request::require_admin_or_scope};
+use switchboard_platform::{
+    error::FieldViolations,
+    principal::{RequestPrincipal, VerifiedPrincipal},
+    request::require_admin_or_scope,
+};
+use switchboard_proto::common::v1::Principal;
 use switchboard_proto::reporting::v1::{reporting_service_server::ReportingService, *};
 use tonic::{Request, Response, Status};
 
 /// The scope of services and API keys that read reports.
 pub const READ_SCOPE: &str = "reporting:read";
 
+use self::tickets::{Audience, Fields, TicketQuery, export::Exported};
+use crate::calendars::Calendars;
+
 #[derive(Clone)]
 pub struct ReportingApi {
     pool: PgPool,
     zone: Tz,
+    /// The trigger engine's calendars; `None` when no address is configured for it.
+    calendars: Option<Calendars>,
 }
 
 impl ReportingApi {
-    pub fn new(pool: PgPool, zone: Tz) -> Self {
-        Self { pool, zone }
+    pub fn new(pool: PgPool, zone: Tz, calendars: Option<Calendars>) -> Self {
+        Self {
+            pool,
+            zone,
+            calendars,
+        }
+    }
+
+    fn calendars(&self) -> Result<&Calendars, Status> {
+        self.calendars.as_ref().ok_or_else(|| {
+            Status::unavailable("no trigger engine is configured, so no business-hours calendar")
+        })
     }
 }
+
+/// Reads a ticket report's shared fields for the caller; `extra` checks what one report adds.
+fn ticket_query<T>(
+    request: &Request<T>,
+    fields: impl FnOnce(&T) -> Fields<'_>,
+    extra: impl FnOnce(&TicketQuery, &mut FieldViolations),
+) -> Result<TicketQuery, Status> {
+    let audience = Audience::of(request.principal()?)?;
+    let mut violations = FieldViolations::new();
+    let query = tickets::read(fields(request.get_ref()), &audience, &mut violations)?;
+    if let Some(query) = &query {
+        extra(query, &mut violations);
+    }
+    violations.into_result()?;
+    query.ok_or_else(|| Status::internal("a bad period without a violation"))
+}
+
+fn volume_fields(r: &GetTicketVolumeReportRequest) -> Fields<'_> {
+    Fields {
+        period: r.period.as_ref(),
+        granularity: r.granularity,
+        filter: r.filter.as_ref(),
+        dimension: r.dimension,
+    }
+}
+
+fn backlog_fields(r: &GetTicketBacklogReportRequest) -> Fields<'_> {
+    Fields {
+        period: r.period.as_ref(),
+        granularity: r.granularity,
+        filter: r.filter.as_ref(),
+        dimension: r.dimension,
+    }
+}
+
+fn times_fields(r: &GetTicketTimesReportRequest) -> Fields<'_> {
+    Fields {
+        period: r.period.as_ref(),
+        granularity: r.granularity,
+        filter: r.filter.as_ref(),
+        dimension: r.dimension,
+    }
+}
+
+fn no_check(_: &TicketQuery, _: &mut FieldViolations) {}
 
 /// `PERMISSION_DENIED` unless the caller is an admin or has the reading scope.
 fn authorize<T>(request: &Request<T>) -> Result<(), Status> {
@@ -79,6 +145,90 @@ impl ReportingService for ReportingApi {
     ) -> Result<Response<ListUnfinishedCallbacksPerAgentResponse>, Status> {
         authorize(&request)?;
         unfinished::list(self, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_ticket_volume_report(
+        &self,
+        request: Request<GetTicketVolumeReportRequest>,
+    ) -> Result<Response<GetTicketVolumeReportResponse>, Status> {
+        let query = ticket_query(&request, volume_fields, no_check)?;
+        tickets::volume::report(self, &query)
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_ticket_backlog_report(
+        &self,
+        request: Request<GetTicketBacklogReportRequest>,
+    ) -> Result<Response<GetTicketBacklogReportResponse>, Status> {
+        let query = ticket_query(&request, backlog_fields, tickets::backlog::check)?;
+        tickets::backlog::report(self, &query)
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_ticket_times_report(
+        &self,
+        request: Request<GetTicketTimesReportRequest>,
+    ) -> Result<Response<GetTicketTimesReportResponse>, Status> {
+        let query = ticket_query(&request, times_fields, no_check)?;
+        let calendar = &request.get_ref().business_hours_id;
+        tickets::times::report(self, &query, calendar)
+            .await
+            .map(Response::new)
+    }
+
+    type ExportTicketReportStream = tickets::export::TicketExportStream;
+
+    async fn export_ticket_report(
+        &self,
+        request: Request<ExportTicketReportRequest>,
+    ) -> Result<Response<Self::ExportTicketReportStream>, Status> {
+        use export_ticket_report_request::Report;
+        let (principal, body) = {
+            let principal = request.principal()?.clone();
+            (principal, request.into_inner())
+        };
+        // Each report is read as its own rpc reads it, from a request carrying the caller.
+        fn with_caller<T>(principal: &Principal, body: T) -> Request<T> {
+            let mut request = Request::new(body);
+            request
+                .extensions_mut()
+                .insert(VerifiedPrincipal(principal.clone()));
+            request
+        }
+        let (query, exported) = match body.report {
+            None => {
+                return Err(switchboard_platform::error::invalid_field(
+                    "report",
+                    "is required: volume, backlog or times",
+                ));
+            }
+            Some(Report::Volume(r)) => (
+                ticket_query(&with_caller(&principal, r), volume_fields, no_check)?,
+                Exported::Volume,
+            ),
+            Some(Report::Backlog(r)) => (
+                ticket_query(
+                    &with_caller(&principal, r),
+                    backlog_fields,
+                    tickets::backlog::check,
+                )?,
+                Exported::Backlog,
+            ),
+            Some(Report::Times(r)) => {
+                let query =
+                    ticket_query(&with_caller(&principal, r.clone()), times_fields, no_check)?;
+                let schedule = match r.business_hours_id.as_str() {
+                    "" => None,
+                    id => Some(Box::new(self.calendars()?.schedule(id).await?)),
+                };
+                (query, Exported::Times(schedule))
+            }
+        };
+        tickets::export::start(self, query, exported)
             .await
             .map(Response::new)
     }

@@ -39,14 +39,7 @@ impl StatusQuery {
         let ivr_route_ids = &request.ivr_route_ids;
         let mut violations = FieldViolations::new();
         let (first, last) = read_period(request.period.as_ref(), &mut violations);
-        let granularity = match ReportGranularity::try_from(request.granularity) {
-            Ok(ReportGranularity::Unspecified | ReportGranularity::Day) => Granularity::Day,
-            Ok(ReportGranularity::Month) => Granularity::Month,
-            Err(_) => {
-                violations.add("granularity", "must be DAY or MONTH");
-                Granularity::Day
-            }
-        };
+        let granularity = read_granularity(request.granularity, &mut violations);
         if ivr_route_ids.len() > MAX_ROUTES {
             violations.add("ivr_route_ids", format!("at most {MAX_ROUTES} routes"));
         }
@@ -82,7 +75,20 @@ impl StatusQuery {
     }
 }
 
-fn read_period(
+/// The granularity field; an unknown value is recorded as a violation of `granularity`.
+pub fn read_granularity(value: i32, violations: &mut FieldViolations) -> Granularity {
+    match ReportGranularity::try_from(value) {
+        Ok(ReportGranularity::Unspecified | ReportGranularity::Day) => Granularity::Day,
+        Ok(ReportGranularity::Month) => Granularity::Month,
+        Err(_) => {
+            violations.add("granularity", "must be DAY or MONTH");
+            Granularity::Day
+        }
+    }
+}
+
+/// The period's first and last days, each bad field recorded.
+pub fn read_period(
     period: Option<&ReportPeriod>,
     violations: &mut FieldViolations,
 ) -> (Option<NaiveDate>, Option<NaiveDate>) {

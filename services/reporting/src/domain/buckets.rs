@@ -52,6 +52,19 @@ pub fn plan(
     last: NaiveDate,
     granularity: Granularity,
 ) -> Result<Vec<Bucket>, String> {
+    Ok(spans(first, last, granularity)?
+        .into_iter()
+        .map(|(first, last)| Bucket::empty(first, last))
+        .collect())
+}
+
+/// The first and last days of each bucket of `first..=last`, in order; an error (about the
+/// period) when there are too many.
+pub fn spans(
+    first: NaiveDate,
+    last: NaiveDate,
+    granularity: Granularity,
+) -> Result<Vec<(NaiveDate, NaiveDate)>, String> {
     match granularity {
         Granularity::Day => {
             let days = (last - first).num_days() as usize + 1;
@@ -60,11 +73,7 @@ pub fn plan(
                     "has {days} days; a daily report covers at most {MAX_DAYS}"
                 ));
             }
-            Ok(first
-                .iter_days()
-                .take(days)
-                .map(|day| Bucket::empty(day, day))
-                .collect())
+            Ok(first.iter_days().take(days).map(|day| (day, day)).collect())
         }
         Granularity::Month => {
             let months = (last.year() - first.year()) as usize * 12 + last.month() as usize
@@ -75,7 +84,7 @@ pub fn plan(
                     "touches {months} months; a monthly report covers at most {MAX_MONTHS}"
                 ));
             }
-            let mut buckets = Vec::with_capacity(months);
+            let mut spans = Vec::with_capacity(months);
             let mut start = first;
             while start <= last {
                 let next_month = start
@@ -84,15 +93,24 @@ pub fn plan(
                 let end = next_month
                     .and_then(|d| d.pred_opt())
                     .map_or(last, |d| d.min(last));
-                buckets.push(Bucket::empty(start, end));
+                spans.push((start, end));
                 match next_month {
                     Some(next) => start = next,
                     None => break,
                 }
             }
-            Ok(buckets)
+            Ok(spans)
         }
     }
+}
+
+/// The index of the span of `spans` (in order) holding `day`, if any.
+pub fn span_of(spans: &[(NaiveDate, NaiveDate)], day: NaiveDate) -> Option<usize> {
+    let index = spans.partition_point(|(_, last)| *last < day);
+    spans
+        .get(index)
+        .filter(|(first, _)| *first <= day)
+        .map(|_| index)
 }
 
 /// Adds per-day counts to the buckets holding their days; days outside every bucket are

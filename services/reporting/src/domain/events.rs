@@ -19,8 +19,15 @@ pub const BINDINGS: [&str; 2] = [
     IvrRouteChanged::FAMILY_BINDING,
 ];
 
+/// The routing-key pattern of the ticket model's queue.
+pub const TICKET_BINDINGS: [&str; 1] =
+    [switchboard_proto::events::v1::TicketCreated::FAMILY_BINDING];
+
 /// The aggregate type of the callback events.
 pub const CALLBACK_AGGREGATE: &str = CallbackRegistered::AGGREGATE_TYPE;
+
+/// The aggregate type of the IVR route events.
+pub const ROUTE_AGGREGATE: &str = IvrRouteChanged::AGGREGATE_TYPE;
 
 /// The callback event types whose snapshot the model folds (as [`read`] knows them).
 pub const CALLBACK_EVENTS: [&str; 7] = [

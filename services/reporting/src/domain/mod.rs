@@ -4,3 +4,4 @@ pub mod batch;
 pub mod buckets;
 pub mod events;
 pub mod fact;
+pub mod tickets;

@@ -14,30 +14,9 @@ use crate::domain::fact::{Assignee, CallbackFact};
 /// two consumers never fold the same callback at once.
 const LOCK_CLASS: i32 = 0x5250_5400;
 
-/// Serialises, until the transaction ends, every change to the facts of callbacks `ids`. The
-/// locks are taken in key order in one statement, so two workers folding overlapping batches
-/// wait for each other rather than deadlock.
+/// Serialises, until the transaction ends, every change to the facts of callbacks `ids`.
 pub async fn lock(tx: &mut PgConnection, ids: &[Uuid]) -> Result<()> {
-    let mut keys: Vec<i32> = ids
-        .iter()
-        .map(|id| {
-            let bytes = id.as_bytes();
-            i32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]])
-        })
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    // The ordered subquery is not flattened into the outer query (it sorts), so the function
-    // runs row by row in key order.
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock($1, key)
-         FROM (SELECT key FROM unnest($2::int4[]) AS key ORDER BY key) AS keys",
-    )
-    .bind(LOCK_CLASS)
-    .bind(keys)
-    .execute(tx)
-    .await?;
-    Ok(())
+    super::lock_ids(tx, LOCK_CLASS, ids).await
 }
 
 #[derive(sqlx::FromRow)]

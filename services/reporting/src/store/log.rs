@@ -90,12 +90,49 @@ pub async fn newest_per_aggregate(
         .collect()
 }
 
-/// How many events are retained, and the newest callback event's time.
-pub async fn extent(tx: &mut PgConnection) -> Result<(i64, Option<DateTime<Utc>>)> {
-    Ok(sqlx::query_as(
-        "SELECT count(*), max(occur_time) FILTER (WHERE aggregate_type = 'callback')
-         FROM event_log",
+/// Every retained event of the aggregates of `aggregate_type` whose ids follow `after`, at most
+/// `aggregates` of them, in aggregate-id then version order.
+pub async fn events_of_aggregates(
+    tx: &mut PgConnection,
+    aggregate_type: &str,
+    after: &str,
+    aggregates: i64,
+) -> anyhow::Result<Vec<(String, EventEnvelope)>> {
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "WITH ids AS (
+             SELECT DISTINCT aggregate_id FROM event_log
+             WHERE aggregate_type = $1 AND aggregate_id > $2 ORDER BY aggregate_id LIMIT $3)
+         SELECT aggregate_id, envelope FROM event_log
+         WHERE aggregate_type = $1 AND aggregate_id IN (SELECT aggregate_id FROM ids)
+         ORDER BY aggregate_id, aggregate_version",
     )
+    .bind(aggregate_type)
+    .bind(after)
+    .bind(aggregates)
+    .fetch_all(tx)
+    .await?;
+    rows.into_iter()
+        .map(|(id, bytes)| {
+            let envelope = EventEnvelope::decode(bytes.as_slice())
+                .map_err(|e| anyhow::anyhow!("retained event of {id} does not decode: {e}"))?;
+            Ok((id, envelope))
+        })
+        .collect()
+}
+
+/// How many events of `aggregate_types` are retained, and the newest time of those of
+/// `newest_of` (the events whose time says how fresh a model is).
+pub async fn extent(
+    tx: &mut PgConnection,
+    aggregate_types: &[&str],
+    newest_of: &str,
+) -> Result<(i64, Option<DateTime<Utc>>)> {
+    Ok(sqlx::query_as(
+        "SELECT count(*), max(occur_time) FILTER (WHERE aggregate_type = $2)
+         FROM event_log WHERE aggregate_type = ANY($1)",
+    )
+    .bind(aggregate_types)
+    .bind(newest_of)
     .fetch_one(tx)
     .await?)
 }

@@ -6,8 +6,10 @@ use switchboard_platform::error::Result;
 
 /// The callback model's name.
 pub const CALLBACKS: &str = "callbacks";
+/// The ticket model's name.
+pub const TICKETS: &str = "tickets";
 /// Every model, by name.
-pub const MODELS: [&str; 1] = [CALLBACKS];
+pub const MODELS: [&str; 2] = [CALLBACKS, TICKETS];
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ModelStatus {

@@ -11,7 +11,7 @@ use switchboard_platform::{
     error::{Error, FieldViolations, invalid_field, quote},
     paging::Page,
     principal::PrincipalExt,
-    request::{PrincipalAndBody, parse_uuid, uuid_field},
+    request::{PrincipalAndBody, parse_uuid, require_admin_or_scope, uuid_field},
     request_id::{RequestId, commit_with},
 };
 use switchboard_proto::{
@@ -27,6 +27,9 @@ use super::{
     validate::{check_business_hours, check_fields, update_fields},
 };
 
+/// The scope that reads one schedule besides admins: the reporting service's, measuring times
+/// in business hours.
+pub const READ_SCOPE: &str = "business_hours:read";
 /// The list's paging (business_hours.proto): 50 by default, 100 at most.
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 100;
@@ -134,7 +137,7 @@ impl BusinessHoursApi {
     }
 
     async fn get(&self, principal: &Principal, id: &str) -> Result<BusinessHours, Status> {
-        principal.require_admin()?;
+        require_admin_or_scope(principal, READ_SCOPE)?;
         let id = uuid_field("business_hours_id", id)?;
         let mut conn = db::acquire(&self.pool).await?;
         Ok(load(&mut conn, id, false).await?.to_proto())

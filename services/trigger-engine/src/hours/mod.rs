@@ -2,8 +2,8 @@
 //! evaluation asks them (`Schedule::contains`, loaded by `load_all`).
 
 mod api;
-mod schedule;
 mod store;
 mod validate;
 
-pub use self::{api::BusinessHoursApi, schedule::Schedule, store::load_all};
+pub use self::{api::BusinessHoursApi, store::load_all};
+pub use switchboard_platform::business_hours::Schedule;

@@ -16,7 +16,7 @@ use switchboard_platform::{
 use switchboard_proto::trigger::v1::BusinessHours;
 use uuid::Uuid;
 
-use super::schedule::Schedule;
+use super::Schedule;
 use crate::rules::announce_change;
 
 /// The unique constraint on the normalised name.

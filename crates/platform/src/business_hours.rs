@@ -1,9 +1,10 @@
-//! A business-hours schedule as evaluation asks it: is this instant inside business hours?
-//! Pure; built from a stored (validated) `BusinessHours`.
+//! A business-hours schedule (업무시간) as its users ask it: is this instant inside business
+//! hours (trigger conditions), and how much of a span is (report times)? Pure; built from a
+//! stored (validated) `BusinessHours`.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use switchboard_proto::trigger::v1::{BusinessHours, DayOfWeek};
 
@@ -63,12 +64,58 @@ impl Schedule {
             .iter()
             .any(|&(start, end)| start <= second && second < end)
     }
+
+    /// How many seconds of `[from, to)` are inside business hours (0 when `to` is not after
+    /// `from`): each local day's intervals, holidays left out, clipped to the span.
+    pub fn open_seconds(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let last = to.with_timezone(&self.zone).date_naive();
+        let mut day = from.with_timezone(&self.zone).date_naive();
+        let mut open = 0;
+        while day <= last {
+            if !self.holidays.contains(&day) {
+                for &(start, end) in &self.week[day.weekday().num_days_from_monday() as usize] {
+                    let (Some(a), Some(b)) = (self.instant(day, start), self.instant(day, end))
+                    else {
+                        continue;
+                    };
+                    let (a, b) = (a.max(from), b.min(to));
+                    if b > a {
+                        open += (b - a).num_seconds();
+                    }
+                }
+            }
+            let Some(next) = day.checked_add_days(Days::new(1)) else {
+                break;
+            };
+            day = next;
+        }
+        open
+    }
+
+    /// The instant `second` seconds after local midnight of `day` (86,400 is the next
+    /// midnight); a local time skipped by a clock change is taken an hour later.
+    fn instant(&self, day: NaiveDate, second: u32) -> Option<DateTime<Utc>> {
+        let local: NaiveDateTime =
+            day.and_hms_opt(0, 0, 0)? + chrono::Duration::seconds(i64::from(second));
+        self.zone
+            .from_local_datetime(&local)
+            .earliest()
+            .or_else(|| {
+                self.zone
+                    .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|at| at.with_timezone(&Utc))
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::calendar::api_date;
     use chrono::TimeZone;
-    use switchboard_platform::calendar::api_date;
     use switchboard_proto::trigger::v1::{BusinessHoursInterval, Holiday};
 
     use super::*;
@@ -180,6 +227,51 @@ mod tests {
         // Friday 2025-01-10 09:30 UTC is 18:30 in Seoul: closed, though 09:30 in UTC.
         let friday = Utc.with_ymd_and_hms(2025, 1, 10, 9, 30, 0).unwrap();
         assert!(!schedule.contains(friday));
+    }
+
+    #[test]
+    fn a_weekend_is_not_counted_friday_evening_to_monday_morning_is_thirty_minutes() {
+        let schedule = Schedule::from_proto(&office("Asia/Seoul"), SEOUL);
+        // Friday 2025-01-10 18:00 to Monday 2025-01-13 09:30.
+        let from = local(SEOUL, 2025, 1, 10, 18, 0, 0);
+        let to = local(SEOUL, 2025, 1, 13, 9, 30, 0);
+        assert_eq!(schedule.open_seconds(from, to), 30 * 60);
+        // Friday 17:59:30 counts its last 30 seconds.
+        let from = local(SEOUL, 2025, 1, 10, 17, 59, 30);
+        assert_eq!(schedule.open_seconds(from, to), 30 * 60 + 30);
+        // Inside one interval it is the wall-clock span; reversed or empty spans are 0.
+        let a = local(SEOUL, 2025, 1, 13, 10, 0, 0);
+        let b = local(SEOUL, 2025, 1, 13, 11, 15, 7);
+        assert_eq!(schedule.open_seconds(a, b), 75 * 60 + 7);
+        assert_eq!(schedule.open_seconds(b, a), 0);
+        assert_eq!(schedule.open_seconds(a, a), 0);
+    }
+
+    #[test]
+    fn a_holiday_and_a_night_shift_across_midnight_are_counted_in_seoul() {
+        // 추석 Monday 2025-10-06 is a holiday: Friday 3rd 17:00 to Tuesday 7th (also a holiday)
+        // and Wednesday 8th 10:00 (substitute holiday too) to Thursday 9th 10:00.
+        let mut chuseok = office("Asia/Seoul");
+        chuseok.holidays = (6..=8).map(|d| holiday(2025, 10, d, "추석")).collect();
+        let schedule = Schedule::from_proto(&chuseok, SEOUL);
+        let from = local(SEOUL, 2025, 10, 3, 17, 0, 0);
+        let to = local(SEOUL, 2025, 10, 9, 10, 0, 0);
+        assert_eq!(schedule.open_seconds(from, to), 2 * 3600);
+        // Monday 22:00–24:00 and Tuesday 00:00–06:00: 23:30 to 00:45 is 75 minutes.
+        let night = BusinessHours {
+            weekly_intervals: vec![
+                interval(DayOfWeek::Monday, 1320, 1440),
+                interval(DayOfWeek::Tuesday, 0, 360),
+            ],
+            ..Default::default()
+        };
+        let schedule = Schedule::from_proto(&night, SEOUL);
+        let from = local(SEOUL, 2025, 1, 6, 23, 30, 0);
+        let to = local(SEOUL, 2025, 1, 7, 0, 45, 0);
+        assert_eq!(schedule.open_seconds(from, to), 75 * 60);
+        // A whole week of it is 8 hours.
+        let week_later = local(SEOUL, 2025, 1, 13, 23, 30, 0);
+        assert_eq!(schedule.open_seconds(from, week_later), 8 * 3600);
     }
 
     #[test]
