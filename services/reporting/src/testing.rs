@@ -20,18 +20,23 @@ pub async fn context(amqp: &AmqpConfig) -> (ServiceContext<ReportingSettings>, s
 }
 
 /// A reporting replica on `listener` built from `context` (replicas may share one schema), and
-/// its consumer's figures.
+/// its callback and ticket consumers' figures.
 pub async fn start(
     listener: TcpListener,
     context: ServiceContext<ReportingSettings>,
     pool: sqlx::PgPool,
-) -> (Started, Option<Arc<ConsumerStats>>) {
+) -> (
+    Started,
+    Option<Arc<ConsumerStats>>,
+    Option<Arc<ConsumerStats>>,
+) {
     let schema = context.schema.clone();
     let service = Application::build(listener, context)
         .await
         .unwrap_or_else(|e| panic!("the reporting service starts: {e:#}"));
     let stats = service.consumer_stats();
-    (Started::run(service, pool, schema), stats)
+    let ticket_stats = service.ticket_consumer_stats();
+    (Started::run(service, pool, schema), stats, ticket_stats)
 }
 
 /// A fresh schema holding the reporting tables, its models registered in `time_zone`, for

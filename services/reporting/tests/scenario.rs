@@ -5,15 +5,15 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use crate::common::{
-    Mesh, ZONE,
+    Mesh, ZONE, local_date,
     scenario::{Agent, Rng, generate},
+    spans,
 };
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use switchboard_platform::testing;
 use switchboard_proto::{
     callback::v1::CallbackState,
-    common::v1::LocalDate,
     events::v1::CallbackSnapshot,
     reporting::v1::{
         AssigneeFilter, CallbackProcessingBucket, GetCallbackProcessingStatusRequest,
@@ -24,14 +24,6 @@ use switchboard_proto::{
 use uuid::Uuid;
 
 const CALLBACKS: usize = 10_000;
-
-fn local_date(date: NaiveDate) -> LocalDate {
-    LocalDate {
-        year: date.year(),
-        month: date.month() as i32,
-        day: date.day() as i32,
-    }
-}
 
 /// One report to ask for, and what it filters.
 #[derive(Debug, Clone)]
@@ -75,24 +67,6 @@ impl Ask {
         };
         route_ok && assignee_ok
     }
-}
-
-/// The bucket spans of the period, computed here without the service's code.
-fn spans(first: NaiveDate, last: NaiveDate, month: bool) -> Vec<(NaiveDate, NaiveDate)> {
-    let mut spans = Vec::new();
-    let mut start = first;
-    while start <= last {
-        let end = if month {
-            let next =
-                NaiveDate::from_ymd_opt(start.year(), start.month(), 1).unwrap() + Months::new(1);
-            (next.pred_opt().unwrap()).min(last)
-        } else {
-            start
-        };
-        spans.push((start, end));
-        start = end.succ_opt().unwrap();
-    }
-    spans
 }
 
 fn bucket(

@@ -27,8 +27,41 @@ use switchboard_proto::{
 use tonic::transport::Channel;
 
 pub mod scenario;
+pub mod tickets;
 
 pub const ZONE: &str = "Asia/Seoul";
+
+pub fn local_date(date: chrono::NaiveDate) -> switchboard_proto::common::v1::LocalDate {
+    use chrono::Datelike;
+    switchboard_proto::common::v1::LocalDate {
+        year: date.year(),
+        month: date.month() as i32,
+        day: date.day() as i32,
+    }
+}
+
+/// The bucket spans of the period, computed here without the service's code.
+pub fn spans(
+    first: chrono::NaiveDate,
+    last: chrono::NaiveDate,
+    month: bool,
+) -> Vec<(chrono::NaiveDate, chrono::NaiveDate)> {
+    use chrono::{Datelike, Months, NaiveDate};
+    let mut spans = Vec::new();
+    let mut start = first;
+    while start <= last {
+        let end = if month {
+            let next =
+                NaiveDate::from_ymd_opt(start.year(), start.month(), 1).unwrap() + Months::new(1);
+            (next.pred_opt().unwrap()).min(last)
+        } else {
+            start
+        };
+        spans.push((start, end));
+        start = end.succ_opt().unwrap();
+    }
+    spans
+}
 
 pub struct Mesh {
     pub gateway: Harness,
@@ -38,6 +71,8 @@ pub struct Mesh {
     /// The callback service's schema and pool, when it runs.
     pub callback_schema: Option<(PgPool, String)>,
     pub stats: Vec<std::sync::Arc<ConsumerStats>>,
+    /// The ticket consumers' figures, per replica.
+    pub ticket_stats: Vec<std::sync::Arc<ConsumerStats>>,
     /// The first reporting replica's own address (behind the gateway).
     pub reporting_addr: std::net::SocketAddr,
     pub lag: switchboard_reporting::ModelLag,
@@ -84,6 +119,7 @@ impl Mesh {
             pool,
             callback_schema: None,
             stats: Vec::new(),
+            ticket_stats: Vec::new(),
             replicas: Vec::new(),
             callbacks_service: None,
         };
@@ -94,10 +130,11 @@ impl Mesh {
                 Some(listener) => listener,
                 None => testing::free_listener().await,
             };
-            let (replica, stats) =
+            let (replica, stats, ticket_stats) =
                 switchboard_reporting::testing::start(listener, context.clone(), mesh.pool.clone())
                     .await;
             mesh.stats.extend(stats);
+            mesh.ticket_stats.extend(ticket_stats);
             mesh.replicas.push(replica);
         }
         if with_callbacks {
@@ -173,15 +210,20 @@ impl Mesh {
             .remove(0)
     }
 
-    /// Waits until the model has applied `events` distinct events.
+    /// Waits until the callbacks model has applied `events` distinct events.
     pub async fn wait_applied(&self, events: i64, timeout: Duration) {
+        self.wait_model_applied("callbacks", events, timeout).await;
+    }
+
+    /// Waits until model `name` has applied `events` distinct events.
+    pub async fn wait_model_applied(&self, name: &str, events: i64, timeout: Duration) {
         let applied = || async {
-            let (count,): (i64,) = sqlx::query_as(
-                "SELECT applied_event_count FROM read_models WHERE name = 'callbacks'",
-            )
-            .fetch_one(&self.pool)
-            .await
-            .unwrap();
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT applied_event_count FROM read_models WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .unwrap();
             count
         };
         let reached = testing::eventually(timeout, || async { applied().await >= events }).await;
