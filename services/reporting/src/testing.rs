@@ -16,7 +16,15 @@ use crate::{Application, ReportingSettings, store::status};
 
 /// A context for a reporting replica in a fresh schema, consuming from `amqp`.
 pub async fn context(amqp: &AmqpConfig) -> (ServiceContext<ReportingSettings>, sqlx::PgPool) {
-    testing::context::<Application>("rp", amqp, Vec::new(), ReportingSettings::default()).await
+    context_with_peers(amqp, Vec::new()).await
+}
+
+/// The same, reaching `peers` (the trigger engine, for times in business hours).
+pub async fn context_with_peers(
+    amqp: &AmqpConfig,
+    peers: Vec<switchboard_platform::service::Peer>,
+) -> (ServiceContext<ReportingSettings>, sqlx::PgPool) {
+    testing::context::<Application>("rp", amqp, peers, ReportingSettings::default()).await
 }
 
 /// A reporting replica on `listener` built from `context` (replicas may share one schema), and

@@ -9,4 +9,5 @@ mod end_to_end;
 mod fold;
 mod reports;
 mod scenario;
+mod ticket_reports;
 mod ticket_scenario;

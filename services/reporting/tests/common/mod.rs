@@ -79,22 +79,31 @@ pub struct Mesh {
     /// The reporting replicas (the first owns the schema).
     replicas: Vec<Started>,
     callbacks_service: Option<Started>,
+    trigger_engine: Option<Started>,
 }
 
 impl Mesh {
     /// The gateway and `replicas` reporting services sharing one schema and queue.
     pub async fn start(replicas: usize) -> Self {
-        Self::start_inner(replicas, false).await
+        Self::start_inner(replicas, false, false).await
     }
 
     /// The gateway, the callback service and one reporting service.
     pub async fn start_with_callbacks() -> Self {
-        Self::start_inner(1, true).await
+        Self::start_inner(1, true, false).await
     }
 
-    async fn start_inner(replicas: usize, with_callbacks: bool) -> Self {
+    /// The gateway, the trigger engine (its business-hours calendars) and one reporting
+    /// service.
+    pub async fn start_with_trigger_engine() -> Self {
+        Self::start_inner(1, false, true).await
+    }
+
+    async fn start_inner(replicas: usize, with_callbacks: bool, with_triggers: bool) -> Self {
         let reporting_listener = testing::free_listener().await;
         let callback_listener = testing::free_listener().await;
+        let trigger_listener = testing::free_listener().await;
+        let trigger_addr = trigger_listener.local_addr().unwrap();
         let mut upstreams = vec![Upstream {
             package: "switchboard.reporting.v1".into(),
             service: "reporting".into(),
@@ -107,9 +116,26 @@ impl Mesh {
                 url: format!("http://{}", callback_listener.local_addr().unwrap()),
             });
         }
+        if with_triggers {
+            upstreams.push(Upstream {
+                package: "switchboard.trigger.v1".into(),
+                service: "trigger-engine".into(),
+                url: format!("http://{trigger_addr}"),
+            });
+        }
         let gateway = Harness::start(upstreams).await;
         testing::require_rabbitmq(&gateway.amqp).await;
-        let (mut context, pool) = switchboard_reporting::testing::context(&gateway.amqp).await;
+        let peers = if with_triggers {
+            vec![testing::peer(
+                "trigger-engine",
+                &["switchboard.trigger.v1"],
+                trigger_addr,
+            )]
+        } else {
+            Vec::new()
+        };
+        let (mut context, pool) =
+            switchboard_reporting::testing::context_with_peers(&gateway.amqp, peers).await;
         context.platform.time_zone = ZONE.into();
         let mut mesh = Self {
             reporting_addr: reporting_listener.local_addr().unwrap(),
@@ -122,6 +148,7 @@ impl Mesh {
             ticket_stats: Vec::new(),
             replicas: Vec::new(),
             callbacks_service: None,
+            trigger_engine: None,
         };
         let mut listener = Some(reporting_listener);
         for _ in 0..replicas {
@@ -136,6 +163,19 @@ impl Mesh {
             mesh.stats.extend(stats);
             mesh.ticket_stats.extend(ticket_stats);
             mesh.replicas.push(replica);
+        }
+        if with_triggers {
+            // No ticket service runs: the engine only answers for its calendars.
+            let nowhere = testing::free_listener().await.local_addr().unwrap();
+            let engine = switchboard_trigger_engine::testing::start(
+                trigger_listener,
+                mesh.gateway.addr,
+                nowhere,
+                &mesh.gateway.amqp,
+                |_| {},
+            )
+            .await;
+            mesh.trigger_engine = Some(engine);
         }
         if with_callbacks {
             let service = switchboard_callback::testing::start(
@@ -244,6 +284,9 @@ impl Mesh {
         let mut failures = Vec::new();
         if let Some(service) = self.callbacks_service {
             failures.extend(service.stop().await.err());
+        }
+        if let Some(engine) = self.trigger_engine {
+            failures.extend(engine.stop().await.err());
         }
         let mut replicas = self.replicas.into_iter();
         let owner = replicas.next();
