@@ -58,11 +58,12 @@ pub async fn rebuild_reporting(config: &Config) -> anyhow::Result<()> {
     guard.shutdown();
     let rebuilt = result?;
     println!(
-        "rebuilt the reporting models in {}: {} events replayed, {} callbacks, {} count rows, \
-         {:.1} s",
+        "rebuilt the reporting models in {}: {} events replayed, {} callbacks, {} tickets, {} \
+         count rows, {:.1} s",
         config.time_zone,
         rebuilt.events,
         rebuilt.callbacks,
+        rebuilt.tickets,
         rebuilt.count_rows,
         rebuilt.elapsed.as_secs_f64()
     );
