@@ -16,7 +16,7 @@ use switchboard_proto::{
 use tonic::Status;
 
 use crate::{
-    eval::Event,
+    eval::{Event, Purpose},
     rules::RulesCache,
     runner::{
         settle::{Cursors, Mode, base_context, settle},
@@ -142,7 +142,9 @@ impl DryRun {
             &mut context,
             (&target.ticket, &event),
             Mode {
-                include_inactive: request.include_inactive,
+                purpose: Purpose::DryRun {
+                    include_inactive: request.include_inactive,
+                },
                 cursors: Cursors::Read,
             },
         )

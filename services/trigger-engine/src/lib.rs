@@ -106,6 +106,10 @@ impl Service for Application {
             .await?;
         let mut config = ConsumerConfig::new(runner::QUEUE, &runner::BINDINGS);
         config.workers = settings.workers.max(1);
+        // One event per transaction: a run holds its round-robin cursors locked and calls the
+        // ticket service, so a batch would hold the cursors through every event's calls and
+        // make the other workers wait; events are independent, the workers run them at once.
+        config.batch_size = 1;
         let handler = TicketEvents {
             rules,
             world,

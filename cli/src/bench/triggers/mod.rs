@@ -24,10 +24,11 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
     let per_trigger_ns = eval.p50_us * 1_000.0 / eval.triggers as f64;
     println!(
         "eval  triggers={} fired={} p50_us={:.1} per_trigger_ns={per_trigger_ns:.0} \
-         baseline_substring_p50_us={:.1} ratio={:.2}",
+         dry_run_p50_us={:.1} baseline_substring_p50_us={:.1} ratio={:.2}",
         eval.triggers,
         eval.fired,
         eval.p50_us,
+        eval.dry_run_p50_us,
         eval.baseline_p50_us,
         eval.baseline_p50_us / eval.p50_us,
     );

@@ -18,7 +18,7 @@ mod run;
 mod state;
 
 pub use compile::{CompiledTrigger, compile_trigger};
-pub use run::{Context, Event, MAX_PASSES, Run, Schedule, evaluate};
+pub use run::{Context, Event, MAX_PASSES, Purpose, Run, Schedule, evaluate};
 
 #[cfg(test)]
 mod action_tests;

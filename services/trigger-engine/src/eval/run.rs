@@ -61,13 +61,37 @@ pub struct Context {
     pub schedules: HashMap<String, Schedule>,
 }
 
+/// What an evaluation is for: the engine's own run on an event (active triggers only, no
+/// explanations of the triggers that did not fire: nothing reads them), or a dry run
+/// (`TestTriggers`), which explains every trigger that did not fire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Live,
+    DryRun { include_inactive: bool },
+}
+
+impl Purpose {
+    pub fn include_inactive(self) -> bool {
+        matches!(
+            self,
+            Purpose::DryRun {
+                include_inactive: true
+            }
+        )
+    }
+
+    fn explains(self) -> bool {
+        matches!(self, Purpose::DryRun { .. })
+    }
+}
+
 /// What an evaluation found.
 #[derive(Clone, Debug, Default)]
 pub struct Run {
     /// The triggers that fired, in firing order, each with its own changes.
     pub fired: Vec<FiredTrigger>,
     /// Every evaluated trigger that never fired, in position order, with the first condition
-    /// that failed the last time it was checked.
+    /// that failed the last time it was checked; empty for a [`Purpose::Live`] run.
     pub not_fired: Vec<NotFiredTrigger>,
     pub ticket_after: Ticket,
     /// The net changes of the run, before → after, in the stable field order; a field changed
@@ -91,8 +115,8 @@ struct Miss {
     reason: Option<(String, String)>,
 }
 
-/// Evaluates `triggers` (in increasing `position`, ties by id; inactive ones only when
-/// `include_inactive`) against `ticket` for `event`. Pure and deterministic.
+/// Evaluates `triggers` (in increasing `position`, ties by id; inactive ones only for a dry run
+/// that includes them) against `ticket` for `event`. Pure and deterministic.
 ///
 /// A pass visits every trigger that has not fired yet; another pass runs only when this one
 /// fired a trigger that changed a field (notifications alone do not count). When the 10th pass
@@ -103,8 +127,10 @@ pub fn evaluate(
     ticket: &Ticket,
     event: &Event<'_>,
     context: &Context,
-    include_inactive: bool,
+    purpose: Purpose,
 ) -> Run {
+    let include_inactive = purpose.include_inactive();
+    let explains = purpose.explains();
     let mut order: Vec<&CompiledTrigger> = triggers
         .iter()
         .filter(|t| t.active || include_inactive)
@@ -133,10 +159,11 @@ pub fn evaluate(
                     changed |= !record.changes.is_empty();
                     fired.push(record);
                 }
-                Err(failed) => {
+                Err(failed) if explains => {
                     let reason = last_allowed.then(|| explain(trigger, failed, &state));
                     misses[i] = Some(Miss { failed, reason });
                 }
+                Err(_) => {}
             }
         }
         still_changing = changed;

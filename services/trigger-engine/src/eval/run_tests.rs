@@ -6,7 +6,7 @@ use switchboard_proto::{
     trigger::v1::{ConditionField as F, ConditionOperator as O},
 };
 
-use super::{Context, MAX_PASSES, evaluate, test_support::*};
+use super::{Context, MAX_PASSES, Purpose, evaluate, test_support::*};
 
 fn tagged(tag: &str) -> switchboard_proto::trigger::v1::Condition {
     values(F::Tags, O::ContainsAny, &[tag])
@@ -161,12 +161,61 @@ fn inactive_triggers_run_only_when_included() {
         &ticket,
         &created(),
         &Context::default(),
-        false,
+        Purpose::DryRun {
+            include_inactive: false,
+        },
     );
     assert!(skipped.fired.is_empty() && skipped.not_fired.is_empty());
     assert_eq!(skipped.passes, 0);
-    let tried = evaluate(&[off], &ticket, &created(), &Context::default(), true);
+    let live = evaluate(
+        std::slice::from_ref(&off),
+        &ticket,
+        &created(),
+        &Context::default(),
+        Purpose::Live,
+    );
+    assert_eq!(live.passes, 0);
+    let tried = evaluate(
+        &[off],
+        &ticket,
+        &created(),
+        &Context::default(),
+        Purpose::DryRun {
+            include_inactive: true,
+        },
+    );
     assert_eq!(fired_names(&tried), ["off"]);
+}
+
+#[test]
+fn a_live_run_explains_nothing_and_fires_what_a_dry_run_fires() {
+    let tag = trigger("tag")
+        .at(1)
+        .all(untagged("x"))
+        .then(add_tags(&["x"]))
+        .build();
+    let never = trigger("never")
+        .at(2)
+        .all(tagged("absent"))
+        .then(add_tags(&["y"]))
+        .build();
+    let triggers = [tag, never];
+    let ticket = ticket();
+    let live = evaluate(
+        &triggers,
+        &ticket,
+        &created(),
+        &Context::default(),
+        Purpose::Live,
+    );
+    let dry = run(&triggers, &ticket, &created(), &Context::default());
+    assert!(live.not_fired.is_empty());
+    assert_eq!(dry.not_fired.len(), 1);
+    assert_eq!(dry.not_fired[0].trigger_name, "never");
+    assert_eq!(fired_names(&live), fired_names(&dry));
+    assert_eq!(live.ticket_after, dry.ticket_after);
+    assert_eq!(live.changes, dry.changes);
+    assert_eq!(live.passes, dry.passes);
 }
 
 #[test]

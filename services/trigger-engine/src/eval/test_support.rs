@@ -16,7 +16,7 @@ use switchboard_proto::{
     },
 };
 
-use super::{CompiledTrigger, Context, Event, Run, compile_trigger, evaluate};
+use super::{CompiledTrigger, Context, Event, Purpose, Run, compile_trigger, evaluate};
 
 /// A trigger under construction: active, its id and name both `name`, position 1.
 pub struct TriggerBuilder(Trigger);
@@ -278,7 +278,15 @@ pub fn run(
     event: &Event<'_>,
     context: &Context,
 ) -> Run {
-    evaluate(triggers, ticket, event, context, false)
+    evaluate(
+        triggers,
+        ticket,
+        event,
+        context,
+        Purpose::DryRun {
+            include_inactive: false,
+        },
+    )
 }
 
 /// Whether a trigger with only `condition` (and a tag action) fires.

@@ -16,7 +16,7 @@ use switchboard_platform::events::{EventHandler, HandlerError};
 use switchboard_proto::{events::v1::EventEnvelope, ticket::v1::TriggerRunOutcome};
 
 use crate::{
-    eval::Event,
+    eval::{Event, Purpose},
     mesh::is_unreachable,
     rules::RulesCache,
     runner::{
@@ -77,7 +77,7 @@ impl TicketEvents {
                 &mut context,
                 (&ticket, &event),
                 Mode {
-                    include_inactive: false,
+                    purpose: Purpose::Live,
                     cursors: Cursors::Lock,
                 },
             )

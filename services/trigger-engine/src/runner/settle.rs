@@ -12,7 +12,7 @@ use switchboard_proto::ticket::v1::Ticket;
 
 use super::{cursors, world::World};
 use crate::{
-    eval::{CompiledTrigger, Context, Event, Run, evaluate},
+    eval::{CompiledTrigger, Context, Event, Purpose, Run, evaluate},
     rules::Rules,
 };
 
@@ -52,10 +52,11 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
     items.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
-/// How a run evaluates: inactive triggers too (a test), and what it may do with cursors.
+/// How a run evaluates: live or as a test (with inactive triggers or not), and what it may do
+/// with cursors.
 #[derive(Debug, Clone, Copy)]
 pub struct Mode {
-    pub include_inactive: bool,
+    pub purpose: Purpose,
     pub cursors: Cursors,
 }
 
@@ -69,14 +70,14 @@ pub async fn settle(
     mode: Mode,
 ) -> Result<Run, Error> {
     let Mode {
-        include_inactive,
+        purpose,
         cursors: cursors_mode,
     } = mode;
     let mut loaded: BTreeSet<String> = BTreeSet::new();
     let mut presence_loaded = false;
     let mut held: BTreeSet<String> = BTreeSet::new();
     loop {
-        let run = evaluate(&rules.triggers, ticket, event, context, include_inactive);
+        let run = evaluate(&rules.triggers, ticket, event, context, purpose);
         let fired: Vec<&CompiledTrigger> = run
             .fired
             .iter()
