@@ -49,6 +49,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 pub struct Application {
     server: RunningServer,
     events: EventConsumer<TicketEvents>,
+    pool: sqlx::PgPool,
 }
 
 impl Service for Application {
@@ -106,20 +107,21 @@ impl Service for Application {
             .await?;
         let mut config = ConsumerConfig::new(runner::QUEUE, &runner::BINDINGS);
         config.workers = settings.workers.max(1);
-        // One event per transaction: a run holds its round-robin cursors locked and calls the
-        // ticket service, so a batch would hold the cursors through every event's calls and
-        // make the other workers wait; events are independent, the workers run them at once.
-        config.batch_size = 1;
         let handler = TicketEvents {
+            pool: pool.clone(),
             rules,
             world,
             apply_attempts: settings.apply_attempts,
         };
-        let events = EventConsumer::new(pool, platform.amqp.clone(), config, handler);
+        let events = EventConsumer::new(pool.clone(), platform.amqp.clone(), config, handler);
         if let Err(error) = events.declare().await {
             tracing::warn!(%error, queue = runner::QUEUE, "cannot declare the queue yet");
         }
-        Ok(Self { server, events })
+        Ok(Self {
+            server,
+            events,
+            pool,
+        })
     }
 
     fn local_addr(&self) -> SocketAddr {
@@ -132,5 +134,8 @@ impl Service for Application {
                 self.server.run_until_stopped(shutdown)
             })
             .add(runner::QUEUE, |shutdown| self.events.run(shutdown))
+            .add("round-robin step pruning", |shutdown| {
+                runner::prune_steps(self.pool, shutdown)
+            })
     }
 }

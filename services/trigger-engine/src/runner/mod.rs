@@ -33,6 +33,8 @@ pub const BINDINGS: [&str; 1] = ["ticket.*"];
 
 #[derive(Clone)]
 pub struct TicketEvents {
+    /// For the runs' short transactions on the round-robin cursors.
+    pub pool: sqlx::PgPool,
     pub rules: RulesCache,
     pub world: World,
     pub apply_attempts: u32,
@@ -70,15 +72,20 @@ impl TicketEvents {
             if !evaluable(&ticket) {
                 return Ok(());
             }
+            // The cursors are held only while the run is evaluated: its steps are committed
+            // before the call, which the other runs of the group need not wait for.
+            let mut steps = self.pool.begin().await?;
             let run = settle(
-                tx,
+                &mut steps,
                 &self.world,
                 &rules,
                 &mut context,
                 (&ticket, &event),
                 Mode {
                     purpose: Purpose::Live,
-                    cursors: Cursors::Lock,
+                    cursors: Cursors::Lock {
+                        event_id: &source.event_id,
+                    },
                 },
             )
             .await
@@ -86,6 +93,16 @@ impl TicketEvents {
             if run.fired.is_empty() && !run.pass_limit_reached {
                 return Ok(());
             }
+            if !run.round_robin_used.is_empty() {
+                cursors::reserve(
+                    &mut steps,
+                    &source.event_id,
+                    &run.round_robin_used,
+                    &context.round_robin,
+                )
+                .await?;
+            }
+            steps.commit().await?;
             let apply = request::apply_request(&source.event_id, &ticket, &run);
             let response = self
                 .world
@@ -94,12 +111,7 @@ impl TicketEvents {
                 .await
                 .map_err(|status| call_failed("ticket service", status.into()))?;
             match response.outcome() {
-                TriggerRunOutcome::Applied => {
-                    if !run.round_robin_used.is_empty() {
-                        cursors::advance(tx, &run.round_robin_used).await?;
-                    }
-                    return Ok(());
-                }
+                TriggerRunOutcome::Applied => return Ok(()),
                 TriggerRunOutcome::Duplicate | TriggerRunOutcome::NotEvaluable => return Ok(()),
                 TriggerRunOutcome::VersionConflict => {
                     ticket = response.ticket.ok_or_else(|| {
@@ -115,6 +127,29 @@ impl TicketEvents {
             "ticket {} changed under {} evaluations in a row; the event is retried",
             source.ticket.id, self.apply_attempts
         )))
+    }
+}
+
+/// How often the round-robin steps older than a day are forgotten.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Forgets old round-robin steps every hour until `shutdown` (any replica may; the delete is
+/// the same whoever runs it). A failed round is logged and tried again.
+pub async fn prune_steps(pool: sqlx::PgPool, mut shutdown: switchboard_platform::Shutdown) {
+    while !shutdown.is_triggered() {
+        let pruned = async {
+            let mut conn = pool.acquire().await?;
+            cursors::prune(&mut conn).await
+        };
+        match pruned.await {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "forgot round-robin steps older than a day"),
+            Err(error) => tracing::warn!(%error, "pruning round-robin steps failed; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = shutdown.wait() => {}
+        }
     }
 }
 

@@ -16,11 +16,11 @@ use crate::{
     rules::Rules,
 };
 
-/// Whether the run may move round-robin cursors (the live run locks them) or only looks
-/// (`TestTriggers`).
+/// Whether the run may move round-robin cursors (the live run of an event locks them, or
+/// starts from the steps it reserved before) or only looks (`TestTriggers`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cursors {
-    Lock,
+pub enum Cursors<'a> {
+    Lock { event_id: &'a str },
     Read,
 }
 
@@ -55,9 +55,9 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
 /// How a run evaluates: live or as a test (with inactive triggers or not), and what it may do
 /// with cursors.
 #[derive(Debug, Clone, Copy)]
-pub struct Mode {
+pub struct Mode<'a> {
     pub purpose: Purpose,
-    pub cursors: Cursors,
+    pub cursors: Cursors<'a>,
 }
 
 /// Evaluates until the run needs nothing it has not been given.
@@ -67,7 +67,7 @@ pub async fn settle(
     rules: &Rules,
     context: &mut Context,
     (ticket, event): (&Ticket, &Event<'_>),
-    mode: Mode,
+    mode: Mode<'_>,
 ) -> Result<Run, Error> {
     let Mode {
         purpose,
@@ -107,7 +107,7 @@ pub async fn settle(
             .collect();
         if !round_robin.is_empty() {
             let cursors = match cursors_mode {
-                Cursors::Lock => cursors::lock(conn, &round_robin).await?,
+                Cursors::Lock { event_id } => cursors::lock(conn, event_id, &round_robin).await?,
                 Cursors::Read => cursors::read(conn, &round_robin).await?,
             };
             for group in &round_robin {
