@@ -313,6 +313,42 @@ enum BenchCommand {
         #[arg(long)]
         drop: bool,
     },
+    /// The ticket reports over a generated model of `--tickets` tickets created over 2025 in
+    /// the center's zone (10 groups, 200 agents, 5 channels, 8 inquiry types, 3 mail accounts;
+    /// mostly solved or closed, some open, a few spam; 1 to 8 states each), facts and states
+    /// generated in PostgreSQL and counts written by the service's own recount. Through a
+    /// reporting service in this process: the daily volume report (random filter), the backlog
+    /// report by group and the times report by group, each over 31 days from a random day,
+    /// `--repeat` times (goal p95 <= 50 ms), beside the same answer computed over the raw facts
+    /// and states (checked equal). Then the fold rate: `--fold-events` ticket events published
+    /// to a private RabbitMQ virtual host (deleted at the end) and folded by a consuming
+    /// reporting service on the scratch schema `<schema>_fold` (dropped at the end); goal
+    /// >= 5,000 events/s. The last line is the summary.
+    #[command(after_help = bench::ticket_reports::DEFINITIONS)]
+    TicketReports {
+        /// Tickets in the model.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: i64,
+        /// Calls of each report measured (after 3 warm-up calls), each with random choices.
+        #[arg(long, default_value_t = 50)]
+        repeat: usize,
+        /// Of those, how many are also computed over the raw facts (and checked equal).
+        #[arg(long, default_value_t = 5)]
+        raw_repeat: usize,
+        /// The scratch schema; one that already holds `--tickets` tickets is reused.
+        #[arg(long, default_value = "bench_ticket_reports")]
+        schema: String,
+        /// Drop the scratch schema at the end (kept by default, so a rerun skips the fill).
+        #[arg(long)]
+        drop: bool,
+        /// Ticket events published and folded (4 per ticket: created, assigned, first reply,
+        /// solved).
+        #[arg(long, default_value_t = 50_000)]
+        fold_events: i64,
+        /// Seed of the random periods, filters and events.
+        #[arg(long, default_value_t = 18)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ mod model;
 pub mod pipeline;
 pub mod reporting;
 mod ticket_queries;
+pub mod ticket_reports;
 mod tickets;
 mod triggers;
 
@@ -145,6 +146,26 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
                 keep,
             };
             ticket_queries::run(config, options).await
+        }
+        BenchCommand::TicketReports {
+            tickets,
+            repeat,
+            raw_repeat,
+            schema,
+            drop,
+            fold_events,
+            seed,
+        } => {
+            let options = ticket_reports::Options {
+                tickets,
+                repeat,
+                raw_repeat,
+                schema,
+                drop,
+                fold_events,
+                seed,
+            };
+            ticket_reports::run(config, options).await
         }
     }
 }
