@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod config;
+mod keys;
 mod mail;
 mod roles;
 
@@ -75,6 +76,20 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// What the binary reads from its configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Every configuration key, as its environment variable, one a line: the variable, the kind
+    /// of value, and the commands (a role's `serve`, `migrate`) that refuse to start without it
+    /// outside development mode, or `-`. Deployment tooling (the Helm chart's tests) checks
+    /// itself against this list.
+    Keys,
 }
 
 #[derive(Debug, Subcommand)]
@@ -411,6 +426,16 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             // The benchmarks start parts of the mesh in this process: they need what serving does.
             let config = config::load(&roles::required_keys(roles::ROLES))?;
             bench::run(command, &config).await
+        }
+        Command::Config {
+            command: ConfigCommand::Keys,
+        } => {
+            let mut required: Vec<_> = roles::ROLES
+                .iter()
+                .map(|role| (role.spec().name, roles::required_keys(&[*role])))
+                .collect();
+            required.push(("migrate", MIGRATE.to_vec()));
+            config::print_keys(&required)
         }
         Command::Mail { .. } => unreachable!("handled by run"),
     }

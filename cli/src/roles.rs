@@ -13,7 +13,7 @@ use switchboard_platform::{
     config::SERVICE_KEYS,
     metrics,
     service::{
-        Tasks,
+        Service, Tasks,
         role::{self, Built, Role, RoleAddress},
         supervise,
     },
@@ -23,17 +23,40 @@ use switchboard_reporting::Application as ReportingService;
 use switchboard_ticket::Application as TicketService;
 use switchboard_trigger_engine::Application as TriggerEngineService;
 
-use crate::config::{self, Config};
+use crate::{
+    config::{self, Config},
+    keys::{self, Key},
+};
 
-/// Every role, in the order `switchboard services` lists them. Adding a role is one entry.
-pub static ROLES: &[&dyn Role] = &[
-    &Built::<Gateway>::new(),
-    &Built::<CallbackService>::new(),
-    &Built::<TicketService>::new(),
-    &Built::<TriggerEngineService>::new(),
-    &Built::<MailIngestService>::new(),
-    &Built::<ReportingService>::new(),
+/// Every role, in the order `switchboard services` lists them, and the keys of each role's
+/// configuration section. Adding a role is one entry.
+macro_rules! roles {
+    ($($service:ty),* $(,)?) => {
+        pub static ROLES: &[&dyn Role] = &[$(&Built::<$service>::new()),*];
+        /// Each role's name and the keys of its section (address and settings), as in [`ROLES`].
+        pub static SECTIONS: &[fn() -> Result<(&'static str, Vec<Key>), KeyError>] =
+            &[$(section_keys::<$service>),*];
+    };
+}
+
+roles![
+    Gateway,
+    CallbackService,
+    TicketService,
+    TriggerEngineService,
+    MailIngestService,
+    ReportingService,
 ];
+
+type KeyError = serde::de::value::Error;
+
+/// The keys of `S`'s section: where it listens and is reached, and its own settings.
+fn section_keys<S: Service>() -> Result<(&'static str, Vec<Key>), KeyError> {
+    let prefix = S::SPEC.config_key();
+    let mut keys = keys::of::<RoleAddress>(&prefix)?;
+    keys.extend(keys::of::<S::Settings>(&prefix)?);
+    Ok((S::SPEC.name, keys))
+}
 
 /// Where the role listens.
 fn listen(config: &Config, role: &dyn Role) -> anyhow::Result<std::net::SocketAddr> {
