@@ -141,7 +141,11 @@ impl<'de> Deserializer<'de> for Recorder<'_> {
         })
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(mut self, len: usize, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        mut self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.record("array");
         visitor.visit_seq(Elements {
             left: len,
@@ -216,7 +220,10 @@ struct Fields<'a> {
 impl<'de> MapAccess<'de> for Fields<'_> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         let Some(field) = self.fields.get(self.next) else {
             return Ok(None);
         };
@@ -239,7 +246,10 @@ struct Elements {
 impl<'de> SeqAccess<'de> for Elements {
     type Error = Error;
 
-    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, Error> {
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Error> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -261,7 +271,10 @@ impl<'de> EnumAccess<'de> for Variant {
     type Error = Error;
     type Variant = Recorder<'static>;
 
-    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self::Variant), Error> {
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), Error> {
         let name = seed.deserialize(self.name.into_deserializer())?;
         Ok((name, self.inner))
     }

@@ -190,9 +190,9 @@ fn processes(objects: &[Value]) -> Vec<Process> {
                 let map = source["configMapRef"]["name"]
                     .as_str()
                     .expect("only ConfigMaps are read whole");
-                let data = config_maps
-                    .get(map)
-                    .unwrap_or_else(|| panic!("{} reads ConfigMap {map}, not rendered", name(object)));
+                let data = config_maps.get(map).unwrap_or_else(|| {
+                    panic!("{} reads ConfigMap {map}, not rendered", name(object))
+                });
                 for (var, value) in data.as_mapping().into_iter().flatten() {
                     let var = var.as_str().unwrap().to_owned();
                     vars.insert(var.clone(), value.as_str().map(str::to_owned));
@@ -263,7 +263,10 @@ fn every_switchboard_variable_the_chart_renders_is_a_key_the_binary_reads() {
                 rendered.insert(var.as_str().unwrap().to_owned());
             }
         }
-        for var in rendered.iter().filter(|var| var.starts_with("SWITCHBOARD_")) {
+        for var in rendered
+            .iter()
+            .filter(|var| var.starts_with("SWITCHBOARD_"))
+        {
             assert!(
                 keys.contains_key(var),
                 "{set}: the chart renders {var}, which the binary does not read"
@@ -329,7 +332,9 @@ fn schema_config(schema: &serde_json::Value, path: &str, out: &mut BTreeMap<Stri
             );
             schema_config(property, &path, out);
         } else {
-            let kind = property["type"].as_str().unwrap_or_else(|| panic!("{path} has a type"));
+            let kind = property["type"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{path} has a type"));
             out.insert(path, kind.to_owned());
         }
     }
@@ -338,10 +343,9 @@ fn schema_config(schema: &serde_json::Value, path: &str, out: &mut BTreeMap<Stri
 #[test]
 fn the_values_offer_only_keys_the_binary_reads_and_every_key_is_reachable() {
     let keys = binary_keys();
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(chart().join("values.schema.json")).unwrap(),
-    )
-    .expect("values.schema.json is JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(chart().join("values.schema.json")).unwrap())
+            .expect("values.schema.json is JSON");
     let mut offered = BTreeMap::new();
     let config = &schema["properties"]["config"];
     assert_eq!(config["additionalProperties"], false);
@@ -354,10 +358,13 @@ fn the_values_offer_only_keys_the_binary_reads_and_every_key_is_reachable() {
         }
     }
     for (var, kind) in &offered {
-        let key = keys
-            .get(var)
-            .unwrap_or_else(|| panic!("values.schema.json offers config for {var}, which the binary does not read"));
-        assert_eq!(&key.kind, kind, "{var}: the schema's type is not the binary's");
+        let key = keys.get(var).unwrap_or_else(|| {
+            panic!("values.schema.json offers config for {var}, which the binary does not read")
+        });
+        assert_eq!(
+            &key.kind, kind,
+            "{var}: the schema's type is not the binary's"
+        );
     }
     // Every other key is one the chart sets itself (addresses, secrets) in some values set.
     let mut rendered = BTreeSet::new();
@@ -395,17 +402,31 @@ fn the_chart_runs_every_role_of_the_binary_on_its_port() {
             .collect();
         if set == "default" {
             let every: BTreeSet<_> = roles.keys().map(String::as_str).collect();
-            assert_eq!(served, every, "the default values run every role of the binary");
+            assert_eq!(
+                served, every,
+                "the default values run every role of the binary"
+            );
         }
         for process in &processes {
             let role = binary_command(process);
             if role == "migrate" {
                 continue;
             }
-            let port = u64::from(*roles.get(role).unwrap_or_else(|| panic!("{set}: no role {role}")));
+            let port = u64::from(
+                *roles
+                    .get(role)
+                    .unwrap_or_else(|| panic!("{set}: no role {role}")),
+            );
             let grpc = process.ports.iter().find(|(name, _)| name == "grpc");
-            assert_eq!(grpc.map(|(_, port)| *port), Some(port), "{set}: {role}'s gRPC port");
-            assert_eq!(process.grpc_probe_ports, [port; 3], "{set}: {role}'s gRPC probes");
+            assert_eq!(
+                grpc.map(|(_, port)| *port),
+                Some(port),
+                "{set}: {role}'s gRPC port"
+            );
+            assert_eq!(
+                process.grpc_probe_ports, [port; 3],
+                "{set}: {role}'s gRPC probes"
+            );
             let section = role.replace('-', "_").to_ascii_uppercase();
             assert_eq!(
                 process.vars.get(&format!("SWITCHBOARD_{section}__LISTEN")),
@@ -418,7 +439,11 @@ fn the_chart_runs_every_role_of_the_binary_on_its_port() {
             // The gateway reaches each other role at its Service.
             for other in &served {
                 let section = other.replace('-', "_").to_ascii_uppercase();
-                let url = process.vars.get(&format!("SWITCHBOARD_{section}__URL")).cloned().flatten();
+                let url = process
+                    .vars
+                    .get(&format!("SWITCHBOARD_{section}__URL"))
+                    .cloned()
+                    .flatten();
                 let url = url.unwrap_or_else(|| panic!("{set}: the gateway has no URL of {other}"));
                 let (host, service_port) = url
                     .strip_prefix("http://")
@@ -435,7 +460,8 @@ fn the_chart_runs_every_role_of_the_binary_on_its_port() {
                 assert!(
                     ports
                         .iter()
-                        .any(|p| p["port"].as_u64() == service_port.parse().ok() && p["targetPort"] == "grpc"),
+                        .any(|p| p["port"].as_u64() == service_port.parse().ok()
+                            && p["targetPort"] == "grpc"),
                     "{set}: {url} is {other}'s gRPC port"
                 );
             }
@@ -466,7 +492,9 @@ fn image() -> Image {
     for line in runtime.lines().map(str::trim) {
         if let Some(user) = line.strip_prefix("USER ") {
             let uid = user.split(':').next().unwrap();
-            image.user = uid.parse().unwrap_or_else(|_| panic!("USER {user} is numeric"));
+            image.user = uid
+                .parse()
+                .unwrap_or_else(|_| panic!("USER {user} is numeric"));
         } else if let Some(entrypoint) = line.strip_prefix("ENTRYPOINT ") {
             image.entrypoint = serde_json::from_str(entrypoint).expect("ENTRYPOINT in exec form");
         } else if let Some(ports) = line.strip_prefix("EXPOSE ") {
@@ -503,5 +531,8 @@ fn the_image_is_what_the_chart_runs() {
         );
         ports.extend(process.ports.iter().map(|(_, port)| *port));
     }
-    assert_eq!(ports, image.exposed, "the image exposes the ports the pods serve");
+    assert_eq!(
+        ports, image.exposed,
+        "the image exposes the ports the pods serve"
+    );
 }
