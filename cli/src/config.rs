@@ -29,7 +29,7 @@ pub fn warn_defaults(config: &Config) {
 pub fn print_keys(required: &[(&str, Vec<&str>)]) -> anyhow::Result<()> {
     let mut keys = crate::keys::of::<PlatformConfig>("")?;
     for section in crate::roles::SECTIONS {
-        keys.extend(section()?.1);
+        keys.extend((section.keys)()?);
     }
     println!("{}\tboolean\t-", config::DEV_MODE_VAR);
     println!("{}\tstring\t-", config::CONFIG_FILE_VAR);
@@ -45,6 +45,24 @@ pub fn print_keys(required: &[(&str, Vec<&str>)]) -> anyhow::Result<()> {
             commands.join(",")
         };
         println!("{}\t{}\t{commands}", config::env_var(&key.path), key.kind);
+    }
+    Ok(())
+}
+
+/// Loads the configuration as `serve <roles>` does (refusing a development default outside
+/// development mode) and reads each role's section, without connecting to anything: what a
+/// deployment's variables would make the roles refuse, found before they run.
+#[allow(clippy::print_stdout)] // this command's output is its purpose
+pub fn check(roles: &[&dyn switchboard_platform::service::role::Role]) -> anyhow::Result<()> {
+    let config = load(&crate::roles::required_keys(roles))?;
+    for role in roles {
+        let name = role.spec().name;
+        let section = crate::roles::SECTIONS
+            .iter()
+            .find(|section| section.role == name)
+            .ok_or_else(|| anyhow::anyhow!("no configuration section for {name}"))?;
+        (section.check)(&config)?;
+        println!("{name}: configuration accepted");
     }
     Ok(())
 }

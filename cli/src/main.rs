@@ -90,6 +90,13 @@ enum ConfigCommand {
     /// outside development mode, or `-`. Deployment tooling (the Helm chart's tests) checks
     /// itself against this list.
     Keys,
+    /// Load the configuration as `serve` would for the named roles (all by default) and read
+    /// each role's settings, without connecting to anything: exits non-zero naming what `serve`
+    /// would refuse (a missing secret outside development mode, a value that does not parse).
+    Check {
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -437,6 +444,9 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             required.push(("migrate", MIGRATE.to_vec()));
             config::print_keys(&required)
         }
+        Command::Config {
+            command: ConfigCommand::Check { services },
+        } => config::check(&roles::resolve(&services)?),
         Command::Mail { .. } => unreachable!("handled by run"),
     }
 }

@@ -14,7 +14,7 @@ use switchboard_platform::{
     metrics,
     service::{
         Service, Tasks,
-        role::{self, Built, Role, RoleAddress},
+        role::{self, Built, Role, RoleAddress, RoleSection},
         supervise,
     },
     telemetry,
@@ -28,14 +28,17 @@ use crate::{
     keys::{self, Key},
 };
 
-/// Every role, in the order `switchboard services` lists them, and the keys of each role's
-/// configuration section. Adding a role is one entry.
+/// Every role, in the order `switchboard services` lists them, and its configuration section.
+/// Adding a role is one entry.
 macro_rules! roles {
     ($($service:ty),* $(,)?) => {
         pub static ROLES: &[&dyn Role] = &[$(&Built::<$service>::new()),*];
-        /// Each role's name and the keys of its section (address and settings), as in [`ROLES`].
-        pub static SECTIONS: &[fn() -> Result<(&'static str, Vec<Key>), KeyError>] =
-            &[$(section_keys::<$service>),*];
+        /// Each role's configuration section, as in [`ROLES`].
+        pub static SECTIONS: &[Section] = &[$(Section {
+            role: <$service as Service>::SPEC.name,
+            keys: section_keys::<$service>,
+            check: check_section::<$service>,
+        }),*];
     };
 }
 
@@ -48,14 +51,26 @@ roles![
     ReportingService,
 ];
 
-type KeyError = serde::de::value::Error;
+/// A role's configuration section, known through its real types.
+pub struct Section {
+    pub role: &'static str,
+    /// Every key of the section: where the role listens and is reached, and its settings.
+    pub keys: fn() -> Result<Vec<Key>, serde::de::value::Error>,
+    /// Reads the section from a loaded configuration as `serve` does, to report what it refuses.
+    pub check: fn(&Config) -> anyhow::Result<()>,
+}
 
-/// The keys of `S`'s section: where it listens and is reached, and its own settings.
-fn section_keys<S: Service>() -> Result<(&'static str, Vec<Key>), KeyError> {
+fn section_keys<S: Service>() -> Result<Vec<Key>, serde::de::value::Error> {
     let prefix = S::SPEC.config_key();
     let mut keys = keys::of::<RoleAddress>(&prefix)?;
     keys.extend(keys::of::<S::Settings>(&prefix)?);
-    Ok((S::SPEC.name, keys))
+    Ok(keys)
+}
+
+fn check_section<S: Service>(config: &Config) -> anyhow::Result<()> {
+    config
+        .section::<RoleSection<S::Settings>>(&S::SPEC.config_key())
+        .map(drop)
 }
 
 /// Where the role listens.

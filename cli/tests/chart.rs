@@ -165,6 +165,8 @@ struct Process {
     vars: BTreeMap<String, Option<String>>,
     /// Those it is sure to get: not from an optional Secret key.
     provided: BTreeSet<String>,
+    /// The variables read from a Secret: the Secret's name and key.
+    secret_refs: BTreeMap<String, (String, String)>,
     ports: Vec<(String, u64)>,
     run_as_user: Option<u64>,
     grpc_probe_ports: Vec<u64>,
@@ -186,6 +188,7 @@ fn processes(objects: &[Value]) -> Vec<Process> {
         for container in pod["containers"].as_sequence().expect("containers") {
             let mut vars = BTreeMap::new();
             let mut provided = BTreeSet::new();
+            let mut secret_refs = BTreeMap::new();
             for source in container["envFrom"].as_sequence().into_iter().flatten() {
                 let map = source["configMapRef"]["name"]
                     .as_str()
@@ -205,6 +208,12 @@ fn processes(objects: &[Value]) -> Vec<Process> {
                     .as_bool()
                     .unwrap_or(false);
                 vars.insert(var.clone(), entry["value"].as_str().map(str::to_owned));
+                let reference = &entry["valueFrom"]["secretKeyRef"];
+                if let (Some(secret), Some(key)) =
+                    (reference["name"].as_str(), reference["key"].as_str())
+                {
+                    secret_refs.insert(var.clone(), (secret.to_owned(), key.to_owned()));
+                }
                 if !optional {
                     provided.insert(var);
                 }
@@ -230,6 +239,7 @@ fn processes(objects: &[Value]) -> Vec<Process> {
                 args: strings(&container["args"]),
                 vars,
                 provided,
+                secret_refs,
                 ports,
                 run_as_user,
                 grpc_probe_ports,
@@ -319,6 +329,60 @@ fn every_process_gets_every_key_it_cannot_start_without() {
         production_sets >= 5,
         "the ci/ files deploy in production mode"
     );
+}
+
+/// The value of each key of each rendered Secret.
+fn secrets(objects: &[Value]) -> BTreeMap<(String, String), String> {
+    let mut values = BTreeMap::new();
+    for object in objects.iter().filter(|object| kind(object) == "Secret") {
+        for (key, value) in object["stringData"].as_mapping().into_iter().flatten() {
+            let key = (name(object).to_owned(), key.as_str().unwrap().to_owned());
+            values.insert(key, value.as_str().unwrap().to_owned());
+        }
+    }
+    values
+}
+
+#[test]
+fn the_binary_accepts_the_configuration_each_role_is_given() {
+    // A Secret the chart does not render (secrets.existingSecret) holds what the operator put
+    // there; this stands for it.
+    const EXISTING: &str = "a-value-of-the-operator-s-own-secret-0123456789";
+    let mut checked = 0;
+    for (set, values) in value_sets() {
+        let objects = render(values.as_deref());
+        let secrets = secrets(&objects);
+        for process in processes(&objects) {
+            let role = binary_command(&process);
+            if role == "migrate" {
+                continue;
+            }
+            let mut command = Command::new(BINARY);
+            command.args(["config", "check", role]);
+            for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("SWITCHBOARD_")) {
+                command.env_remove(name);
+            }
+            for (var, value) in &process.vars {
+                let value = match (value, process.secret_refs.get(var)) {
+                    (Some(value), _) => value.clone(),
+                    (None, Some(reference)) => secrets
+                        .get(reference)
+                        .cloned()
+                        .unwrap_or_else(|| EXISTING.to_owned()),
+                    (None, None) => panic!("{set}: {var} of {} has no value", process.object),
+                };
+                command.env(var, value);
+            }
+            let output = command.output().expect("the binary runs");
+            assert!(
+                output.status.success(),
+                "{set}: switchboard serve {role} would refuse its configuration: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "every role of every values set is checked");
 }
 
 /// The leaves of the schema's `config` object, as variables, with their JSON types.
