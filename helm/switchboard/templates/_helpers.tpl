@@ -195,6 +195,11 @@ existingSecret is named: the binary would refuse to start anyway, and this says 
 {{- $_ := required (printf "production: true needs secrets.%s (or secrets.existingSecret)" $setting) (include "switchboard.secretValue" (dict "root" $ "setting" $setting)) -}}
 {{- end -}}
 {{- end -}}
+{{- /* Any idp setting turns the IdP on, and the gateway then refuses to start without its issuer. */ -}}
+{{- $idp := dig "gateway" "auth" "idp" dict .Values.config -}}
+{{- if and $idp (not .Values.secrets.existingSecret) (not (and .Values.secrets.idp.issuer .Values.secrets.idp.audience)) -}}
+{{- fail "config.gateway.auth.idp needs secrets.idp.issuer and secrets.idp.audience (the identity provider it tunes)" -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The hardened container security context every container gets. */}}
