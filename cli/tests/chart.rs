@@ -583,6 +583,18 @@ fn the_image_is_what_the_chart_runs() {
         image.binary, "/usr/local/bin/switchboard",
         "the binary is on the PATH, as the chart's command needs"
     );
+    // The image the chart pulls by default is the binary's version.
+    let chart: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(chart().join("Chart.yaml")).unwrap())
+            .unwrap();
+    let version = switchboard(&["--version"]);
+    assert_eq!(
+        chart["appVersion"]
+            .as_str()
+            .map(|v| format!("switchboard {v}")),
+        Some(version.trim().to_owned()),
+        "Chart.yaml's appVersion is the binary's version"
+    );
     let processes = processes(&render(None));
     let mut ports = BTreeSet::new();
     for process in &processes {
