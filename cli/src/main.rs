@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod config;
+mod keys;
 mod mail;
 mod roles;
 
@@ -74,6 +75,27 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// What the binary reads from its configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Every configuration key, as its environment variable, one a line: the variable, the kind
+    /// of value, and the commands (a role's `serve`, `migrate`) that refuse to start without it
+    /// outside development mode, or `-`. Deployment tooling (the Helm chart's tests) checks
+    /// itself against this list.
+    Keys,
+    /// Load the configuration as `serve` would for the named roles (all by default) and read
+    /// each role's settings, without connecting to anything: exits non-zero naming what `serve`
+    /// would refuse (a missing secret outside development mode, a value that does not parse).
+    Check {
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
     },
 }
 
@@ -448,6 +470,19 @@ async fn run_command(command: Command) -> anyhow::Result<()> {
             let config = config::load(&roles::required_keys(roles::ROLES))?;
             bench::run(command, &config).await
         }
+        Command::Config {
+            command: ConfigCommand::Keys,
+        } => {
+            let mut required: Vec<_> = roles::ROLES
+                .iter()
+                .map(|role| (role.spec().name, roles::required_keys(&[*role])))
+                .collect();
+            required.push(("migrate", MIGRATE.to_vec()));
+            config::print_keys(&required)
+        }
+        Command::Config {
+            command: ConfigCommand::Check { services },
+        } => config::check(&roles::resolve(&services)?),
         Command::Mail { .. } => unreachable!("handled by run"),
     }
 }

@@ -13,8 +13,8 @@ use switchboard_platform::{
     config::SERVICE_KEYS,
     metrics,
     service::{
-        Tasks,
-        role::{self, Built, Role, RoleAddress},
+        Service, Tasks,
+        role::{self, Built, Role, RoleAddress, RoleSection},
         supervise,
     },
     telemetry,
@@ -23,17 +23,55 @@ use switchboard_reporting::Application as ReportingService;
 use switchboard_ticket::Application as TicketService;
 use switchboard_trigger_engine::Application as TriggerEngineService;
 
-use crate::config::{self, Config};
+use crate::{
+    config::{self, Config},
+    keys::{self, Key},
+};
 
-/// Every role, in the order `switchboard services` lists them. Adding a role is one entry.
-pub static ROLES: &[&dyn Role] = &[
-    &Built::<Gateway>::new(),
-    &Built::<CallbackService>::new(),
-    &Built::<TicketService>::new(),
-    &Built::<TriggerEngineService>::new(),
-    &Built::<MailIngestService>::new(),
-    &Built::<ReportingService>::new(),
+/// Every role, in the order `switchboard services` lists them, and its configuration section.
+/// Adding a role is one entry.
+macro_rules! roles {
+    ($($service:ty),* $(,)?) => {
+        pub static ROLES: &[&dyn Role] = &[$(&Built::<$service>::new()),*];
+        /// Each role's configuration section, as in [`ROLES`].
+        pub static SECTIONS: &[Section] = &[$(Section {
+            role: <$service as Service>::SPEC.name,
+            keys: section_keys::<$service>,
+            check: check_section::<$service>,
+        }),*];
+    };
+}
+
+roles![
+    Gateway,
+    CallbackService,
+    TicketService,
+    TriggerEngineService,
+    MailIngestService,
+    ReportingService,
 ];
+
+/// A role's configuration section, known through its real types.
+pub struct Section {
+    pub role: &'static str,
+    /// Every key of the section: where the role listens and is reached, and its settings.
+    pub keys: fn() -> Result<Vec<Key>, serde::de::value::Error>,
+    /// Reads the section from a loaded configuration as `serve` does, to report what it refuses.
+    pub check: fn(&Config) -> anyhow::Result<()>,
+}
+
+fn section_keys<S: Service>() -> Result<Vec<Key>, serde::de::value::Error> {
+    let prefix = S::SPEC.config_key();
+    let mut keys = keys::of::<RoleAddress>(&prefix)?;
+    keys.extend(keys::of::<S::Settings>(&prefix)?);
+    Ok(keys)
+}
+
+fn check_section<S: Service>(config: &Config) -> anyhow::Result<()> {
+    config
+        .section::<RoleSection<S::Settings>>(&S::SPEC.config_key())
+        .map(drop)
+}
 
 /// Where the role listens.
 fn listen(config: &Config, role: &dyn Role) -> anyhow::Result<std::net::SocketAddr> {

@@ -95,6 +95,10 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
         .env("SWITCHBOARD_REPORTING__LISTEN", free_port().to_string())
         .env("SWITCHBOARD_TICKET__LISTEN", free_port().to_string())
         .env("SWITCHBOARD_MAIL_INGEST__LISTEN", free_port().to_string())
+        .env(
+            "SWITCHBOARD_TRIGGER_ENGINE__LISTEN",
+            free_port().to_string(),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
