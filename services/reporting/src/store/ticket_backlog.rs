@@ -57,7 +57,7 @@ pub async fn changes(
                 sum(delta)::int8
          FROM ticket_backlog_changes WHERE day <= $2 AND {}
          GROUP BY 1, 2, 3 HAVING sum(delta) <> 0 ORDER BY 1 NULLS FIRST, 2, 3",
-        ticket_filter::assignee_conditions(3)
+        ticket_filter::assignee_conditions(filter, 3)
     );
     Ok(ticket_filter::bind_assignees(
         sqlx::query_as(AssertSqlSafe(sql)).bind(first).bind(last),

@@ -17,41 +17,119 @@ pub fn column(breakdown: Breakdown) -> &'static str {
     }
 }
 
-/// The conditions of the whole filter, binding `$first` to `$first + 4` (see [`bind`]).
-pub fn conditions(first: usize) -> String {
-    let [a, b, c, d, e] = [first, first + 1, first + 2, first + 3, first + 4];
-    format!(
-        "(cardinality(${a}::int2[]) = 0 OR channel = ANY(${a}))
-         AND (cardinality(${b}::text[]) = 0 OR group_id = ANY(${b}))
-         AND (cardinality(${c}::text[]) = 0 OR assignee_login = ANY(${c}))
-         AND (cardinality(${d}::text[]) = 0 OR inquiry_type_id = ANY(${d}))
-         AND (cardinality(${e}::text[]) = 0 OR mail_account_id = ANY(${e}))"
-    )
+/// The filter's columns, in the order their values are bound.
+const COLUMNS: [&str; 5] = [
+    "channel",
+    "group_id",
+    "assignee_login",
+    "inquiry_type_id",
+    "mail_account_id",
+];
+
+/// Which of the filter's lists are set, in [`COLUMNS`] order.
+fn set(filter: &TicketFilter) -> [bool; 5] {
+    [
+        !filter.channels.is_empty(),
+        !filter.group_ids.is_empty(),
+        !filter.agent_logins.is_empty(),
+        !filter.inquiry_type_ids.is_empty(),
+        !filter.mail_account_ids.is_empty(),
+    ]
 }
 
-/// The conditions of a filter on the group and assignee only (the backlog's changes), binding
-/// `$first` and `$first + 1` (see [`bind_assignees`]).
-pub fn assignee_conditions(first: usize) -> String {
-    let [b, c] = [first, first + 1];
-    format!(
-        "(cardinality(${b}::text[]) = 0 OR group_id = ANY(${b}))
-         AND (cardinality(${c}::text[]) = 0 OR assignee_login = ANY(${c}))"
-    )
+/// The conditions of the filter's non-empty lists (`TRUE` for none), binding `$first` on (see
+/// [`bind`]). Only what is asked is written into the text: a catch-all condition bound as
+/// "empty means any" would leave the planner one generic plan for every filter.
+pub fn conditions(filter: &TicketFilter, first: usize) -> String {
+    write(first, set(filter))
+}
+
+/// The conditions of the filter's group and assignee lists only (the backlog's changes keep no
+/// other dimension), binding `$first` on (see [`bind_assignees`]).
+pub fn assignee_conditions(filter: &TicketFilter, first: usize) -> String {
+    let [_, groups, agents, _, _] = set(filter);
+    write(first, [false, groups, agents, false, false])
+}
+
+fn write(first: usize, set: [bool; 5]) -> String {
+    let mut parameter = first;
+    let parts: Vec<String> = COLUMNS
+        .iter()
+        .zip(set)
+        .filter(|(_, set)| *set)
+        .map(|(column, _)| {
+            let cast = if *column == "channel" { "int2" } else { "text" };
+            let part = format!("{column} = ANY(${parameter}::{cast}[])");
+            parameter += 1;
+            part
+        })
+        .collect();
+    if parts.is_empty() {
+        "TRUE".to_owned()
+    } else {
+        parts.join(" AND ")
+    }
 }
 
 type Query<'q, O> = QueryAs<'q, Postgres, O, PgArguments>;
 
 /// Binds the values of [`conditions`], in its order.
-pub fn bind<'q, O>(query: Query<'q, O>, filter: &'q TicketFilter) -> Query<'q, O> {
+pub fn bind<'q, O>(mut query: Query<'q, O>, filter: &'q TicketFilter) -> Query<'q, O> {
+    if !filter.channels.is_empty() {
+        query = query.bind(&filter.channels);
+    }
+    for (values, _) in text_lists(filter) {
+        query = query.bind(values);
+    }
     query
-        .bind(&filter.channels)
-        .bind(&filter.group_ids)
-        .bind(&filter.agent_logins)
-        .bind(&filter.inquiry_type_ids)
-        .bind(&filter.mail_account_ids)
 }
 
 /// Binds the values of [`assignee_conditions`], in its order.
-pub fn bind_assignees<'q, O>(query: Query<'q, O>, filter: &'q TicketFilter) -> Query<'q, O> {
-    query.bind(&filter.group_ids).bind(&filter.agent_logins)
+pub fn bind_assignees<'q, O>(mut query: Query<'q, O>, filter: &'q TicketFilter) -> Query<'q, O> {
+    for (values, assignee) in text_lists(filter) {
+        if assignee {
+            query = query.bind(values);
+        }
+    }
+    query
+}
+
+/// The non-empty text lists in [`COLUMNS`] order, and whether each is a group or assignee one.
+fn text_lists(filter: &TicketFilter) -> impl Iterator<Item = (&Vec<String>, bool)> {
+    [
+        (&filter.group_ids, true),
+        (&filter.agent_logins, true),
+        (&filter.inquiry_type_ids, false),
+        (&filter.mail_account_ids, false),
+    ]
+    .into_iter()
+    .filter(|(values, _)| !values.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_lists_asked_for_are_written_and_numbered_in_order() {
+        let none = TicketFilter::default();
+        assert_eq!(conditions(&none, 3), "TRUE");
+        let filter = TicketFilter {
+            channels: vec![2],
+            agent_logins: vec!["kim".into()],
+            mail_account_ids: vec!["m".into()],
+            inquiry_type_ids: vec!["t".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            conditions(&filter, 3),
+            "channel = ANY($3::int2[]) AND assignee_login = ANY($4::text[]) \
+             AND inquiry_type_id = ANY($5::text[]) AND mail_account_id = ANY($6::text[])"
+        );
+        assert_eq!(
+            assignee_conditions(&filter, 1),
+            "assignee_login = ANY($1::text[])"
+        );
+        assert_eq!(text_lists(&filter).count(), 3);
+    }
 }

@@ -55,7 +55,7 @@ pub async fn per_day(
         "SELECT day, {value} AS value, sum(created)::int8, sum(solved)::int8, sum(closed)::int8
          FROM ticket_volume_counts WHERE day BETWEEN $1 AND $2 AND {}
          GROUP BY 1, 2 ORDER BY 1, 2",
-        ticket_filter::conditions(3)
+        ticket_filter::conditions(filter, 3)
     );
     let rows: Vec<(NaiveDate, String, i64, i64, i64)> = ticket_filter::bind(
         sqlx::query_as(AssertSqlSafe(sql)).bind(first).bind(last),
