@@ -204,40 +204,36 @@ pub struct TimesQuery {
     pub breakdown: Breakdown,
 }
 
-/// One row of statistics: `bucket` `None` is the total row.
+/// The durations of one bucket and breakdown value, in seconds, ascending.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct StatisticsRow {
-    pub bucket: Option<NaiveDate>,
-    pub value: Option<String>,
-    pub count: i64,
-    pub median: Option<f64>,
-    pub p90: Option<f64>,
-    pub mean: Option<f64>,
+pub struct Durations {
+    pub bucket: NaiveDate,
+    pub value: String,
+    pub seconds: Vec<f64>,
 }
 
-/// The exact statistics of `measure` per bucket and breakdown value, and over the whole period
-/// (the row without bucket), in wall-clock seconds.
-pub async fn statistics(
+/// The wall-clock durations `measure` measures per bucket and breakdown value, each list
+/// sorted: one sort in PostgreSQL over the covering index, the statistics computed by the
+/// caller (exact percentiles need every value).
+pub async fn durations(
     pool: &PgPool,
     query: &TimesQuery,
     measure: Measure,
-) -> Result<Vec<StatisticsRow>> {
+) -> Result<Vec<Durations>> {
     let (day, seconds) = measure_columns(measure);
     let bucket = bucket_expression(day, query.granularity);
     let value = column(query.breakdown);
     let sql = format!(
-        "SELECT {bucket} AS bucket, {value} AS value, count(*) AS count,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds}) AS median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY {seconds}) AS p90,
-                avg({seconds}) AS mean
+        "SELECT {bucket} AS bucket, {value} AS value,
+                array_agg({seconds} ORDER BY {seconds}) AS seconds
          FROM ticket_facts
          WHERE NOT excluded AND {day} IS NOT NULL AND {day} BETWEEN $1 AND $2
            AND {seconds} IS NOT NULL AND {}
-         GROUP BY GROUPING SETS (({bucket}, {value}), ())",
+         GROUP BY 1, 2",
         ticket_filter::conditions(&query.filter, 3)
     );
-    // The percentiles sort every duration of the period (twice: per row and for the total);
-    // the default work_mem would spill a month of a busy center's durations to disk.
+    // The durations are sorted in memory; the default work_mem would spill a month of a busy
+    // center's to disk.
     let mut tx = pool.begin().await?;
     sqlx::query(AssertSqlSafe(format!(
         "SET LOCAL work_mem = '{SORT_MEMORY}'"

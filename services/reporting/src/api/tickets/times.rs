@@ -1,7 +1,7 @@
 //! `GetTicketTimesReport`: first-reply and resolution times per bucket. In wall-clock time the
-//! statistics are computed by PostgreSQL over the facts' indexes; in business hours each
-//! measured ticket's span is measured against the calendar here. Both are exact
-//! (`percentile_cont`).
+//! durations come sorted from the facts' covering indexes; in business hours each measured
+//! ticket's span is measured against the calendar here. The statistics are computed here,
+//! exact, for both.
 
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ use crate::{
     },
     store::{
         status,
-        ticket_facts::{self, StatisticsRow, TimesQuery},
+        ticket_facts::{self, TimesQuery},
     },
 };
 
@@ -66,23 +66,22 @@ pub async fn compute(
         None => {
             let [a, b, c] = Measure::ALL;
             let (a, b, c) = tokio::try_join!(
-                ticket_facts::statistics(&api.pool, &times, a),
-                ticket_facts::statistics(&api.pool, &times, b),
-                ticket_facts::statistics(&api.pool, &times, c),
+                ticket_facts::durations(&api.pool, &times, a),
+                ticket_facts::durations(&api.pool, &times, b),
+                ticket_facts::durations(&api.pool, &times, c),
             )?;
             for (measure, rows) in [a, b, c].into_iter().enumerate() {
+                let mut all = Vec::new();
                 for row in rows {
-                    let statistics = statistics_of(&row);
-                    match (row.bucket, row.value) {
-                        (Some(bucket), Some(value)) => {
-                            if let Some(index) = bucket_index(query, &spans, bucket) {
-                                let value = shown_value(query.breakdown, &value);
-                                cells.entry((index, value)).or_default()[measure] = statistics;
-                            }
-                        }
-                        _ => total[measure] = statistics,
-                    }
+                    let Some(index) = bucket_index(query, &spans, row.bucket) else {
+                        continue;
+                    };
+                    let value = shown_value(query.breakdown, &row.value);
+                    all.extend_from_slice(&row.seconds);
+                    cells.entry((index, value)).or_default()[measure] =
+                        TimeStatistics::of(row.seconds);
                 }
+                total[measure] = TimeStatistics::of(all);
             }
         }
         Some(schedule) => {
@@ -121,15 +120,6 @@ pub async fn compute(
         total,
         data_as_of,
     })
-}
-
-fn statistics_of(row: &StatisticsRow) -> TimeStatistics {
-    TimeStatistics {
-        count: row.count,
-        median: row.median,
-        p90: row.p90,
-        mean: row.mean,
-    }
 }
 
 fn duration(seconds: Option<f64>) -> Option<prost_types::Duration> {

@@ -1,6 +1,6 @@
 //! Statistics of a set of durations as the times report gives them: count, median, 90th
 //! percentile and mean, the percentiles exact by linear interpolation between the closest ranks
-//! (PostgreSQL's `percentile_cont`), so the report's SQL and Rust paths agree.
+//! (as PostgreSQL's `percentile_cont`).
 
 /// The statistics of one set of durations, in seconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
