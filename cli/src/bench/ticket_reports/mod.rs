@@ -17,7 +17,7 @@ use std::{
 };
 
 use chrono::NaiveDate;
-use switchboard_platform::{Shutdown, db, service::Service};
+use switchboard_platform::{db, service::Service};
 use switchboard_proto::{
     common::v1::LocalDate,
     reporting::v1::{
@@ -27,9 +27,9 @@ use switchboard_proto::{
     },
     ticket::v1::TicketChannel,
 };
-use switchboard_reporting::{Application, ReportingSettings};
+use switchboard_reporting::Application;
 
-use super::{admin_interceptor, connect, in_process, reporting::quantiles};
+use super::reporting::{Reader, quantiles};
 use crate::config::Config;
 
 /// The definitions of the figures, printed by `--help` and in the README.
@@ -479,19 +479,8 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
         filled.recount_s,
     );
 
-    // A reader: the model was generated, so nothing is consumed.
-    let settings = ReportingSettings {
-        consume_events: false,
-        ..Default::default()
-    };
-    let service = Application::bind(in_process(config, schema, Vec::new(), settings)).await?;
-    let addr = service.local_addr();
-    let (stop, shutdown) = Shutdown::new();
-    let task = tokio::spawn(service.run_until_stopped(shutdown));
-    let mut client = ReportingServiceClient::with_interceptor(
-        connect(addr).await?,
-        admin_interceptor(&config.config.principal)?,
-    );
+    let reader = Reader::start(config, schema).await?;
+    let mut client = reader.client.clone();
     let measured = async {
         check_year(&mut client, &pool).await?;
         let volume = volumes(&mut client, &pool, &options, &mut rng).await?;
@@ -500,8 +489,7 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
         anyhow::Ok((volume, backlog, times))
     }
     .await;
-    stop.trigger();
-    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    reader.stop().await;
     let measured = match measured {
         Ok(measured) => measured,
         Err(error) => {

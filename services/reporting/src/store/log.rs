@@ -81,13 +81,7 @@ pub async fn newest_per_aggregate(
     .bind(event_types)
     .fetch_all(tx)
     .await?;
-    rows.into_iter()
-        .map(|(id, bytes)| {
-            let envelope = EventEnvelope::decode(bytes.as_slice())
-                .map_err(|e| anyhow::anyhow!("retained event of {id} does not decode: {e}"))?;
-            Ok((id, envelope))
-        })
-        .collect()
+    decode(rows)
 }
 
 /// Every retained event of the aggregates of `aggregate_type` whose ids follow `after`, at most
@@ -111,6 +105,11 @@ pub async fn events_of_aggregates(
     .bind(aggregates)
     .fetch_all(tx)
     .await?;
+    decode(rows)
+}
+
+/// Retained envelopes decoded, each with its aggregate's id.
+fn decode(rows: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<(String, EventEnvelope)>> {
     rows.into_iter()
         .map(|(id, bytes)| {
             let envelope = EventEnvelope::decode(bytes.as_slice())
