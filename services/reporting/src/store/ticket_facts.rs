@@ -204,7 +204,7 @@ pub struct TimesQuery {
     pub breakdown: Breakdown,
 }
 
-/// The durations of one bucket and breakdown value, in seconds, ascending.
+/// The durations of one bucket and breakdown value, in seconds, in no particular order.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Durations {
     pub bucket: NaiveDate,
@@ -212,9 +212,9 @@ pub struct Durations {
     pub seconds: Vec<f64>,
 }
 
-/// The wall-clock durations `measure` measures per bucket and breakdown value, each list
-/// sorted: one sort in PostgreSQL over the covering index, the statistics computed by the
-/// caller (exact percentiles need every value).
+/// The wall-clock durations `measure` measures per bucket and breakdown value, read from the
+/// covering index and gathered by hashing (a sort by bucket, value and duration cost twice the
+/// scan); the caller sorts each list for its exact percentiles.
 pub async fn durations(
     pool: &PgPool,
     query: &TimesQuery,
@@ -225,18 +225,18 @@ pub async fn durations(
     let value = column(query.breakdown);
     let sql = format!(
         "SELECT {bucket} AS bucket, {value} AS value,
-                array_agg({seconds} ORDER BY {seconds}) AS seconds
+                array_agg({seconds}) AS seconds
          FROM ticket_facts
          WHERE NOT excluded AND {day} IS NOT NULL AND {day} BETWEEN $1 AND $2
            AND {seconds} IS NOT NULL AND {}
          GROUP BY 1, 2",
         ticket_filter::conditions(&query.filter, 3)
     );
-    // The durations are sorted in memory; the default work_mem would spill a month of a busy
-    // center's to disk.
+    // A month of a busy center's durations is gathered in memory; the default work_mem would
+    // spill them to disk.
     let mut tx = pool.begin().await?;
     sqlx::query(AssertSqlSafe(format!(
-        "SET LOCAL work_mem = '{SORT_MEMORY}'"
+        "SET LOCAL work_mem = '{GATHER_MEMORY}'"
     )))
     .execute(&mut *tx)
     .await?;
@@ -250,9 +250,9 @@ pub async fn durations(
     Ok(rows)
 }
 
-/// The sort memory of a times query (per sort): a month of a million-ticket year's durations
-/// with their buckets and breakdown values sort in memory.
-const SORT_MEMORY: &str = "64MB";
+/// The working memory of a times query: a month of a million-ticket year's durations with
+/// their buckets and breakdown values are gathered in memory.
+const GATHER_MEMORY: &str = "64MB";
 
 /// One measured ticket, for times in business hours.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -1,7 +1,7 @@
 //! `GetTicketTimesReport`: first-reply and resolution times per bucket. In wall-clock time the
-//! durations come sorted from the facts' covering indexes; in business hours each measured
-//! ticket's span is measured against the calendar here. The statistics are computed here,
-//! exact, for both.
+//! durations come from the facts' covering indexes; in business hours each measured ticket's
+//! span is measured against the calendar here. The statistics are computed here, exact, for
+//! both.
 
 use std::collections::BTreeMap;
 
