@@ -14,9 +14,7 @@ use chrono_tz::Tz;
 use futures_util::Stream;
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::FieldViolations,
-    principal::{RequestPrincipal, VerifiedPrincipal},
-    request::require_admin_or_scope,
+    error::FieldViolations, principal::RequestPrincipal, request::require_admin_or_scope,
 };
 use switchboard_proto::common::v1::Principal;
 use switchboard_proto::reporting::v1::{reporting_service_server::ReportingService, *};
@@ -52,15 +50,17 @@ impl ReportingApi {
     }
 }
 
-/// Reads a ticket report's shared fields for the caller; `extra` checks what one report adds.
+/// Reads a ticket report's shared fields of `body` for `principal`; `extra` checks what one
+/// report adds.
 fn ticket_query<T>(
-    request: &Request<T>,
+    principal: &Principal,
+    body: &T,
     fields: impl FnOnce(&T) -> Fields<'_>,
     extra: impl FnOnce(&TicketQuery, &mut FieldViolations),
 ) -> Result<TicketQuery, Status> {
-    let audience = Audience::of(request.principal()?)?;
+    let audience = Audience::of(principal)?;
     let mut violations = FieldViolations::new();
-    let query = tickets::read(fields(request.get_ref()), &audience, &mut violations)?;
+    let query = tickets::read(fields(body), &audience, &mut violations)?;
     if let Some(query) = &query {
         extra(query, &mut violations);
     }
@@ -153,7 +153,12 @@ impl ReportingService for ReportingApi {
         &self,
         request: Request<GetTicketVolumeReportRequest>,
     ) -> Result<Response<GetTicketVolumeReportResponse>, Status> {
-        let query = ticket_query(&request, volume_fields, no_check)?;
+        let query = ticket_query(
+            request.principal()?,
+            request.get_ref(),
+            volume_fields,
+            no_check,
+        )?;
         tickets::volume::report(self, &query)
             .await
             .map(Response::new)
@@ -163,7 +168,12 @@ impl ReportingService for ReportingApi {
         &self,
         request: Request<GetTicketBacklogReportRequest>,
     ) -> Result<Response<GetTicketBacklogReportResponse>, Status> {
-        let query = ticket_query(&request, backlog_fields, tickets::backlog::check)?;
+        let query = ticket_query(
+            request.principal()?,
+            request.get_ref(),
+            backlog_fields,
+            tickets::backlog::check,
+        )?;
         tickets::backlog::report(self, &query)
             .await
             .map(Response::new)
@@ -173,7 +183,12 @@ impl ReportingService for ReportingApi {
         &self,
         request: Request<GetTicketTimesReportRequest>,
     ) -> Result<Response<GetTicketTimesReportResponse>, Status> {
-        let query = ticket_query(&request, times_fields, no_check)?;
+        let query = ticket_query(
+            request.principal()?,
+            request.get_ref(),
+            times_fields,
+            no_check,
+        )?;
         let calendar = &request.get_ref().business_hours_id;
         tickets::times::report(self, &query, calendar)
             .await
@@ -187,19 +202,9 @@ impl ReportingService for ReportingApi {
         request: Request<ExportTicketReportRequest>,
     ) -> Result<Response<Self::ExportTicketReportStream>, Status> {
         use export_ticket_report_request::Report;
-        let (principal, body) = {
-            let principal = request.principal()?.clone();
-            (principal, request.into_inner())
-        };
-        // Each report is read as its own rpc reads it, from a request carrying the caller.
-        fn with_caller<T>(principal: &Principal, body: T) -> Request<T> {
-            let mut request = Request::new(body);
-            request
-                .extensions_mut()
-                .insert(VerifiedPrincipal(principal.clone()));
-            request
-        }
-        let (query, exported) = match body.report {
+        // Each report is read as its own rpc reads it.
+        let principal = request.principal()?;
+        let (query, exported) = match &request.get_ref().report {
             None => {
                 return Err(switchboard_platform::error::invalid_field(
                     "report",
@@ -207,20 +212,15 @@ impl ReportingService for ReportingApi {
                 ));
             }
             Some(Report::Volume(r)) => (
-                ticket_query(&with_caller(&principal, r), volume_fields, no_check)?,
+                ticket_query(principal, r, volume_fields, no_check)?,
                 Exported::Volume,
             ),
             Some(Report::Backlog(r)) => (
-                ticket_query(
-                    &with_caller(&principal, r),
-                    backlog_fields,
-                    tickets::backlog::check,
-                )?,
+                ticket_query(principal, r, backlog_fields, tickets::backlog::check)?,
                 Exported::Backlog,
             ),
             Some(Report::Times(r)) => {
-                let query =
-                    ticket_query(&with_caller(&principal, r.clone()), times_fields, no_check)?;
+                let query = ticket_query(principal, r, times_fields, no_check)?;
                 let schedule = match r.business_hours_id.as_str() {
                     "" => None,
                     id => Some(Box::new(self.calendars()?.schedule(id).await?)),

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use switchboard_platform::error::FieldViolations;
-use switchboard_proto::trigger::v1::Trigger;
+use switchboard_proto::trigger::v1::{DistributionStrategy, Trigger};
 
 use super::{
     action::{self, Action},
@@ -60,6 +60,15 @@ impl CompiledTrigger {
             Action::AssignAgent { login, .. } => login.as_str(),
             _ => "",
         }))
+    }
+
+    /// Whether any action distributes by round robin (and so takes a step of its group's
+    /// cursor).
+    pub fn steps_round_robin(&self) -> bool {
+        self.actions.iter().any(|action| {
+            matches!(action, Action::Distribute(distribute)
+                if distribute.strategy == DistributionStrategy::RoundRobin)
+        })
     }
 
     /// Whether any action distributes among present agents only.

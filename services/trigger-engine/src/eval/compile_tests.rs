@@ -428,6 +428,10 @@ fn a_compiled_trigger_lists_what_callers_prefetch() {
     assert_eq!(compiled.groups(), ["billing", "night", "sales"]);
     assert_eq!(compiled.agents(), ["kim", "lee"]);
     assert!(!compiled.needs_presence());
+    assert!(
+        !compiled.steps_round_robin(),
+        "least loaded takes no cursor step"
+    );
     let present_only = valid()
         .then(distribute(DistributeAction {
             only_present_agents: true,
@@ -435,4 +439,5 @@ fn a_compiled_trigger_lists_what_callers_prefetch() {
         }))
         .build();
     assert!(present_only.needs_presence());
+    assert!(present_only.steps_round_robin());
 }

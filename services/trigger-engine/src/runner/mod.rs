@@ -72,11 +72,19 @@ impl TicketEvents {
             if !evaluable(&ticket) {
                 return Ok(());
             }
-            // The cursors are held only while the run is evaluated: its steps are committed
-            // before the call, which the other runs of the group need not wait for.
-            let mut steps = self.pool.begin().await?;
+            // The cursors are held only while the run is evaluated, in a transaction of its
+            // own: its steps are committed before the call, which the other runs of the group
+            // need not wait for. Rules that take no step need none.
+            let mut steps = match rules.steps_round_robin() {
+                true => Some(self.pool.begin().await?),
+                false => None,
+            };
+            let conn: &mut PgConnection = match steps.as_mut() {
+                Some(steps) => steps,
+                None => &mut *tx,
+            };
             let run = settle(
-                &mut steps,
+                conn,
                 &self.world,
                 &rules,
                 &mut context,
@@ -93,16 +101,18 @@ impl TicketEvents {
             if run.fired.is_empty() && !run.pass_limit_reached {
                 return Ok(());
             }
-            if !run.round_robin_used.is_empty() {
-                cursors::reserve(
-                    &mut steps,
-                    &source.event_id,
-                    &run.round_robin_used,
-                    &context.round_robin,
-                )
-                .await?;
+            if let Some(mut steps) = steps {
+                if !run.round_robin_used.is_empty() {
+                    cursors::reserve(
+                        &mut steps,
+                        &source.event_id,
+                        &run.round_robin_used,
+                        &context.round_robin,
+                    )
+                    .await?;
+                }
+                steps.commit().await?;
             }
-            steps.commit().await?;
             let apply = request::apply_request(&source.event_id, &ticket, &run);
             let response = self
                 .world
