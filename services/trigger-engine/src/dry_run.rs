@@ -136,7 +136,6 @@ impl DryRun {
         let rules = self.rules.current(&mut conn).await?;
         let mut context = base_context(&self.world, &rules, request.include_inactive).await?;
         let run = settle(
-            &mut conn,
             &self.world,
             &rules,
             &mut context,
@@ -145,7 +144,7 @@ impl DryRun {
                 purpose: Purpose::DryRun {
                     include_inactive: request.include_inactive,
                 },
-                cursors: Cursors::Read,
+                cursors: Cursors::Read(&mut conn),
             },
         )
         .await?;

@@ -12,6 +12,27 @@ use switchboard_proto::{
 
 use crate::common::{Mesh, bearer, rules::*};
 
+/// Each agent's tickets, once `tickets` have an assignee (within `seconds`).
+async fn shares_once_assigned(mesh: &Mesh, tickets: i64, seconds: u64) -> HashMap<String, i64> {
+    let all_assigned = testing::eventually(std::time::Duration::from_secs(seconds), || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM tickets WHERE assignee_login IS NOT NULL",
+        )
+        .fetch_one(&mesh.ticket_pool)
+        .await
+        .unwrap()
+            == tickets
+    })
+    .await;
+    assert!(all_assigned, "not every ticket was distributed");
+    sqlx::query_as("SELECT assignee_login, count(*) FROM tickets GROUP BY assignee_login")
+        .fetch_all(&mesh.ticket_pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
 #[tokio::test]
 async fn round_robin_over_five_agents_with_two_replicas_gives_each_the_same_share() {
     let mut mesh = Mesh::start().await;
@@ -45,24 +66,7 @@ async fn round_robin_over_five_agents_with_two_replicas_gives_each_the_same_shar
         .buffer_unordered(8)
         .collect()
         .await;
-    let all_assigned = testing::eventually(std::time::Duration::from_secs(120), || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM tickets WHERE assignee_login IS NOT NULL",
-        )
-        .fetch_one(&mesh.ticket_pool)
-        .await
-        .unwrap()
-            == 1_000
-    })
-    .await;
-    assert!(all_assigned, "not every ticket was distributed");
-    let shares: HashMap<String, i64> =
-        sqlx::query_as("SELECT assignee_login, count(*) FROM tickets GROUP BY assignee_login")
-            .fetch_all(&mesh.ticket_pool)
-            .await
-            .unwrap()
-            .into_iter()
-            .collect();
+    let shares = shares_once_assigned(&mesh, 1_000, 120).await;
     for agent in &agents {
         assert_eq!(shares.get(agent), Some(&200), "shares: {shares:?}");
     }
@@ -162,6 +166,66 @@ async fn present_only_distribution_skips_agents_not_logged_in_to_the_cti() {
             })
             .await;
         assert_eq!(ticket.assignee_login, present, "{away} is not logged in");
+    }
+    mesh.stop().await;
+}
+
+/// A backlog the engine takes in batches (one replica, one channel): the runs of a batch step
+/// round robin one after the other in one session, and a least-loaded run sees the runs before
+/// it applied, so both stay even.
+#[tokio::test]
+async fn a_backlog_taken_in_batches_is_still_distributed_evenly() {
+    let mut mesh = Mesh::start().await;
+    let turns = mesh.group("순번 배분팀").await;
+    let loads = mesh.group("부하 배분팀").await;
+    let suffix = testing::unique_id();
+    let mut turn_agents = Vec::new();
+    for i in 0..5 {
+        let login = format!("t{i}{suffix}");
+        turn_agents.push(mesh.agent(&login, std::slice::from_ref(&turns.id)).await);
+    }
+    let mut load_agents = Vec::new();
+    for i in 0..3 {
+        let login = format!("l{i}{suffix}");
+        load_agents.push(mesh.agent(&login, std::slice::from_ref(&loads.id)).await);
+    }
+    mesh.trigger(
+        "순번",
+        vec![created(), subject_contains(&["순번"])],
+        vec![distribute(
+            &turns.id,
+            DistributionStrategy::RoundRobin,
+            false,
+        )],
+    )
+    .await;
+    mesh.trigger(
+        "부하",
+        vec![created(), subject_contains(&["부하"])],
+        vec![distribute(
+            &loads.id,
+            DistributionStrategy::LeastLoaded,
+            false,
+        )],
+    )
+    .await;
+    let schema = mesh.schema();
+    mesh.pause_engines().await;
+    // Interleaved, so that every batch holds runs of both.
+    for i in 0..30 {
+        mesh.ingest(&format!("순번 {i}"), "", &format!("t{i}@example.com"))
+            .await;
+        mesh.ingest(&format!("부하 {i}"), "", &format!("l{i}@example.com"))
+            .await;
+    }
+    mesh.resume_engines(&schema, 1, |settings| settings.workers = 1)
+        .await;
+    let shares = shares_once_assigned(&mesh, 60, 60).await;
+    for agent in &turn_agents {
+        assert_eq!(shares.get(agent), Some(&6), "round robin: {shares:?}");
+    }
+    for agent in &load_agents {
+        assert_eq!(shares.get(agent), Some(&10), "least loaded: {shares:?}");
     }
     mesh.stop().await;
 }

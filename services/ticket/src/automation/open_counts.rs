@@ -39,11 +39,13 @@ pub async fn count(
     }
     violations.into_result()?;
     let open: Vec<i16> = OPEN.iter().map(|s| *s as i16).collect();
-    // The index tickets_by_assignee leads with (assignee_login, status): a range per agent and
-    // status, however many tickets the center holds.
+    // One range of tickets_by_assignee (assignee_login, status, …) per agent and status,
+    // however many tickets the center holds. Asked as one `= ANY` over both columns, the
+    // planner may AND in the status index instead, a scan of every open ticket of the center.
     let counted: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT assignee_login, count(*) FROM tickets
-         WHERE assignee_login = ANY($1) AND status = ANY($2) GROUP BY assignee_login",
+        "SELECT login, (SELECT count(*) FROM tickets
+                        WHERE assignee_login = login AND status = ANY($2))
+         FROM unnest($1::text[]) AS login",
     )
     .bind(&logins)
     .bind(&open)

@@ -51,6 +51,13 @@ pub(super) struct Distribute {
     pub keep_current_assignee: bool,
 }
 
+impl Distribute {
+    /// Whether picking needs the candidates' open-ticket counts.
+    pub(super) fn weighs_load(&self) -> bool {
+        self.strategy == DistributionStrategy::LeastLoaded || self.max_open_tickets > 0
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(super) enum Recipient {
     Requester,

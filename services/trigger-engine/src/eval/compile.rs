@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use switchboard_platform::error::FieldViolations;
-use switchboard_proto::trigger::v1::{DistributionStrategy, Trigger};
+use switchboard_proto::trigger::v1::Trigger;
 
 use super::{
     action::{self, Action},
@@ -54,21 +54,23 @@ impl CompiledTrigger {
         }))
     }
 
+    /// Group ids of its distributions that weigh the agents' open tickets (least loaded, or
+    /// bounded by `max_open_tickets`), sorted, each once: only these need the loads read.
+    pub fn load_groups(&self) -> Vec<String> {
+        sorted_unique(self.actions.iter().map(|action| match action {
+            Action::Distribute(distribute) if distribute.weighs_load() => {
+                distribute.group_id.as_str()
+            }
+            _ => "",
+        }))
+    }
+
     /// Agent logins of its assign-agent actions (to prefetch their groups), sorted, each once.
     pub fn agents(&self) -> Vec<String> {
         sorted_unique(self.actions.iter().map(|action| match action {
             Action::AssignAgent { login, .. } => login.as_str(),
             _ => "",
         }))
-    }
-
-    /// Whether any action distributes by round robin (and so takes a step of its group's
-    /// cursor).
-    pub fn steps_round_robin(&self) -> bool {
-        self.actions.iter().any(|action| {
-            matches!(action, Action::Distribute(distribute)
-                if distribute.strategy == DistributionStrategy::RoundRobin)
-        })
     }
 
     /// Whether any action distributes among present agents only.

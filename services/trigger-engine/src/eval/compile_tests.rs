@@ -427,11 +427,12 @@ fn a_compiled_trigger_lists_what_callers_prefetch() {
     );
     assert_eq!(compiled.groups(), ["billing", "night", "sales"]);
     assert_eq!(compiled.agents(), ["kim", "lee"]);
-    assert!(!compiled.needs_presence());
-    assert!(
-        !compiled.steps_round_robin(),
-        "least loaded takes no cursor step"
+    assert_eq!(
+        compiled.load_groups(),
+        ["night"],
+        "only the least-loaded distribution reads loads"
     );
+    assert!(!compiled.needs_presence());
     let present_only = valid()
         .then(distribute(DistributeAction {
             only_present_agents: true,
@@ -439,5 +440,15 @@ fn a_compiled_trigger_lists_what_callers_prefetch() {
         }))
         .build();
     assert!(present_only.needs_presence());
-    assert!(present_only.steps_round_robin());
+    assert!(
+        present_only.load_groups().is_empty(),
+        "round robin reads no loads"
+    );
+    let bounded = valid()
+        .then(distribute(DistributeAction {
+            max_open_tickets: 3,
+            ..distribution("night", DistributionStrategy::RoundRobin)
+        }))
+        .build();
+    assert_eq!(bounded.load_groups(), ["night"], "a bound reads the loads");
 }

@@ -28,14 +28,6 @@ impl Rules {
     pub fn has_active(&self) -> bool {
         self.triggers.iter().any(|t| t.active)
     }
-
-    /// Whether an active trigger distributes by round robin: only then does a live run need
-    /// the cursors.
-    pub fn steps_round_robin(&self) -> bool {
-        self.triggers
-            .iter()
-            .any(|t| t.active && t.steps_round_robin())
-    }
 }
 
 #[derive(Clone)]

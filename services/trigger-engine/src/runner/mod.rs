@@ -11,15 +11,22 @@ pub mod settle;
 pub mod source;
 pub mod world;
 
+use std::{collections::HashSet, sync::Arc};
+
+use futures_util::future::join_all;
 use sqlx::PgConnection;
 use switchboard_platform::events::{EventHandler, HandlerError};
-use switchboard_proto::{events::v1::EventEnvelope, ticket::v1::TriggerRunOutcome};
+use switchboard_proto::{
+    events::v1::EventEnvelope,
+    ticket::v1::{Ticket, TriggerRunOutcome},
+};
 
 use crate::{
-    eval::{Event, Purpose},
+    eval::{Context, Event, Purpose, Run},
     mesh::is_unreachable,
-    rules::RulesCache,
+    rules::{Rules, RulesCache},
     runner::{
+        cursors::Session,
         settle::{Cursors, Mode, base_context, settle},
         source::{SourceEvent, evaluable},
         world::World,
@@ -51,12 +58,39 @@ fn call_failed(what: &str, error: switchboard_platform::error::Error) -> Handler
     }
 }
 
+/// What the ticket service made of a run.
+enum Applied {
+    /// Applied, or needing nothing (applied before, or the ticket closed meanwhile).
+    Done,
+    /// The ticket changed since the version the run was computed on: this is it now.
+    Conflict(Box<Ticket>),
+}
+
+/// Whether a trigger of `run` picked by the agents' open-ticket loads.
+fn weighed_loads(rules: &Rules, run: &Run) -> bool {
+    run.fired.iter().any(|fired| {
+        rules
+            .triggers
+            .iter()
+            .find(|t| t.id == fired.trigger_id)
+            .is_some_and(|t| !t.load_groups().is_empty())
+    })
+}
+
+/// How many runs of a batch are handed to the ticket service at once.
+const CONCURRENT_APPLIES: usize = 16;
+
 impl TicketEvents {
-    async fn run(&self, tx: &mut PgConnection, source: SourceEvent) -> Result<(), HandlerError> {
-        let rules = self.rules.current(tx).await?;
-        if !rules.has_active() {
-            return Ok(());
-        }
+    /// Evaluates `source`'s event on `ticket`, its round-robin steps taken in `session`;
+    /// `None` when nothing fired.
+    async fn evaluate(
+        &self,
+        rules: &Rules,
+        mut context: Context,
+        session: &mut Session,
+        source: &SourceEvent,
+        ticket: &Ticket,
+    ) -> Result<Option<Run>, HandlerError> {
         let event = Event {
             update_type: source.update_type,
             body: &source.body,
@@ -64,79 +98,165 @@ impl TicketEvents {
             time: source.time,
             automated: source.automated,
         };
-        let mut context = base_context(&self.world, &rules, false)
+        let run = settle(
+            &self.world,
+            rules,
+            &mut context,
+            (ticket, &event),
+            Mode {
+                purpose: Purpose::Live,
+                cursors: Cursors::Step {
+                    session: &mut *session,
+                    event_id: &source.event_id,
+                },
+            },
+        )
+        .await
+        .map_err(|e| call_failed("evaluation", e))?;
+        if run.fired.is_empty() && !run.pass_limit_reached {
+            return Ok(None);
+        }
+        session.step(&source.event_id, &run.round_robin_used);
+        Ok(Some(run))
+    }
+
+    /// Hands `run`, computed on `ticket`, to the ticket service.
+    async fn apply(
+        &self,
+        source: &SourceEvent,
+        ticket: &Ticket,
+        run: &Run,
+    ) -> Result<Applied, HandlerError> {
+        let apply = request::apply_request(&source.event_id, ticket, run);
+        let response = self
+            .world
+            .mesh
+            .apply(apply)
             .await
-            .map_err(|e| call_failed("directory", e))?;
-        let mut ticket = source.ticket.clone();
+            .map_err(|status| call_failed("ticket service", status.into()))?;
+        match response.outcome() {
+            TriggerRunOutcome::Applied
+            | TriggerRunOutcome::Duplicate
+            | TriggerRunOutcome::NotEvaluable => Ok(Applied::Done),
+            TriggerRunOutcome::VersionConflict => {
+                Ok(Applied::Conflict(Box::new(response.ticket.ok_or_else(
+                    || HandlerError("a version conflict came without the ticket".into()),
+                )?)))
+            }
+            TriggerRunOutcome::Unspecified => {
+                Err(HandlerError("the ticket service gave no outcome".into()))
+            }
+        }
+    }
+
+    /// One event's run, evaluated on `ticket` and applied; evaluated again on the ticket as it
+    /// is now after each version conflict.
+    async fn run_alone(
+        &self,
+        rules: &Rules,
+        base: &Context,
+        source: &SourceEvent,
+        mut ticket: Ticket,
+    ) -> Result<(), HandlerError> {
         for _ in 0..self.apply_attempts.max(1) {
             if !evaluable(&ticket) {
                 return Ok(());
             }
-            // The cursors are held only while the run is evaluated, in a transaction of its
-            // own: its steps are committed before the call, which the other runs of the group
-            // need not wait for. Rules that take no step need none.
-            let mut steps = match rules.steps_round_robin() {
-                true => Some(self.pool.begin().await?),
-                false => None,
-            };
-            let conn: &mut PgConnection = match steps.as_mut() {
-                Some(steps) => steps,
-                None => &mut *tx,
-            };
-            let run = settle(
-                conn,
-                &self.world,
-                &rules,
-                &mut context,
-                (&ticket, &event),
-                Mode {
-                    purpose: Purpose::Live,
-                    cursors: Cursors::Lock {
-                        event_id: &source.event_id,
-                    },
-                },
-            )
-            .await
-            .map_err(|e| call_failed("evaluation", e))?;
-            if run.fired.is_empty() && !run.pass_limit_reached {
+            let mut session = Session::new(&self.pool, vec![source.event_id.clone()]);
+            let run = self
+                .evaluate(rules, base.clone(), &mut session, source, &ticket)
+                .await?;
+            // The steps are committed before the call: the other runs of the group need not
+            // wait for it.
+            session.commit().await?;
+            let Some(run) = run else {
                 return Ok(());
-            }
-            if let Some(mut steps) = steps {
-                if !run.round_robin_used.is_empty() {
-                    cursors::reserve(
-                        &mut steps,
-                        &source.event_id,
-                        &run.round_robin_used,
-                        &context.round_robin,
-                    )
-                    .await?;
-                }
-                steps.commit().await?;
-            }
-            let apply = request::apply_request(&source.event_id, &ticket, &run);
-            let response = self
-                .world
-                .mesh
-                .apply(apply)
-                .await
-                .map_err(|status| call_failed("ticket service", status.into()))?;
-            match response.outcome() {
-                TriggerRunOutcome::Applied => return Ok(()),
-                TriggerRunOutcome::Duplicate | TriggerRunOutcome::NotEvaluable => return Ok(()),
-                TriggerRunOutcome::VersionConflict => {
-                    ticket = response.ticket.ok_or_else(|| {
-                        HandlerError("a version conflict came without the ticket".into())
-                    })?;
-                }
-                TriggerRunOutcome::Unspecified => {
-                    return Err(HandlerError("the ticket service gave no outcome".into()));
-                }
+            };
+            match self.apply(source, &ticket, &run).await? {
+                Applied::Done => return Ok(()),
+                Applied::Conflict(now) => ticket = *now,
             }
         }
         Err(HandlerError::transient(format!(
             "ticket {} changed under {} evaluations in a row; the event is retried",
             source.ticket.id, self.apply_attempts
         )))
+    }
+
+    /// The rules and the evaluation context every event of a delivery starts from; `None`
+    /// when no trigger is active.
+    async fn prepare(
+        &self,
+        tx: &mut PgConnection,
+    ) -> Result<Option<(Arc<Rules>, Context)>, HandlerError> {
+        let rules = self.rules.current(tx).await?;
+        if !rules.has_active() {
+            return Ok(None);
+        }
+        let base = base_context(&self.world, &rules, false)
+            .await
+            .map_err(|e| call_failed("directory", e))?;
+        Ok(Some((rules, base)))
+    }
+
+    /// A batch of events: the runs evaluated in turn in one cursor session (each starts where
+    /// the one before left the round-robin cursors), the steps committed once, then the runs
+    /// applied at once. Later events of a ticket already in the batch, runs that weighed the
+    /// agents' loads (which must see the runs before them applied) and runs that met a version
+    /// conflict are then run alone, in order.
+    async fn run_batch(
+        &self,
+        tx: &mut PgConnection,
+        sources: Vec<SourceEvent>,
+    ) -> Result<(), HandlerError> {
+        let Some((rules, base)) = self.prepare(tx).await? else {
+            return Ok(());
+        };
+        let events = sources.iter().map(|s| s.event_id.clone()).collect();
+        let mut session = Session::new(&self.pool, events);
+        let mut ready = Vec::new();
+        let mut alone = Vec::new();
+        let mut tickets = HashSet::new();
+        for source in sources {
+            if !evaluable(&source.ticket) {
+                continue;
+            }
+            if !tickets.insert(source.ticket.id.clone()) {
+                let ticket = source.ticket.clone();
+                alone.push((source, ticket));
+                continue;
+            }
+            match self
+                .evaluate(&rules, base.clone(), &mut session, &source, &source.ticket)
+                .await?
+            {
+                None => {}
+                Some(run) if weighed_loads(&rules, &run) => {
+                    let ticket = source.ticket.clone();
+                    alone.push((source, ticket));
+                }
+                Some(run) => ready.push((source, run)),
+            }
+        }
+        session.commit().await?;
+        let mut results = Vec::with_capacity(ready.len());
+        for chunk in ready.chunks(CONCURRENT_APPLIES) {
+            let calls: Vec<_> = chunk
+                .iter()
+                .map(|(source, run)| self.apply(source, &source.ticket, run))
+                .collect();
+            results.extend(join_all(calls).await);
+        }
+        let mut conflicts = Vec::new();
+        for ((source, _), result) in ready.into_iter().zip(results) {
+            if let Applied::Conflict(now) = result? {
+                conflicts.push((source, *now));
+            }
+        }
+        for (source, ticket) in conflicts.into_iter().chain(alone) {
+            self.run_alone(&rules, &base, &source, ticket).await?;
+        }
+        Ok(())
     }
 }
 
@@ -169,10 +289,30 @@ impl EventHandler for TicketEvents {
         tx: &mut PgConnection,
         envelope: &EventEnvelope,
     ) -> Result<(), HandlerError> {
-        let source = source::read(envelope).map_err(|e| HandlerError(e.to_string()))?;
-        match source {
-            Some(source) => self.run(tx, source).await,
-            None => Ok(()),
+        let Some(source) = source::read(envelope).map_err(|e| HandlerError(e.to_string()))? else {
+            return Ok(());
+        };
+        let Some((rules, base)) = self.prepare(tx).await? else {
+            return Ok(());
+        };
+        let ticket = source.ticket.clone();
+        self.run_alone(&rules, &base, &source, ticket).await
+    }
+
+    async fn handle_batch(
+        &self,
+        tx: &mut PgConnection,
+        envelopes: &[EventEnvelope],
+    ) -> Result<(), HandlerError> {
+        let mut sources = Vec::new();
+        for envelope in envelopes {
+            if let Some(source) = source::read(envelope).map_err(|e| HandlerError(e.to_string()))? {
+                sources.push(source);
+            }
         }
+        if sources.is_empty() {
+            return Ok(());
+        }
+        self.run_batch(tx, sources).await
     }
 }

@@ -1,8 +1,9 @@
 //! One evaluation with what it needs: the rules are evaluated, and when the triggers that fired
-//! assign within groups whose agents' loads or presence were not read yet, or distribute by
-//! round robin in groups whose cursors are not held yet, those are read (or locked) and the
-//! rules evaluated again, until an evaluation asks for nothing new. Evaluation is pure and
-//! takes microseconds; the reads are what cost, so they are made only for what fires.
+//! distribute by load in groups whose agents' loads were not read yet, among present agents
+//! before presence was read, or by round robin in groups whose cursors are not held yet, those
+//! are read (or locked) and the rules evaluated again, until an evaluation asks for nothing
+//! new. Evaluation is pure and takes microseconds; the reads are what cost, so they are made
+//! only for what fires.
 
 use std::collections::BTreeSet;
 
@@ -10,18 +11,23 @@ use sqlx::PgConnection;
 use switchboard_platform::error::Error;
 use switchboard_proto::ticket::v1::Ticket;
 
-use super::{cursors, world::World};
+use super::{
+    cursors::{self, Session},
+    world::World,
+};
 use crate::{
     eval::{CompiledTrigger, Context, Event, Purpose, Run, evaluate},
     rules::Rules,
 };
 
-/// Whether the run may move round-robin cursors (the live run of an event locks them, or
-/// starts from the steps it reserved before) or only looks (`TestTriggers`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the run steps round-robin cursors (a live run, in its batch's session) or only
+/// looks at them (`TestTriggers`).
 pub enum Cursors<'a> {
-    Lock { event_id: &'a str },
-    Read,
+    Step {
+        session: &'a mut Session,
+        event_id: &'a str,
+    },
+    Read(&'a mut PgConnection),
 }
 
 /// The evaluation context every event starts from: the members of the groups and the groups
@@ -54,7 +60,6 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
 
 /// How a run evaluates: live or as a test (with inactive triggers or not), and what it may do
 /// with cursors.
-#[derive(Debug, Clone, Copy)]
 pub struct Mode<'a> {
     pub purpose: Purpose,
     pub cursors: Cursors<'a>,
@@ -62,7 +67,6 @@ pub struct Mode<'a> {
 
 /// Evaluates until the run needs nothing it has not been given.
 pub async fn settle(
-    conn: &mut PgConnection,
     world: &World,
     rules: &Rules,
     context: &mut Context,
@@ -71,7 +75,7 @@ pub async fn settle(
 ) -> Result<Run, Error> {
     let Mode {
         purpose,
-        cursors: cursors_mode,
+        cursors: mut cursors_mode,
     } = mode;
     let mut loaded: BTreeSet<String> = BTreeSet::new();
     let mut presence_loaded = false;
@@ -84,7 +88,7 @@ pub async fn settle(
             .filter_map(|f| rules.triggers.iter().find(|t| t.id == f.trigger_id))
             .collect();
         let mut asked = false;
-        let groups: Vec<String> = distinct(fired.iter().flat_map(|t| t.groups()))
+        let groups: Vec<String> = distinct(fired.iter().flat_map(|t| t.load_groups()))
             .into_iter()
             .filter(|g| !loaded.contains(g))
             .collect();
@@ -106,9 +110,11 @@ pub async fn settle(
             .cloned()
             .collect();
         if !round_robin.is_empty() {
-            let cursors = match cursors_mode {
-                Cursors::Lock { event_id } => cursors::lock(conn, event_id, &round_robin).await?,
-                Cursors::Read => cursors::read(conn, &round_robin).await?,
+            let cursors = match &mut cursors_mode {
+                Cursors::Step { session, event_id } => {
+                    session.starting(event_id, &round_robin).await?
+                }
+                Cursors::Read(conn) => cursors::read(conn, &round_robin).await?,
             };
             for group in &round_robin {
                 match cursors.get(group) {

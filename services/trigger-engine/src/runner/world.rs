@@ -1,7 +1,7 @@
 //! What evaluation needs to know of the world, read from the directory, the CTI presence and
 //! the ticket service. Group members and agents' groups are reused for a short while (they
 //! change rarely and most events need them); open-ticket counts and presence are read fresh,
-//! and only for an event whose fired triggers assign within groups.
+//! and only for an event whose fired triggers distribute by load or among present agents.
 
 use std::{
     collections::{HashMap, HashSet},
