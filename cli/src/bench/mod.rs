@@ -16,6 +16,7 @@ mod ticket_queries;
 pub mod ticket_reports;
 mod tickets;
 mod triggers;
+mod vacuum;
 
 use switchboard_platform::{grpc::MeshInterceptor, principal::PrincipalKey};
 use switchboard_proto::common::v1::{Principal, PrincipalKind};
@@ -107,6 +108,7 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
             repeat,
             rate,
             duration,
+            warmup,
             gateway,
             admin,
         } => {
@@ -115,6 +117,7 @@ pub async fn run(command: BenchCommand, config: &Config) -> anyhow::Result<()> {
                 repeat,
                 rate,
                 duration: seconds(duration),
+                warmup: seconds(warmup),
                 gateway,
                 admin,
             };

@@ -127,12 +127,7 @@ async fn fill(config: &Config, schema: &str, callbacks: i64) -> anyhow::Result<s
     let began = Instant::now();
     let rows = switchboard_reporting::recount(&pool).await?;
     let recounted = began.elapsed();
-    // VACUUM cannot run in the implicit transaction of a multi-statement query.
-    for table in ["callback_facts", "callback_day_counts"] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
-            .execute(&pool)
-            .await?;
-    }
+    crate::bench::vacuum::vacuum_analyze(&pool, &["callback_facts", "callback_day_counts"]).await?;
     println!(
         "model: callbacks={callbacks} routes={ROUTES} agents={AGENTS} groups={GROUPS} \
          fill_s={:.1} recount_s={:.1} count_rows={rows}",

@@ -42,14 +42,21 @@ pub fn unique_id() -> String {
 }
 
 /// The database the tests use: `SWITCHBOARD_DATABASE__URL`, or the local development server.
+/// Each service of a test keeps at most [`TEST_POOL_CONNECTIONS`] connections.
 pub fn database_config() -> DatabaseConfig {
     DatabaseConfig {
         url: SecretString::from(
             std::env::var("SWITCHBOARD_DATABASE__URL").unwrap_or_else(|_| DEV_DATABASE_URL.into()),
         ),
+        max_connections: TEST_POOL_CONNECTIONS,
         ..DatabaseConfig::default()
     }
 }
+
+/// The connections one service of a test may hold. Tests run two at a time, each a mesh of up
+/// to five services with replicas, against a server that takes 100 connections (PostgreSQL's
+/// default): a mesh at the production default of 16 per service could take them all.
+pub const TEST_POOL_CONNECTIONS: u32 = 8;
 
 /// With `TEST_LOG` set, the logs of the test process are written through the test harness
 /// (shown for failing tests); `RUST_LOG` filters them (default `info`). Called by every harness.

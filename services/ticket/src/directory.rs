@@ -1,7 +1,9 @@
 //! The gateway's directory, asked over gRPC as the ticket service's own principal (scope
 //! `directory:read`): the names of groups and agents a ticket records, and whether an agent is a
 //! member of a group. The ticket service never reads the gateway's tables. Group names are kept
-//! for a few seconds: they only label tickets, and creates must not wait on the gateway.
+//! for a few seconds: they only label tickets, and creates must not wait on the gateway. Agents
+//! are asked afresh for an agent's own calls; the trigger engine's runs, which it computed from
+//! a directory read up to two seconds before, may reuse an answer as old.
 
 use std::{
     collections::HashMap,
@@ -21,16 +23,41 @@ use tonic::{Code, Status, service::interceptor::InterceptedService, transport::C
 
 type Mesh = InterceptedService<Channel, MeshInterceptor>;
 
-/// Groups by id, with when they were asked for (`None`: there is no such group).
-type GroupCache = HashMap<String, (Instant, Option<Group>)>;
+/// Answers by key, with when they were asked for (`None`: there is no such group or agent).
+type Cache<T> = Arc<Mutex<HashMap<String, (Instant, Option<T>)>>>;
 
 /// How long a group's name is reused.
 const GROUP_TTL: Duration = Duration::from_secs(10);
 
+/// How long an agent is reused for a trigger run: the engine's own directory reads are as old
+/// (its `directory_max_age_ms`).
+const RUN_AGENT_TTL: Duration = Duration::from_secs(2);
+
+/// The most answers a cache keeps before it starts afresh.
+const CACHE_LIMIT: usize = 10_000;
+
+fn cached<T: Clone>(cache: &Cache<T>, key: &str, ttl: Duration) -> Option<Option<T>> {
+    cache
+        .lock()
+        .unwrap()
+        .get(key)
+        .filter(|(at, _)| at.elapsed() < ttl)
+        .map(|(_, value)| value.clone())
+}
+
+fn remember<T>(cache: &Cache<T>, key: &str, value: Option<T>) {
+    let mut cache = cache.lock().unwrap();
+    if cache.len() > CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(key.to_owned(), (Instant::now(), value));
+}
+
 #[derive(Clone)]
 pub struct Directory {
     client: DirectoryServiceClient<Mesh>,
-    groups: Arc<Mutex<GroupCache>>,
+    groups: Cache<Group>,
+    run_agents: Cache<Agent>,
 }
 
 fn unreachable_gateway(status: Status) -> Status {
@@ -61,15 +88,14 @@ impl Directory {
         Ok(Self {
             client: DirectoryServiceClient::new(InterceptedService::new(channel, interceptor)),
             groups: Arc::default(),
+            run_agents: Arc::default(),
         })
     }
 
     /// The group with this id; `None` when there is none.
     pub async fn group(&self, id: &str) -> Result<Option<Group>, Status> {
-        if let Some((at, group)) = self.groups.lock().unwrap().get(id)
-            && at.elapsed() < GROUP_TTL
-        {
-            return Ok(group.clone());
+        if let Some(group) = cached(&self.groups, id, GROUP_TTL) {
+            return Ok(group);
         }
         let group = match self
             .client
@@ -81,11 +107,7 @@ impl Directory {
             Err(status) if matches!(status.code(), Code::NotFound | Code::InvalidArgument) => None,
             Err(status) => return Err(unreachable_gateway(status)),
         };
-        let mut groups = self.groups.lock().unwrap();
-        if groups.len() > 10_000 {
-            groups.clear();
-        }
-        groups.insert(id.to_owned(), (Instant::now(), group.clone()));
+        remember(&self.groups, id, group.clone());
         Ok(group)
     }
 
@@ -105,5 +127,15 @@ impl Directory {
             }
             Err(status) => Err(unreachable_gateway(status)),
         }
+    }
+
+    /// [`Self::agent`] for a trigger run: an answer up to [`RUN_AGENT_TTL`] old is reused.
+    pub async fn agent_for_run(&self, login: &str) -> Result<Option<Agent>, Status> {
+        if let Some(agent) = cached(&self.run_agents, login, RUN_AGENT_TTL) {
+            return Ok(agent);
+        }
+        let agent = self.agent(login).await?;
+        remember(&self.run_agents, login, agent.clone());
+        Ok(agent)
     }
 }

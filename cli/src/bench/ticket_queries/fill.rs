@@ -273,12 +273,7 @@ pub async fn fill(config: &Config, schema: &str, tickets: i64) -> anyhow::Result
         .bind(tickets)
         .execute(&pool)
         .await?;
-    // VACUUM cannot run in the implicit transaction of a multi-statement query.
-    for table in ["tickets", "ticket_counts"] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
-            .execute(&pool)
-            .await?;
-    }
+    crate::bench::vacuum::vacuum_analyze(&pool, &["tickets", "ticket_counts"]).await?;
     println!(
         "fill: tickets={tickets} groups={GROUPS} agents={AGENTS} search_columns={} \
          fill_s={:.1} counts_and_vacuum_s={:.1}",

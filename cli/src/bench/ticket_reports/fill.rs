@@ -172,17 +172,16 @@ pub async fn fill(config: &Config, schema: &str, tickets: i64) -> anyhow::Result
         let began = Instant::now();
         switchboard_reporting::recount_tickets(&pool, &config.time_zone).await?;
         recount_s = began.elapsed().as_secs_f64();
-        // Index-only scans need the visibility map; VACUUM cannot run in a transaction.
-        for table in [
-            "ticket_facts",
-            "ticket_states",
-            "ticket_volume_counts",
-            "ticket_backlog_changes",
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM ANALYZE {table}")))
-                .execute(&pool)
-                .await?;
-        }
+        crate::bench::vacuum::vacuum_analyze(
+            &pool,
+            &[
+                "ticket_facts",
+                "ticket_states",
+                "ticket_volume_counts",
+                "ticket_backlog_changes",
+            ],
+        )
+        .await?;
     }
     Ok(Filled {
         states: count(&pool, "ticket_states").await?,

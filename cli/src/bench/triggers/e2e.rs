@@ -33,17 +33,22 @@ use tonic::{
 };
 
 use crate::{
-    bench::ivr::{self, authorized},
+    bench::{
+        ivr::{self, authorized},
+        vacuum,
+    },
     config::Config,
 };
 
 /// What the end-to-end run measured.
 pub struct E2e {
     pub sent: usize,
+    /// Tickets the trigger changed (every one answered, when nothing was lost).
+    pub changed: usize,
     pub errors: usize,
-    /// Ingest call → trigger change committed, sorted, in milliseconds.
+    /// Ingest call → trigger change committed, after the warm-up, sorted, in milliseconds.
     pub latencies_ms: Vec<f64>,
-    /// The ingest calls alone, sorted, in milliseconds (the baseline).
+    /// The ingest calls alone, after the warm-up, sorted, in milliseconds (the baseline).
     pub ingest_ms: Vec<f64>,
 }
 
@@ -158,22 +163,34 @@ async fn set_up(
     })
 }
 
-/// One sent message: its ticket and when the ingest call started.
+/// One sent message: its ticket, when the ingest call started, and whether after the warm-up.
 struct Sent {
     ticket_id: String,
     started: SystemTime,
     ingest_ms: f64,
+    timed: bool,
 }
 
-/// Ingests at `rate` per second for `duration`, then waits for every trigger change.
+/// Ingests at `rate` per second for `duration`, then waits for every trigger change; the
+/// messages sent in the first `warmup` are not timed.
+#[allow(clippy::print_stdout)] // the vacuum is part of the command's output
 pub async fn run(
     config: &Config,
     settings: &GatewaySettings,
     gateway: &str,
     admin: &str,
     rate: u32,
-    duration: Duration,
+    (duration, warmup): (Duration, Duration),
 ) -> anyhow::Result<E2e> {
+    let schema = switchboard_ticket::Application::SPEC.schema;
+    let pool = db::connect(&config.config.database, schema).await?;
+    let schemas = [schema, switchboard_trigger_engine::Application::SPEC.schema];
+    if let Some(tables) = vacuum::when_autovacuum_is_off(&pool, &schemas).await? {
+        println!(
+            "e2e  autovacuum is off on this server: vacuumed the {tables} tables of {} first",
+            schemas.join(" and ")
+        );
+    }
     let run = ivr::run_id();
     let (channel, admin_bearer) = ivr::sign_in(settings, gateway, admin).await?;
     let setup = set_up(&channel, &admin_bearer, &run).await?;
@@ -189,7 +206,8 @@ pub async fn run(
     let errors = Arc::new(Mutex::new(0usize));
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate.max(1))));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let end = Instant::now() + duration;
+    let begin = Instant::now();
+    let end = begin + duration;
     let mut tasks = tokio::task::JoinSet::new();
     let mut sequence = 0u64;
     while Instant::now() < end {
@@ -219,6 +237,7 @@ pub async fn run(
             };
             let started = SystemTime::now();
             let clock = Instant::now();
+            let timed = clock.duration_since(begin) >= warmup;
             match client
                 .ingest_ticket_message(authorized(request, &bearer))
                 .await
@@ -227,6 +246,7 @@ pub async fn run(
                     ticket_id: response.into_inner().ticket_id,
                     started,
                     ingest_ms: clock.elapsed().as_secs_f64() * 1_000.0,
+                    timed,
                 }),
                 Err(_) => *errors.lock().unwrap() += 1,
             }
@@ -236,8 +256,6 @@ pub async fn run(
     let sent = std::mem::take(&mut *sent.lock().unwrap());
     let errors = *errors.lock().unwrap();
 
-    let schema = switchboard_ticket::Application::SPEC.schema;
-    let pool = db::connect(&config.config.database, schema).await?;
     let ids: Vec<uuid::Uuid> = sent
         .iter()
         .filter_map(|s| s.ticket_id.parse().ok())
@@ -258,6 +276,7 @@ pub async fn run(
     }
     let started: std::collections::HashMap<uuid::Uuid, SystemTime> = sent
         .iter()
+        .filter(|s| s.timed)
         .filter_map(|s| Some((s.ticket_id.parse().ok()?, s.started)))
         .collect();
     let mut latencies_ms: Vec<f64> = changed
@@ -268,7 +287,11 @@ pub async fn run(
         })
         .collect();
     latencies_ms.sort_by(f64::total_cmp);
-    let mut ingest_ms: Vec<f64> = sent.iter().map(|s| s.ingest_ms).collect();
+    let mut ingest_ms: Vec<f64> = sent
+        .iter()
+        .filter(|s| s.timed)
+        .map(|s| s.ingest_ms)
+        .collect();
     ingest_ms.sort_by(f64::total_cmp);
     let unchanged = ids.len() - changed.len();
     TriggerServiceClient::new(channel)
@@ -282,6 +305,7 @@ pub async fn run(
         .map_err(|s| anyhow::anyhow!("deleting the benchmark's trigger: {s}"))?;
     Ok(E2e {
         sent: sent.len() + errors,
+        changed: changed.len(),
         errors: errors + unchanged,
         latencies_ms,
         ingest_ms,

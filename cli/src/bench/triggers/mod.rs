@@ -14,6 +14,7 @@ pub struct Options {
     pub repeat: usize,
     pub rate: u32,
     pub duration: Duration,
+    pub warmup: Duration,
     pub gateway: String,
     pub admin: String,
 }
@@ -41,17 +42,18 @@ pub async fn run(config: &Config, options: Options) -> anyhow::Result<()> {
         &options.gateway,
         &options.admin,
         options.rate,
-        options.duration,
+        (options.duration, options.warmup),
     )
     .await?;
     let p50 = e2e::quantile(&e2e.latencies_ms, 0.5);
     let p99 = e2e::quantile(&e2e.latencies_ms, 0.99);
     let ingest_p50 = e2e::quantile(&e2e.ingest_ms, 0.5);
     println!(
-        "e2e  rate_per_s={} sent={} changed={} errors={} p50_ms={p50:.2} p99_ms={p99:.2} \
-         ingest_p50_ms={ingest_p50:.2} ingest_p99_ms={:.2} ratio={:.2}",
+        "e2e  rate_per_s={} sent={} changed={} timed={} errors={} p50_ms={p50:.2} \
+         p99_ms={p99:.2} ingest_p50_ms={ingest_p50:.2} ingest_p99_ms={:.2} ratio={:.2}",
         options.rate,
         e2e.sent,
+        e2e.changed,
         e2e.latencies_ms.len(),
         e2e.errors,
         e2e::quantile(&e2e.ingest_ms, 0.99),

@@ -1,6 +1,7 @@
 //! The outbox relay: publishes outbox rows to the events exchange with publisher confirms and
 //! deletes them once the broker confirmed. Replicas share the work with `FOR UPDATE SKIP
-//! LOCKED`; a crash between publish and delete republishes, which consumers' inboxes absorb.
+//! LOCKED`; a crash between publish and delete republishes, which consumers' inboxes absorb
+//! (so the delete is committed without waiting for the WAL flush).
 //!
 //! A busy relay publishes batch after batch, so a batch holds what was written while the last
 //! one was confirmed and the outbox does not grow with the intake rate. An idle relay polls: a
@@ -209,6 +210,12 @@ impl OutboxRelay {
                 return Err(RelayError::Nacked(event_id));
             }
         }
+        // The delete need not wait for the WAL flush: lost in a crash of PostgreSQL, it
+        // republishes the batch, which the consumers' inboxes absorb as they do after a crash
+        // between publish and delete. Every writer's commit waits on fewer flushes.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
             .bind(&published)
             .execute(&mut *tx)

@@ -108,7 +108,7 @@ async fn names(directory: &Directory, target: &Target) -> Result<Names, Status> 
         _ => None,
     };
     let assignee = match target.assignee_login.as_deref() {
-        Some(login) if !login.is_empty() => directory.agent(login).await?,
+        Some(login) if !login.is_empty() => directory.agent_for_run(login).await?,
         _ => None,
     };
     Ok(Names { group, assignee })

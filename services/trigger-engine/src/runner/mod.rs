@@ -77,8 +77,9 @@ fn weighed_loads(rules: &Rules, run: &Run) -> bool {
     })
 }
 
-/// How many runs of a batch are handed to the ticket service at once.
-const CONCURRENT_APPLIES: usize = 16;
+/// How many runs of a batch are handed to the ticket service at once: with the default four
+/// workers, twice the ticket service's default pool at most.
+const CONCURRENT_APPLIES: usize = 8;
 
 impl TicketEvents {
     /// Evaluates `source`'s event on `ticket`, its round-robin steps taken in `session`;
