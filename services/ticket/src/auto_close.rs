@@ -2,7 +2,8 @@
 //! (14 days after it was solved by default). Any number of replicas run it: each claims due
 //! tickets with `FOR UPDATE SKIP LOCKED`, so every ticket is closed once, by the system actor,
 //! with its history entry and `ticket.status_changed` event. The same loop sweeps uploads
-//! older than 24 hours and contents nothing refers to, every ten minutes.
+//! older than 24 hours, contents nothing refers to and trigger runs past their retention, every
+//! ten minutes.
 
 use std::{sync::Arc, time::Duration};
 
@@ -18,7 +19,7 @@ use crate::{
 
 /// Tickets closed per transaction.
 const BATCH: i64 = 100;
-/// How often the same loop sweeps expired uploads and unreferenced contents.
+/// How often the same loop sweeps expired uploads, unreferenced contents and trigger runs.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub struct AutoClose {
@@ -44,7 +45,7 @@ impl AutoClose {
             if last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
                 match self.sweep().await {
                     Ok(()) => last_sweep = Some(std::time::Instant::now()),
-                    Err(error) => tracing::warn!(%error, "attachment sweep failed; retrying later"),
+                    Err(error) => tracing::warn!(%error, "sweep failed; retrying later"),
                 }
             }
             loop {
@@ -64,11 +65,17 @@ impl AutoClose {
         }
     }
 
-    /// Deletes uploads older than 24 hours and contents nothing refers to any more.
-    async fn sweep(&self) -> std::result::Result<(), tonic::Status> {
+    /// Deletes uploads older than 24 hours and contents nothing refers to any more, then the
+    /// trigger runs past their retention.
+    pub async fn sweep(&self) -> std::result::Result<(), tonic::Status> {
         let mut tx = switchboard_platform::db::begin(&self.pool).await?;
         crate::attachments::delete_orphans(&mut tx).await?;
         switchboard_platform::db::commit(tx).await?;
+        let mut conn = switchboard_platform::db::acquire(&self.pool).await?;
+        let forgotten = crate::automation::runs::forget_expired(&mut conn, Utc::now()).await?;
+        if forgotten > 0 {
+            tracing::info!(forgotten, "forgot trigger runs past their retention");
+        }
         Ok(())
     }
 

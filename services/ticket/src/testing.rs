@@ -44,3 +44,8 @@ pub async fn replica(
     let context = testing::replica_context::<Application>(schema, amqp, peers, settings(tune));
     Started::build::<Application>(listener, context, pool).await
 }
+
+/// The sweep's forgetting of trigger runs past their retention, for the tests that age a run.
+pub use crate::automation::runs::{
+    RETENTION as TRIGGER_RUN_RETENTION, forget_expired as forget_expired_trigger_runs,
+};

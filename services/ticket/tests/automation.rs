@@ -364,6 +364,57 @@ async fn the_same_run_arriving_twice_at_once_is_applied_once() {
     mesh.stop().await;
 }
 
+/// A run id is kept for its retention: a run older than that is forgotten by the sweep, a
+/// younger one is still found, and the forgotten one arriving again meets the ticket's newer
+/// version instead of its claim.
+#[tokio::test]
+async fn trigger_runs_past_their_retention_are_forgotten_and_younger_ones_kept() {
+    let (mesh, _, ticket) = refund_inquiry().await;
+    let old = one_trigger("event-old", &ticket, "VIP 태그", tagged(&ticket, "vip"));
+    assert_eq!(
+        apply(&mesh, old.clone()).await.unwrap().outcome(),
+        TriggerRunOutcome::Applied
+    );
+    let tagged_now = mesh.get(&mesh.admin(), &ticket.id).await.unwrap();
+    let young = one_trigger(
+        "event-young",
+        &tagged_now,
+        "긴급",
+        tagged(&tagged_now, "urgent"),
+    );
+    assert_eq!(
+        apply(&mesh, young.clone()).await.unwrap().outcome(),
+        TriggerRunOutcome::Applied
+    );
+    let aged = switchboard_ticket::testing::TRIGGER_RUN_RETENTION + chrono::TimeDelta::hours(1);
+    sqlx::query("UPDATE trigger_runs SET apply_time = apply_time - $1 WHERE run_id = 'event-old'")
+        .bind(aged)
+        .execute(&mesh.pool)
+        .await
+        .unwrap();
+    let mut conn = mesh.pool.acquire().await.unwrap();
+    let forgotten =
+        switchboard_ticket::testing::forget_expired_trigger_runs(&mut conn, chrono::Utc::now())
+            .await
+            .unwrap();
+    drop(conn);
+    assert_eq!(forgotten, 1);
+    let kept: Vec<String> = sqlx::query_scalar("SELECT run_id FROM trigger_runs")
+        .fetch_all(&mesh.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, ["event-young"]);
+    assert_eq!(
+        apply(&mesh, young).await.unwrap().outcome(),
+        TriggerRunOutcome::Duplicate
+    );
+    assert_eq!(
+        apply(&mesh, old).await.unwrap().outcome(),
+        TriggerRunOutcome::VersionConflict
+    );
+    mesh.stop().await;
+}
+
 #[tokio::test]
 async fn closed_and_spam_tickets_are_not_evaluated_and_the_run_is_kept() {
     let mesh = Mesh::start().await;

@@ -6,7 +6,7 @@ mod apply;
 mod notify;
 mod open_counts;
 mod run;
-mod runs;
+pub(crate) mod runs;
 mod throttle;
 mod validate;
 
