@@ -145,6 +145,7 @@ impl DryRun {
                     include_inactive: request.include_inactive,
                 },
                 cursors: Cursors::Read(&mut conn),
+                read_loads: true,
             },
         )
         .await?;

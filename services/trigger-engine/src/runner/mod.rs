@@ -82,15 +82,14 @@ fn weighed_loads(rules: &Rules, run: &Run) -> bool {
 const CONCURRENT_APPLIES: usize = 8;
 
 impl TicketEvents {
-    /// Evaluates `source`'s event on `ticket`, its round-robin steps taken in `session`;
-    /// `None` when nothing fired.
+    /// Evaluates `source`'s event on `ticket`, its round-robin steps taken in `session`, the
+    /// agents' loads read when `read_loads`; `None` when nothing fired.
     async fn evaluate(
         &self,
-        rules: &Rules,
-        mut context: Context,
+        (rules, mut context): (&Rules, Context),
         session: &mut Session,
-        source: &SourceEvent,
-        ticket: &Ticket,
+        (source, ticket): (&SourceEvent, &Ticket),
+        read_loads: bool,
     ) -> Result<Option<Run>, HandlerError> {
         let event = Event {
             update_type: source.update_type,
@@ -110,6 +109,7 @@ impl TicketEvents {
                     session: &mut *session,
                     event_id: &source.event_id,
                 },
+                read_loads,
             },
         )
         .await
@@ -165,7 +165,7 @@ impl TicketEvents {
             }
             let mut session = Session::new(&self.pool, vec![source.event_id.clone()]);
             let run = self
-                .evaluate(rules, base.clone(), &mut session, source, &ticket)
+                .evaluate((rules, base.clone()), &mut session, (source, &ticket), true)
                 .await?;
             // The steps are committed before the call: the other runs of the group need not
             // wait for it.
@@ -202,9 +202,9 @@ impl TicketEvents {
 
     /// A batch of events: the runs evaluated in turn in one cursor session (each starts where
     /// the one before left the round-robin cursors), the steps committed once, then the runs
-    /// applied at once. Later events of a ticket already in the batch, runs that weighed the
-    /// agents' loads (which must see the runs before them applied) and runs that met a version
-    /// conflict are then run alone, in order.
+    /// applied at once. Later events of a ticket already in the batch, runs that weigh the
+    /// agents' loads (which must see the runs before them applied; their loads are not read in
+    /// the batch) and runs that met a version conflict are then run alone, in order.
     async fn run_batch(
         &self,
         tx: &mut PgConnection,
@@ -228,7 +228,12 @@ impl TicketEvents {
                 continue;
             }
             match self
-                .evaluate(&rules, base.clone(), &mut session, &source, &source.ticket)
+                .evaluate(
+                    (&rules, base.clone()),
+                    &mut session,
+                    (&source, &source.ticket),
+                    false,
+                )
                 .await?
             {
                 None => {}

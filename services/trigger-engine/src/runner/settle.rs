@@ -63,6 +63,10 @@ fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
 pub struct Mode<'a> {
     pub purpose: Purpose,
     pub cursors: Cursors<'a>,
+    /// Whether the agents' loads are read for the distributions that weigh them. A batch's
+    /// first pass does not: such a run is evaluated again alone, after the runs before it were
+    /// applied, and the batch's cursors need not wait on the ticket service meanwhile.
+    pub read_loads: bool,
 }
 
 /// Evaluates until the run needs nothing it has not been given.
@@ -76,6 +80,7 @@ pub async fn settle(
     let Mode {
         purpose,
         cursors: mut cursors_mode,
+        read_loads,
     } = mode;
     let mut loaded: BTreeSet<String> = BTreeSet::new();
     let mut presence_loaded = false;
@@ -92,7 +97,7 @@ pub async fn settle(
             .into_iter()
             .filter(|g| !loaded.contains(g))
             .collect();
-        if !groups.is_empty() {
+        if !groups.is_empty() && read_loads {
             let loads = world.open_tickets(&context.group_members, &groups).await?;
             context.open_tickets.extend(loads);
             loaded.extend(groups);
