@@ -82,8 +82,9 @@ fn weighed_loads(rules: &Rules, run: &Run) -> bool {
 const CONCURRENT_APPLIES: usize = 8;
 
 impl TicketEvents {
-    /// Evaluates `source`'s event on `ticket`, its round-robin steps taken in `session`, the
-    /// agents' loads read when `read_loads`; `None` when nothing fired.
+    /// Evaluates `source`'s event on `ticket`, starting from the round-robin cursors of
+    /// `session` (the caller takes the run's steps), the agents' loads read when
+    /// `read_loads`; `None` when nothing fired.
     async fn evaluate(
         &self,
         (rules, mut context): (&Rules, Context),
@@ -117,7 +118,6 @@ impl TicketEvents {
         if run.fired.is_empty() && !run.pass_limit_reached {
             return Ok(None);
         }
-        session.step(&source.event_id, &run.round_robin_used);
         Ok(Some(run))
     }
 
@@ -167,6 +167,9 @@ impl TicketEvents {
             let run = self
                 .evaluate((rules, base.clone()), &mut session, (source, &ticket), true)
                 .await?;
+            if let Some(run) = &run {
+                session.step(&source.event_id, &run.round_robin_used);
+            }
             // The steps are committed before the call: the other runs of the group need not
             // wait for it.
             session.commit().await?;
@@ -237,11 +240,15 @@ impl TicketEvents {
                 .await?
             {
                 None => {}
+                // Picked without the loads: its steps are taken when it runs alone.
                 Some(run) if weighed_loads(&rules, &run) => {
                     let ticket = source.ticket.clone();
                     alone.push((source, ticket));
                 }
-                Some(run) => ready.push((source, run)),
+                Some(run) => {
+                    session.step(&source.event_id, &run.round_robin_used);
+                    ready.push((source, run));
+                }
             }
         }
         session.commit().await?;
