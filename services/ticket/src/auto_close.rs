@@ -67,7 +67,7 @@ impl AutoClose {
 
     /// Deletes uploads older than 24 hours and contents nothing refers to any more, then the
     /// trigger runs past their retention.
-    pub async fn sweep(&self) -> std::result::Result<(), tonic::Status> {
+    async fn sweep(&self) -> std::result::Result<(), tonic::Status> {
         let mut tx = switchboard_platform::db::begin(&self.pool).await?;
         crate::attachments::delete_orphans(&mut tx).await?;
         switchboard_platform::db::commit(tx).await?;

@@ -7,7 +7,7 @@ use futures_util::{StreamExt, stream};
 use switchboard_platform::testing;
 use switchboard_proto::{
     gateway::v1::{LoginRequest, presence_service_client::PresenceServiceClient},
-    trigger::v1::DistributionStrategy,
+    trigger::v1::{Action, DistributeAction, DistributionStrategy, action},
 };
 
 use crate::common::{Mesh, bearer, rules::*};
@@ -227,5 +227,53 @@ async fn a_backlog_taken_in_batches_is_still_distributed_evenly() {
     for agent in &load_agents {
         assert_eq!(shares.get(agent), Some(&10), "least loaded: {shares:?}");
     }
+    mesh.stop().await;
+}
+
+/// A round robin bounded by open tickets weighs the loads, so in a batch it runs alone after
+/// the runs before it, and only then steps the cursor: a pick made without the loads never
+/// moves it. `a` holds two open tickets (the bound), so the two queued tickets go to `b`, then
+/// `c` — not twice to `b`, as a cursor left on the batch's load-blind picks would give.
+#[tokio::test]
+async fn a_bounded_round_robin_in_a_batch_steps_the_cursor_where_the_ticket_went() {
+    let mut mesh = Mesh::start().await;
+    let group = mesh.group("상한 배분팀").await;
+    let suffix = testing::unique_id();
+    let mut agents = Vec::new();
+    for name in ["a", "b", "c"] {
+        let login = format!("{name}{suffix}");
+        agents.push(mesh.agent(&login, std::slice::from_ref(&group.id)).await);
+    }
+    for i in 0..2 {
+        let ticket = mesh
+            .ingest(&format!("기존 {i}"), "", "old@example.com")
+            .await;
+        mesh.take(&agents[0], &ticket.id, &group.id).await;
+    }
+    mesh.trigger(
+        "상한 순번",
+        vec![created(), subject_contains(&["새 문의"])],
+        vec![Action {
+            action: Some(action::Action::Distribute(DistributeAction {
+                group_id: group.id.clone(),
+                strategy: DistributionStrategy::RoundRobin as i32,
+                max_open_tickets: 2,
+                ..Default::default()
+            })),
+        }],
+    )
+    .await;
+    let schema = mesh.schema();
+    mesh.pause_engines().await;
+    for i in 0..2 {
+        mesh.ingest(&format!("새 문의 {i}"), "", &format!("n{i}@example.com"))
+            .await;
+    }
+    mesh.resume_engines(&schema, 1, |settings| settings.workers = 1)
+        .await;
+    let shares = shares_once_assigned(&mesh, 4, 60).await;
+    assert_eq!(shares.get(&agents[0]), Some(&2), "shares: {shares:?}");
+    assert_eq!(shares.get(&agents[1]), Some(&1), "shares: {shares:?}");
+    assert_eq!(shares.get(&agents[2]), Some(&1), "shares: {shares:?}");
     mesh.stop().await;
 }
