@@ -184,11 +184,17 @@ pub async fn run(
 ) -> anyhow::Result<E2e> {
     let schema = switchboard_ticket::Application::SPEC.schema;
     let pool = db::connect(&config.config.database, schema).await?;
-    let schemas = [schema, switchboard_trigger_engine::Application::SPEC.schema];
+    // Every schema the run writes: the ticket service's, the engine's, and the reporting
+    // model's, which folds every ticket event on the same two cores.
+    let schemas = [
+        schema,
+        switchboard_trigger_engine::Application::SPEC.schema,
+        switchboard_reporting::Application::SPEC.schema,
+    ];
     if let Some(tables) = vacuum::when_autovacuum_is_off(&pool, &schemas).await? {
         println!(
             "e2e  autovacuum is off on this server: vacuumed the {tables} tables of {} first",
-            schemas.join(" and ")
+            schemas.join(", ")
         );
     }
     let run = ivr::run_id();
