@@ -75,9 +75,11 @@ pub async fn recount(pool: &PgPool) -> anyhow::Result<usize> {
 pub async fn recount_tickets(pool: &PgPool, time_zone: &str) -> anyhow::Result<usize> {
     let zone = calendar::zone(time_zone)?;
     let mut tx = pool.begin().await?;
-    sqlx::query("TRUNCATE ticket_volume_counts, ticket_backlog_changes")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "TRUNCATE ticket_volume_counts, ticket_volume_group_counts, ticket_backlog_changes",
+    )
+    .execute(&mut *tx)
+    .await?;
     let rows = rebuild::recount_tickets(&mut tx, zone).await?;
     tx.commit().await?;
     Ok(rows)

@@ -53,7 +53,8 @@ pub async fn rebuild(pool: &PgPool, time_zone: &str) -> anyhow::Result<Rebuilt> 
         .await?;
     sqlx::query(
         "TRUNCATE callback_facts, callback_day_counts, agent_unfinished, ivr_routes,
-             ticket_facts, ticket_states, ticket_volume_counts, ticket_backlog_changes",
+             ticket_facts, ticket_states, ticket_volume_counts, ticket_volume_group_counts,
+             ticket_backlog_changes",
     )
     .execute(&mut *tx)
     .await?;

@@ -658,26 +658,62 @@ async fn a_random_ticket_scenario_delivered_twice_and_shuffled_gives_the_directl
     mesh.stop().await;
 }
 
-/// Every row of the ticket model's count tables, in key order.
+/// The rows of `sql` (one text column each).
+async fn texts(mesh: &Mesh, sql: &str) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mesh.pool)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}
+
+/// Every row of the ticket model's count tables, in key order. The volume counts without the
+/// agent are checked to be the counts summed over the agents.
 async fn model_rows(mesh: &Mesh) -> (Vec<String>, Vec<String>) {
-    let volume: Vec<(String,)> = sqlx::query_as(
+    let without_agents = |table: &str| {
+        format!(
+            "SELECT concat_ws('|', day, channel, group_id, inquiry_type_id, mail_account_id,
+                 sum(created), sum(solved), sum(closed))
+             FROM {table} GROUP BY day, channel, group_id, inquiry_type_id, mail_account_id
+             HAVING sum(created) <> 0 OR sum(solved) <> 0 OR sum(closed) <> 0
+             ORDER BY 1"
+        )
+    };
+    let summed = texts(mesh, &without_agents("ticket_volume_counts")).await;
+    assert!(!summed.is_empty());
+    assert_eq!(
+        texts(mesh, &without_agents("ticket_volume_group_counts")).await,
+        summed,
+        "the group counts are the counts without the agent"
+    );
+    assert_eq!(
+        texts(
+            mesh,
+            "SELECT count(*)::text FROM ticket_facts f
+             WHERE (group_key, assignee_key, inquiry_type_key, mail_account_key)
+                 IS DISTINCT FROM (
+                     (SELECT key FROM ticket_dimension_keys WHERE value = f.group_id),
+                     (SELECT key FROM ticket_dimension_keys WHERE value = f.assignee_login),
+                     (SELECT key FROM ticket_dimension_keys WHERE value = f.inquiry_type_id),
+                     (SELECT key FROM ticket_dimension_keys WHERE value = f.mail_account_id))"
+        )
+        .await,
+        ["0"],
+        "every fact's dimension keys are its values' keys"
+    );
+    let volume = texts(
+        mesh,
         "SELECT concat_ws('|', day, channel, group_id, assignee_login, inquiry_type_id,
              mail_account_id, created, solved, closed)
          FROM ticket_volume_counts WHERE created <> 0 OR solved <> 0 OR closed <> 0
          ORDER BY 1",
     )
-    .fetch_all(&mesh.pool)
-    .await
-    .unwrap();
-    let backlog: Vec<(String,)> = sqlx::query_as(
+    .await;
+    let backlog = texts(
+        mesh,
         "SELECT concat_ws('|', day, status, group_id, assignee_login, delta)
          FROM ticket_backlog_changes WHERE delta <> 0 ORDER BY 1",
     )
-    .fetch_all(&mesh.pool)
-    .await
-    .unwrap();
-    (
-        volume.into_iter().map(|r| r.0).collect(),
-        backlog.into_iter().map(|r| r.0).collect(),
-    )
+    .await;
+    (volume, backlog)
 }

@@ -7,6 +7,7 @@ pub mod log;
 pub mod routes;
 pub mod status;
 pub mod ticket_backlog;
+pub mod ticket_dimensions;
 pub mod ticket_facts;
 pub mod ticket_filter;
 pub mod ticket_states;

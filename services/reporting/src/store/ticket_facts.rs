@@ -9,7 +9,10 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 use switchboard_platform::{calendar::local_date, error::Result};
 use uuid::Uuid;
 
-use super::ticket_filter::{self, column};
+use super::{
+    ticket_dimensions::{self, key_of},
+    ticket_filter::{self, column},
+};
 use crate::domain::{
     buckets::Granularity,
     tickets::{
@@ -84,8 +87,15 @@ pub async fn get(tx: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Ti
         .collect())
 }
 
-/// Writes `facts` (distinct tickets), replacing the rows they supersede, in one statement;
-/// local days in `zone`.
+/// The columns [`save`] writes from the facts, in its parameters' order (the dimensions' keys
+/// are found from their text).
+const SAVED: &str = "ticket_id, version, channel, group_id, assignee_login, inquiry_type_id,
+    mail_account_id, status, excluded, create_time, first_reply_time, first_solve_time,
+    solve_time, close_time, create_day, first_reply_day, first_solve_day, solve_day, close_day,
+    first_reply_s, first_resolution_s, final_resolution_s";
+
+/// Writes `facts` (distinct tickets), replacing the rows they supersede, in one statement
+/// after their dimension values are keyed; local days in `zone`.
 pub async fn save(tx: &mut PgConnection, facts: &[TicketFact], zone: Tz) -> Result<()> {
     if facts.is_empty() {
         return Ok(());
@@ -103,17 +113,37 @@ pub async fn save(tx: &mut PgConnection, facts: &[TicketFact], zone: Tz) -> Resu
         .iter()
         .map(|f| day(f.solve_time.filter(|_| f.is_resolved())))
         .collect();
-    sqlx::query(
-        "INSERT INTO ticket_facts (ticket_id, version, channel, group_id, assignee_login,
-             inquiry_type_id, mail_account_id, status, excluded, create_time, first_reply_time,
-             first_solve_time, solve_time, close_time, create_day, first_reply_day,
-             first_solve_day, solve_day, close_day, first_reply_s, first_resolution_s,
-             final_resolution_s)
-         SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::int2[], $4::text[], $5::text[],
+    let mut values: Vec<&str> = facts
+        .iter()
+        .flat_map(|f| {
+            [
+                f.group_id.as_str(),
+                &f.assignee_login,
+                &f.inquiry_type_id,
+                &f.mail_account_id,
+            ]
+        })
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    ticket_dimensions::ensure(&mut *tx, &values).await?;
+    let keys = [
+        "group_id",
+        "assignee_login",
+        "inquiry_type_id",
+        "mail_account_id",
+    ]
+    .map(|column| key_of(&format!("u.{column}")))
+    .join(", ");
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO ticket_facts ({SAVED}, group_key, assignee_key, inquiry_type_key,
+             mail_account_key)
+         SELECT u.*, {keys}
+         FROM UNNEST($1::uuid[], $2::int8[], $3::int2[], $4::text[], $5::text[],
              $6::text[], $7::text[], $8::int2[], $9::bool[], $10::timestamptz[],
              $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[],
              $15::date[], $16::date[], $17::date[], $18::date[], $19::date[], $20::float8[],
-             $21::float8[], $22::float8[])
+             $21::float8[], $22::float8[]) AS u ({SAVED})
          ON CONFLICT (ticket_id) DO UPDATE SET
              version = EXCLUDED.version, channel = EXCLUDED.channel,
              group_id = EXCLUDED.group_id, assignee_login = EXCLUDED.assignee_login,
@@ -127,8 +157,11 @@ pub async fn save(tx: &mut PgConnection, facts: &[TicketFact], zone: Tz) -> Resu
              first_solve_day = EXCLUDED.first_solve_day, solve_day = EXCLUDED.solve_day,
              close_day = EXCLUDED.close_day, first_reply_s = EXCLUDED.first_reply_s,
              first_resolution_s = EXCLUDED.first_resolution_s,
-             final_resolution_s = EXCLUDED.final_resolution_s",
-    )
+             final_resolution_s = EXCLUDED.final_resolution_s,
+             group_key = EXCLUDED.group_key, assignee_key = EXCLUDED.assignee_key,
+             inquiry_type_key = EXCLUDED.inquiry_type_key,
+             mail_account_key = EXCLUDED.mail_account_key"
+    )))
     .bind(facts.iter().map(|f| f.ticket_id).collect::<Vec<_>>())
     .bind(facts.iter().map(|f| f.version).collect::<Vec<_>>())
     .bind(facts.iter().map(|f| f.channel).collect::<Vec<_>>())
@@ -213,8 +246,10 @@ pub struct Durations {
 }
 
 /// The wall-clock durations `measure` measures per bucket and breakdown value, read from the
-/// covering index and gathered by hashing (a sort by bucket, value and duration cost twice the
-/// scan); the caller sorts each list for its exact percentiles.
+/// covering index (with the dimensions as integer keys) and gathered by hashing (a sort by
+/// bucket, value and duration cost twice the scan; one plain aggregate of parallel arrays,
+/// grouped here, cost more again); the keys are turned into their text once gathered. The
+/// caller finds each list's exact percentiles.
 pub async fn durations(
     pool: &PgPool,
     query: &TimesQuery,
@@ -222,15 +257,23 @@ pub async fn durations(
 ) -> Result<Vec<Durations>> {
     let (day, seconds) = measure_columns(measure);
     let bucket = bucket_expression(day, query.granularity);
-    let value = column(query.breakdown);
+    let (key, value, join) = match (query.breakdown, ticket_filter::key_column(query.breakdown)) {
+        (_, Some(key)) => (
+            key,
+            "d.value",
+            "JOIN ticket_dimension_keys d ON d.key = gathered.key",
+        ),
+        (Breakdown::Channel, None) => ("channel", "gathered.key::text", ""),
+        (_, None) => ("0", "''::text", ""),
+    };
     let sql = format!(
-        "SELECT {bucket} AS bucket, {value} AS value,
-                array_agg({seconds}) AS seconds
-         FROM ticket_facts
-         WHERE NOT excluded AND {day} IS NOT NULL AND {day} BETWEEN $1 AND $2
-           AND {seconds} IS NOT NULL AND {}
-         GROUP BY 1, 2",
-        ticket_filter::conditions(&query.filter, 3)
+        "SELECT gathered.bucket, {value} AS value, gathered.seconds
+         FROM (SELECT {bucket} AS bucket, {key} AS key, array_agg({seconds}) AS seconds
+               FROM ticket_facts
+               WHERE NOT excluded AND {day} IS NOT NULL AND {day} BETWEEN $1 AND $2
+                 AND {seconds} IS NOT NULL AND {}
+               GROUP BY 1, 2) AS gathered {join}",
+        ticket_filter::keyed_conditions(&query.filter, 3)
     );
     // A month of a busy center's durations is gathered in memory; the default work_mem would
     // spill them to disk.

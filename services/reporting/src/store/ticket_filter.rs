@@ -3,6 +3,7 @@
 
 use sqlx::{Postgres, postgres::PgArguments, query::QueryAs};
 
+use super::ticket_dimensions::keys_of_parameter;
 use crate::domain::tickets::query::{Breakdown, TicketFilter};
 
 /// The column a breakdown's value is read from, as text (`''` without a breakdown).
@@ -26,6 +27,15 @@ const COLUMNS: [&str; 5] = [
     "mail_account_id",
 ];
 
+/// The key column of each of [`COLUMNS`] in `ticket_facts` (the channel is its own key).
+const KEYS: [&str; 5] = [
+    "channel",
+    "group_key",
+    "assignee_key",
+    "inquiry_type_key",
+    "mail_account_key",
+];
+
 /// Which of the filter's lists are set, in [`COLUMNS`] order.
 fn set(filter: &TicketFilter) -> [bool; 5] {
     [
@@ -41,25 +51,56 @@ fn set(filter: &TicketFilter) -> [bool; 5] {
 /// [`bind`]). Only what is asked is written into the text: a catch-all condition bound as
 /// "empty means any" would leave the planner one generic plan for every filter.
 pub fn conditions(filter: &TicketFilter, first: usize) -> String {
-    write(first, set(filter))
+    write(first, set(filter), Columns::Text)
+}
+
+/// [`conditions`] on `ticket_facts`' dimension keys (the times report's indexes), the text
+/// values bound as they are and turned into keys in SQL.
+pub fn keyed_conditions(filter: &TicketFilter, first: usize) -> String {
+    write(first, set(filter), Columns::Keys)
+}
+
+/// The column of a breakdown's value in `ticket_facts`' times indexes: the channel, a
+/// dimension's key, or `0` without a breakdown. [`ticket_dimensions`] turns keys into text.
+///
+/// [`ticket_dimensions`]: super::ticket_dimensions
+pub fn key_column(breakdown: Breakdown) -> Option<&'static str> {
+    match breakdown {
+        Breakdown::None | Breakdown::Channel => None,
+        Breakdown::Group => Some("group_key"),
+        Breakdown::Agent => Some("assignee_key"),
+        Breakdown::InquiryType => Some("inquiry_type_key"),
+        Breakdown::MailAccount => Some("mail_account_key"),
+    }
+}
+
+/// Which columns a filter is written on.
+#[derive(Clone, Copy)]
+enum Columns {
+    Text,
+    Keys,
 }
 
 /// The conditions of the filter's group and assignee lists only (the backlog's changes keep no
 /// other dimension), binding `$first` on (see [`bind_assignees`]).
 pub fn assignee_conditions(filter: &TicketFilter, first: usize) -> String {
     let [_, groups, agents, _, _] = set(filter);
-    write(first, [false, groups, agents, false, false])
+    write(first, [false, groups, agents, false, false], Columns::Text)
 }
 
-fn write(first: usize, set: [bool; 5]) -> String {
+fn write(first: usize, set: [bool; 5], columns: Columns) -> String {
     let mut parameter = first;
     let parts: Vec<String> = COLUMNS
-        .iter()
+        .into_iter()
+        .zip(KEYS)
         .zip(set)
         .filter(|(_, set)| *set)
-        .map(|(column, _)| {
-            let cast = if *column == "channel" { "int2" } else { "text" };
-            let part = format!("{column} = ANY(${parameter}::{cast}[])");
+        .map(|((column, key), _)| {
+            let part = match (column, columns) {
+                ("channel", _) => format!("channel = ANY(${parameter}::int2[])"),
+                (column, Columns::Text) => format!("{column} = ANY(${parameter}::text[])"),
+                (_, Columns::Keys) => format!("{key} = ANY({})", keys_of_parameter(parameter)),
+            };
             parameter += 1;
             part
         })
@@ -131,5 +172,13 @@ mod tests {
             "assignee_login = ANY($1::text[])"
         );
         assert_eq!(text_lists(&filter).count(), 3);
+        assert_eq!(
+            keyed_conditions(&filter, 3),
+            "channel = ANY($3::int2[]) AND assignee_key = ANY(ARRAY(SELECT key FROM \
+             ticket_dimension_keys WHERE value = ANY($4::text[]))) AND inquiry_type_key = \
+             ANY(ARRAY(SELECT key FROM ticket_dimension_keys WHERE value = ANY($5::text[]))) \
+             AND mail_account_key = ANY(ARRAY(SELECT key FROM ticket_dimension_keys WHERE \
+             value = ANY($6::text[])))"
+        );
     }
 }
