@@ -228,6 +228,26 @@ pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
     violations.into_status()
 }
 
+/// `status` with the fields it names moved under message field `prefix` (`period` becomes
+/// `times.period`), for a request checked as a part of a larger one. A status naming no field
+/// is returned as it is.
+pub fn nested_fields(status: Status, prefix: &str) -> Status {
+    let Some(bad) = status.get_details_bad_request() else {
+        return status;
+    };
+    if status.code() != Code::InvalidArgument || bad.field_violations.is_empty() {
+        return status;
+    }
+    let mut violations = FieldViolations::new();
+    for violation in bad.field_violations {
+        violations.add(
+            format!("{prefix}.{}", violation.field),
+            violation.description,
+        );
+    }
+    violations.into_status()
+}
+
 /// The fields named in an `INVALID_ARGUMENT` status's `BadRequest` details (for clients and tests).
 pub fn violated_fields(status: &Status) -> Vec<String> {
     status

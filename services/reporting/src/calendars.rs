@@ -16,6 +16,7 @@ use switchboard_proto::{
     },
 };
 use tonic::{Code, Status, service::interceptor::InterceptedService, transport::Channel};
+use uuid::Uuid;
 
 /// The field that names a calendar in the times report's request.
 const FIELD: &str = "business_hours_id";
@@ -48,12 +49,9 @@ impl Calendars {
         })
     }
 
-    /// The schedule of calendar `id`: INVALID_ARGUMENT or NOT_FOUND naming the field, or
+    /// The schedule of calendar `uuid` (see [`calendar_id`]): NOT_FOUND naming the field, or
     /// UNAVAILABLE when the trigger engine cannot answer.
-    pub async fn schedule(&self, id: &str) -> Result<Schedule, Status> {
-        let Some(uuid) = parse_uuid(id) else {
-            return Err(invalid_field(FIELD, "must be a UUID"));
-        };
+    pub async fn schedule(&self, uuid: Uuid) -> Result<Schedule, Status> {
         let answer = self
             .client
             .clone()
@@ -76,5 +74,17 @@ impl Calendars {
                 ))
             }
         }
+    }
+}
+
+/// The calendar a times request names in `id`, checked before any calendar is asked for (bad
+/// input is named even when no trigger engine is configured): `None` for wall-clock times,
+/// INVALID_ARGUMENT naming the field when it is not a UUID.
+pub fn calendar_id(id: &str) -> Result<Option<Uuid>, Status> {
+    match id {
+        "" => Ok(None),
+        id => parse_uuid(id)
+            .map(Some)
+            .ok_or_else(|| invalid_field(FIELD, "must be a UUID")),
     }
 }

@@ -388,6 +388,54 @@ async fn agents_read_only_their_own_figures_and_bad_input_names_its_field() {
         panic!("an export without a report is refused");
     };
     assert_eq!(violated_fields(&no_report), ["report"]);
+    // A report's bad input in an export is named by its path in the export's request.
+    let Err(bad_times) = reports
+        .export_ticket_report(bearer(
+            ExportTicketReportRequest {
+                report: Some(Report::Times(GetTicketTimesReportRequest {
+                    business_hours_id: "not-a-uuid".into(),
+                    ..Default::default()
+                })),
+            },
+            &mesh.admin(),
+        ))
+        .await
+    else {
+        panic!("an export of a times report without a period is refused");
+    };
+    assert_eq!(violated_fields(&bad_times), ["times.period"]);
+    let Err(bad_backlog) = reports
+        .export_ticket_report(bearer(
+            ExportTicketReportRequest {
+                report: Some(Report::Backlog(GetTicketBacklogReportRequest {
+                    period: period(),
+                    dimension: TicketReportDimension::Channel as i32,
+                    ..Default::default()
+                })),
+            },
+            &mesh.admin(),
+        ))
+        .await
+    else {
+        panic!("an export of a backlog by channel is refused");
+    };
+    assert_eq!(violated_fields(&bad_backlog), ["backlog.dimension"]);
+    let Err(bad_calendar) = reports
+        .export_ticket_report(bearer(
+            ExportTicketReportRequest {
+                report: Some(Report::Times(GetTicketTimesReportRequest {
+                    period: period(),
+                    business_hours_id: "not-a-uuid".into(),
+                    ..Default::default()
+                })),
+            },
+            &mesh.admin(),
+        ))
+        .await
+    else {
+        panic!("an export in an unnamed calendar is refused");
+    };
+    assert_eq!(violated_fields(&bad_calendar), ["times.business_hours_id"]);
     // Times in business hours without a trigger engine: unavailable, the rest still answers.
     let unavailable = reports
         .get_ticket_times_report(bearer(

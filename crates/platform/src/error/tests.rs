@@ -14,6 +14,29 @@ fn violations_name_every_field() {
 }
 
 #[test]
+fn nested_fields_are_named_under_their_prefix() {
+    let mut violations = FieldViolations::new();
+    violations
+        .add("period", "is required")
+        .add("filter.channels[0]", "unknown");
+    let nested = nested_fields(violations.into_status(), "times");
+    assert_eq!(nested.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&nested),
+        ["times.period", "times.filter.channels[0]"]
+    );
+    assert_eq!(
+        nested.message(),
+        "times.period: is required; times.filter.channels[0]: unknown"
+    );
+    let denied = nested_fields(Status::permission_denied("no"), "times");
+    assert_eq!(
+        (denied.code(), denied.message()),
+        (Code::PermissionDenied, "no")
+    );
+}
+
+#[test]
 fn no_violations_is_ok() {
     assert!(FieldViolations::new().into_result().is_ok());
 }

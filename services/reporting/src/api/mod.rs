@@ -14,7 +14,10 @@ use chrono_tz::Tz;
 use futures_util::Stream;
 use sqlx::PgPool;
 use switchboard_platform::{
-    error::FieldViolations, principal::RequestPrincipal, request::require_admin_or_scope,
+    business_hours::Schedule,
+    error::{FieldViolations, nested_fields},
+    principal::RequestPrincipal,
+    request::require_admin_or_scope,
 };
 use switchboard_proto::common::v1::Principal;
 use switchboard_proto::reporting::v1::{reporting_service_server::ReportingService, *};
@@ -24,7 +27,7 @@ use tonic::{Request, Response, Status};
 pub const READ_SCOPE: &str = "reporting:read";
 
 use self::tickets::{Audience, Fields, TicketQuery, export::Exported};
-use crate::calendars::Calendars;
+use crate::calendars::{Calendars, calendar_id};
 
 #[derive(Clone)]
 pub struct ReportingApi {
@@ -47,6 +50,15 @@ impl ReportingApi {
         self.calendars.as_ref().ok_or_else(|| {
             Status::unavailable("no trigger engine is configured, so no business-hours calendar")
         })
+    }
+
+    /// The schedule a times request names in `business_hours_id` (`None` for wall-clock
+    /// times), its id checked first.
+    pub async fn schedule(&self, business_hours_id: &str) -> Result<Option<Schedule>, Status> {
+        match calendar_id(business_hours_id)? {
+            None => Ok(None),
+            Some(id) => Ok(Some(self.calendars()?.schedule(id).await?)),
+        }
     }
 }
 
@@ -212,20 +224,23 @@ impl ReportingService for ReportingApi {
                 ));
             }
             Some(Report::Volume(r)) => (
-                ticket_query(principal, r, volume_fields, no_check)?,
+                ticket_query(principal, r, volume_fields, no_check)
+                    .map_err(|s| nested_fields(s, "volume"))?,
                 Exported::Volume,
             ),
             Some(Report::Backlog(r)) => (
-                ticket_query(principal, r, backlog_fields, tickets::backlog::check)?,
+                ticket_query(principal, r, backlog_fields, tickets::backlog::check)
+                    .map_err(|s| nested_fields(s, "backlog"))?,
                 Exported::Backlog,
             ),
             Some(Report::Times(r)) => {
-                let query = ticket_query(principal, r, times_fields, no_check)?;
-                let schedule = match r.business_hours_id.as_str() {
-                    "" => None,
-                    id => Some(Box::new(self.calendars()?.schedule(id).await?)),
-                };
-                (query, Exported::Times(schedule))
+                let query = ticket_query(principal, r, times_fields, no_check)
+                    .map_err(|s| nested_fields(s, "times"))?;
+                let schedule = self
+                    .schedule(&r.business_hours_id)
+                    .await
+                    .map_err(|s| nested_fields(s, "times"))?;
+                (query, Exported::Times(schedule.map(Box::new)))
             }
         };
         tickets::export::start(self, query, exported)

@@ -154,10 +154,7 @@ pub async fn report(
     query: &TicketQuery,
     business_hours_id: &str,
 ) -> Result<GetTicketTimesReportResponse, Status> {
-    let schedule = match business_hours_id {
-        "" => None,
-        id => Some(api.calendars()?.schedule(id).await?),
-    };
+    let schedule = api.schedule(business_hours_id).await?;
     let report = compute(api, query, schedule.as_ref()).await?;
     Ok(GetTicketTimesReportResponse {
         rows: report
