@@ -1,5 +1,5 @@
 //! Distribution within a group: round robin fair across two engine replicas, least loaded by
-//! open tickets, and only CTI-present agents.
+//! open tickets (also fair across two replicas), and only CTI-present agents.
 
 use std::collections::HashMap;
 
@@ -33,28 +33,29 @@ async fn shares_once_assigned(mesh: &Mesh, tickets: i64, seconds: u64) -> HashMa
         .collect()
 }
 
-#[tokio::test]
-async fn round_robin_over_five_agents_with_two_replicas_gives_each_the_same_share() {
+/// Two engine replicas distributing `tickets` new tickets by `strategy` in a group of `agents`
+/// agents, ingested `at_once` at a time: each agent's share.
+async fn shares_from_two_replicas(
+    strategy: DistributionStrategy,
+    agents: usize,
+    tickets: usize,
+    at_once: usize,
+) -> (Vec<String>, HashMap<String, i64>) {
     let mut mesh = Mesh::start().await;
     mesh.add_replica(|_| {}).await;
     let group = mesh.group("상담 1팀").await;
-    let mut agents = Vec::new();
-    for i in 0..5 {
-        let login = format!("rr{i}{}", testing::unique_id());
-        agents.push(mesh.agent(&login, std::slice::from_ref(&group.id)).await);
+    let mut logins = Vec::new();
+    for i in 0..agents {
+        let login = format!("d{i}{}", testing::unique_id());
+        logins.push(mesh.agent(&login, std::slice::from_ref(&group.id)).await);
     }
     mesh.trigger(
         "새 티켓 배분",
         vec![created()],
-        vec![distribute(
-            &group.id,
-            DistributionStrategy::RoundRobin,
-            false,
-        )],
+        vec![distribute(&group.id, strategy, false)],
     )
     .await;
-
-    let tickets: Vec<String> = stream::iter(0..1_000)
+    let sent = stream::iter(0..tickets)
         .map(|i| {
             let mesh = &mesh;
             async move {
@@ -63,15 +64,33 @@ async fn round_robin_over_five_agents_with_two_replicas_gives_each_the_same_shar
                     .id
             }
         })
-        .buffer_unordered(8)
-        .collect()
+        .buffer_unordered(at_once)
+        .collect::<Vec<String>>()
         .await;
-    let shares = shares_once_assigned(&mesh, 1_000, 120).await;
+    assert_eq!(sent.len(), tickets);
+    let shares = shares_once_assigned(&mesh, tickets as i64, 120).await;
+    mesh.stop().await;
+    (logins, shares)
+}
+
+#[tokio::test]
+async fn round_robin_over_five_agents_with_two_replicas_gives_each_the_same_share() {
+    let (agents, shares) =
+        shares_from_two_replicas(DistributionStrategy::RoundRobin, 5, 1_000, 8).await;
     for agent in &agents {
         assert_eq!(shares.get(agent), Some(&200), "shares: {shares:?}");
     }
-    assert_eq!(tickets.len(), 1_000);
-    mesh.stop().await;
+}
+
+/// Both replicas take events at once: each run must count the runs applied before it,
+/// whichever replica applied them, or two would give the same agent one ticket too many.
+#[tokio::test]
+async fn least_loaded_with_two_replicas_at_once_gives_each_agent_the_same_share() {
+    let (agents, shares) =
+        shares_from_two_replicas(DistributionStrategy::LeastLoaded, 4, 200, 16).await;
+    for agent in &agents {
+        assert_eq!(shares.get(agent), Some(&50), "shares: {shares:?}");
+    }
 }
 
 #[tokio::test]

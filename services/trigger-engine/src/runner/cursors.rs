@@ -2,7 +2,8 @@
 //! batch of events step in one [`Session`]: a short transaction of its own that locks each
 //! group's row when a run first needs it, moves the cursor in memory as the runs pick, and
 //! records every step (the cursor it started from, under its event) and the cursors' new
-//! positions at its commit, before the runs are handed to the ticket service. Concurrent
+//! positions at its commit, before the runs are handed to the ticket service (after, for a run
+//! that read agents' loads under its groups' locks: see [`Session::holds_loads`]). Concurrent
 //! sessions on any replica take turns on a group, every event takes one step per group however
 //! often it is evaluated, and every agent gets the same share; a batch pays for the lock and
 //! the commit once.
@@ -26,6 +27,10 @@ pub struct Session {
     started: HashMap<(String, String), String>,
     /// The steps taken in this session: (event, group, started from, picked).
     steps: Vec<(String, String, String, String)>,
+    /// Whether a run read agents' loads under the lock of their groups: the session must then
+    /// end only once that run is applied, so the next run of those groups, on any replica,
+    /// reads loads that count it.
+    holds_loads: bool,
 }
 
 impl Session {
@@ -38,17 +43,20 @@ impl Session {
             cursors: HashMap::new(),
             started: HashMap::new(),
             steps: Vec::new(),
+            holds_loads: false,
         }
     }
 
-    /// The cursors `event_id`'s run starts from in `groups`: the one its step started from
-    /// when it took one before, otherwise the group's cursor, locked (created when missing)
-    /// until the session ends. Only set cursors are returned.
-    pub async fn starting(
-        &mut self,
-        event_id: &str,
-        groups: &[String],
-    ) -> Result<HashMap<String, String>, Error> {
+    /// Locks `groups` (created when missing) before a run reads their agents' loads; see
+    /// [`Session::holds_loads`].
+    pub async fn hold_for_loads(&mut self, groups: &[String]) -> Result<(), Error> {
+        self.lock_new(groups).await?;
+        self.holds_loads = true;
+        Ok(())
+    }
+
+    /// Locks those of `groups` the session does not hold yet.
+    async fn lock_new(&mut self, groups: &[String]) -> Result<(), Error> {
         let mut new: Vec<String> = groups
             .iter()
             .filter(|g| !self.cursors.contains_key(*g))
@@ -59,6 +67,24 @@ impl Session {
             new.sort();
             self.lock(&new).await?;
         }
+        Ok(())
+    }
+
+    /// Whether a run read loads under this session's locks: it is committed after the run is
+    /// applied, not before.
+    pub fn holds_loads(&self) -> bool {
+        self.holds_loads
+    }
+
+    /// The cursors `event_id`'s run starts from in `groups`: the one its step started from
+    /// when it took one before, otherwise the group's cursor, locked (created when missing)
+    /// until the session ends. Only set cursors are returned.
+    pub async fn starting(
+        &mut self,
+        event_id: &str,
+        groups: &[String],
+    ) -> Result<HashMap<String, String>, Error> {
+        self.lock_new(groups).await?;
         Ok(groups
             .iter()
             .filter_map(|group| {

@@ -170,13 +170,23 @@ impl TicketEvents {
             if let Some(run) = &run {
                 session.step(&source.event_id, &run.round_robin_used);
             }
-            // The steps are committed before the call: the other runs of the group need not
-            // wait for it.
-            session.commit().await?;
+            // The steps are committed before the call, so the other runs of the group need not
+            // wait for it; unless the run weighed loads, whose groups stay locked until the
+            // ticket service has committed the run.
+            let held = if session.holds_loads() && run.is_some() {
+                Some(session)
+            } else {
+                session.commit().await?;
+                None
+            };
             let Some(run) = run else {
                 return Ok(());
             };
-            match self.apply(source, &ticket, &run).await? {
+            let applied = self.apply(source, &ticket, &run).await?;
+            if let Some(session) = held {
+                session.commit().await?;
+            }
+            match applied {
                 Applied::Done => return Ok(()),
                 Applied::Conflict(now) => ticket = *now,
             }

@@ -98,6 +98,11 @@ pub async fn settle(
             .filter(|g| !loaded.contains(g))
             .collect();
         if !groups.is_empty() && read_loads {
+            // A live run reads loads under its groups' locks, held until it is applied: two
+            // runs on two replicas never both count the same agent as the least loaded.
+            if let Cursors::Step { session, .. } = &mut cursors_mode {
+                session.hold_for_loads(&groups).await?;
+            }
             let loads = world.open_tickets(&context.group_members, &groups).await?;
             context.open_tickets.extend(loads);
             loaded.extend(groups);
