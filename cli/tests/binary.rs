@@ -104,6 +104,14 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // Its log is read as it is written: a full pipe would block the binary's logging, and
+    // with it the binary.
+    let mut pipe = serving.stderr.take().expect("stderr is piped");
+    let log = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut log = String::new();
+        pipe.read_to_string(&mut log).await.map(|_| log)
+    });
 
     let mut health = None;
     for _ in 0..100 {
@@ -173,15 +181,16 @@ async fn migrate_then_serve_all_runs_the_gateway_until_sigterm() {
     assert_eq!(refused.0, Some(77), "{}", refused.1);
 
     testing::send_sigterm(serving.id().expect("the binary is running"));
-    let exit = tokio::time::timeout(Duration::from_secs(10), serving.wait())
-        .await
-        .expect("the binary stops after SIGTERM")
-        .unwrap();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = serving.stderr.take() {
-        use tokio::io::AsyncReadExt;
-        pipe.read_to_string(&mut stderr).await.unwrap();
+    // Well inside the binary's own stop grace (90 s), with room for a loaded CI machine.
+    let stopped = tokio::time::timeout(Duration::from_secs(30), serving.wait()).await;
+    if stopped.is_err() {
+        serving.kill().await.unwrap();
     }
+    let stderr = log.await.unwrap().unwrap();
+    let Ok(exit) = stopped else {
+        panic!("the binary did not stop within 30 s of SIGTERM; its log: {stderr}");
+    };
+    let exit = exit.unwrap();
     assert!(exit.success(), "exit {exit:?}: {stderr}");
     assert!(
         stderr.contains("using the development default"),
