@@ -126,12 +126,12 @@ const GENERATED: &str = "
 const DIMENSION_KEYS: &str = "
   INSERT INTO ticket_dimension_keys (value)
   SELECT '' UNION ALL
-  SELECT '00000000-0000-4000-a000-' || lpad(n::text, 12, '0') FROM generate_series(1, 10) AS n
-  UNION ALL SELECT 'agent' || n FROM generate_series(0, 199) AS n
+  SELECT '00000000-0000-4000-a000-' || lpad(n::text, 12, '0') FROM generate_series(1, $1) AS n
+  UNION ALL SELECT 'agent' || n FROM generate_series(0, $2 - 1) AS n
   UNION ALL
-  SELECT '00000000-0000-4000-b000-' || lpad(n::text, 12, '0') FROM generate_series(1, 8) AS n
+  SELECT '00000000-0000-4000-b000-' || lpad(n::text, 12, '0') FROM generate_series(1, $3) AS n
   UNION ALL
-  SELECT '00000000-0000-4000-c000-' || lpad(n::text, 12, '0') FROM generate_series(1, 3) AS n
+  SELECT '00000000-0000-4000-c000-' || lpad(n::text, 12, '0') FROM generate_series(1, $4) AS n
   ON CONFLICT (value) DO NOTHING";
 
 /// What the fill did.
@@ -170,7 +170,13 @@ pub async fn fill(config: &Config, schema: &str, tickets: i64) -> anyhow::Result
         )
         .execute(&pool)
         .await?;
-        sqlx::query(DIMENSION_KEYS).execute(&pool).await?;
+        sqlx::query(DIMENSION_KEYS)
+            .bind(GROUPS)
+            .bind(AGENTS)
+            .bind(INQUIRY_TYPES)
+            .bind(MAIL_ACCOUNTS)
+            .execute(&pool)
+            .await?;
         let began = Instant::now();
         let mut from = 1;
         while from <= tickets {

@@ -4,6 +4,22 @@
 use sqlx::PgExecutor;
 use switchboard_platform::error::Result;
 
+/// The text columns of `ticket_facts` kept as keys too, each with its key column.
+pub const KEYED: [(&str, &str); 4] = [
+    ("group_id", "group_key"),
+    ("assignee_login", "assignee_key"),
+    ("inquiry_type_id", "inquiry_type_key"),
+    ("mail_account_id", "mail_account_key"),
+];
+
+/// The key column of text column `column`, if it has one.
+pub fn key_column_of(column: &str) -> Option<&'static str> {
+    KEYED
+        .iter()
+        .find(|(text, _)| *text == column)
+        .map(|(_, key)| *key)
+}
+
 /// The key of dimension value `value` (a text expression) in SQL. Every value a statement
 /// writes has been given a key first by [`ensure`].
 pub fn key_of(value: &str) -> String {

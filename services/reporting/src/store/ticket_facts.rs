@@ -10,7 +10,7 @@ use switchboard_platform::{calendar::local_date, error::Result};
 use uuid::Uuid;
 
 use super::{
-    ticket_dimensions::{self, key_of},
+    ticket_dimensions::{self, KEYED, key_of},
     ticket_filter::{self, column},
 };
 use crate::domain::{
@@ -127,17 +127,15 @@ pub async fn save(tx: &mut PgConnection, facts: &[TicketFact], zone: Tz) -> Resu
     values.sort_unstable();
     values.dedup();
     ticket_dimensions::ensure(&mut *tx, &values).await?;
-    let keys = [
-        "group_id",
-        "assignee_login",
-        "inquiry_type_id",
-        "mail_account_id",
-    ]
-    .map(|column| key_of(&format!("u.{column}")))
-    .join(", ");
+    let key_columns = KEYED.map(|(_, key)| key).join(", ");
+    let keys = KEYED
+        .map(|(text, _)| key_of(&format!("u.{text}")))
+        .join(", ");
+    let set_keys = KEYED
+        .map(|(_, key)| format!("{key} = EXCLUDED.{key}"))
+        .join(", ");
     sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO ticket_facts ({SAVED}, group_key, assignee_key, inquiry_type_key,
-             mail_account_key)
+        "INSERT INTO ticket_facts ({SAVED}, {key_columns})
          SELECT u.*, {keys}
          FROM UNNEST($1::uuid[], $2::int8[], $3::int2[], $4::text[], $5::text[],
              $6::text[], $7::text[], $8::int2[], $9::bool[], $10::timestamptz[],
@@ -157,10 +155,7 @@ pub async fn save(tx: &mut PgConnection, facts: &[TicketFact], zone: Tz) -> Resu
              first_solve_day = EXCLUDED.first_solve_day, solve_day = EXCLUDED.solve_day,
              close_day = EXCLUDED.close_day, first_reply_s = EXCLUDED.first_reply_s,
              first_resolution_s = EXCLUDED.first_resolution_s,
-             final_resolution_s = EXCLUDED.final_resolution_s,
-             group_key = EXCLUDED.group_key, assignee_key = EXCLUDED.assignee_key,
-             inquiry_type_key = EXCLUDED.inquiry_type_key,
-             mail_account_key = EXCLUDED.mail_account_key"
+             final_resolution_s = EXCLUDED.final_resolution_s, {set_keys}"
     )))
     .bind(facts.iter().map(|f| f.ticket_id).collect::<Vec<_>>())
     .bind(facts.iter().map(|f| f.version).collect::<Vec<_>>())

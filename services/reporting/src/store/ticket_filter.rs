@@ -3,7 +3,7 @@
 
 use sqlx::{Postgres, postgres::PgArguments, query::QueryAs};
 
-use super::ticket_dimensions::keys_of_parameter;
+use super::ticket_dimensions::{key_column_of, keys_of_parameter};
 use crate::domain::tickets::query::{Breakdown, TicketFilter};
 
 /// The column a breakdown's value is read from, as text (`''` without a breakdown).
@@ -25,15 +25,6 @@ const COLUMNS: [&str; 5] = [
     "assignee_login",
     "inquiry_type_id",
     "mail_account_id",
-];
-
-/// The key column of each of [`COLUMNS`] in `ticket_facts` (the channel is its own key).
-const KEYS: [&str; 5] = [
-    "channel",
-    "group_key",
-    "assignee_key",
-    "inquiry_type_key",
-    "mail_account_key",
 ];
 
 /// Which of the filter's lists are set, in [`COLUMNS`] order.
@@ -65,13 +56,7 @@ pub fn keyed_conditions(filter: &TicketFilter, first: usize) -> String {
 ///
 /// [`ticket_dimensions`]: super::ticket_dimensions
 pub fn key_column(breakdown: Breakdown) -> Option<&'static str> {
-    match breakdown {
-        Breakdown::None | Breakdown::Channel => None,
-        Breakdown::Group => Some("group_key"),
-        Breakdown::Agent => Some("assignee_key"),
-        Breakdown::InquiryType => Some("inquiry_type_key"),
-        Breakdown::MailAccount => Some("mail_account_key"),
-    }
+    key_column_of(column(breakdown))
 }
 
 /// Which columns a filter is written on.
@@ -92,14 +77,17 @@ fn write(first: usize, set: [bool; 5], columns: Columns) -> String {
     let mut parameter = first;
     let parts: Vec<String> = COLUMNS
         .into_iter()
-        .zip(KEYS)
         .zip(set)
         .filter(|(_, set)| *set)
-        .map(|((column, key), _)| {
-            let part = match (column, columns) {
-                ("channel", _) => format!("channel = ANY(${parameter}::int2[])"),
-                (column, Columns::Text) => format!("{column} = ANY(${parameter}::text[])"),
-                (_, Columns::Keys) => format!("{key} = ANY({})", keys_of_parameter(parameter)),
+        .map(|(column, _)| {
+            let part = match (column, key_column_of(column), columns) {
+                (column, None, _) => format!("{column} = ANY(${parameter}::int2[])"),
+                (column, Some(_), Columns::Text) => {
+                    format!("{column} = ANY(${parameter}::text[])")
+                }
+                (_, Some(key), Columns::Keys) => {
+                    format!("{key} = ANY({})", keys_of_parameter(parameter))
+                }
             };
             parameter += 1;
             part

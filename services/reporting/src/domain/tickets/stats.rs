@@ -12,12 +12,6 @@ pub struct TimeStatistics {
     pub mean: Option<f64>,
 }
 
-/// The `fraction` percentile of `sorted` (ascending, not empty), as `percentile_cont`.
-pub fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    let (below, above, weight) = ranks(sorted.len(), fraction);
-    sorted[below] + weight * (sorted[above] - sorted[below])
-}
-
 /// The two closest ranks of the `fraction` percentile of `len` values and the weight of the
 /// upper one.
 fn ranks(len: usize, fraction: f64) -> (usize, usize, f64) {
@@ -62,6 +56,13 @@ impl TimeStatistics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `fraction` percentile of `sorted` (ascending, not empty), as `percentile_cont`: the
+    /// reference the selection is checked against.
+    fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+        let (below, above, weight) = ranks(sorted.len(), fraction);
+        sorted[below] + weight * (sorted[above] - sorted[below])
+    }
 
     #[test]
     fn percentiles_interpolate_between_ranks() {
