@@ -2,7 +2,7 @@
 //! a token from the CLI, then SIGTERM.
 
 use std::{
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     process::{Command, Stdio},
     time::Duration,
 };
@@ -24,10 +24,10 @@ fn switchboard() -> Command {
 }
 
 fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    SocketAddr::from((
+        [127, 0, 0, 1],
+        switchboard_platform::loopback::unused_port(),
+    ))
 }
 
 /// `mail deliver` of a small mail to `gateway` with `key`: its exit code and standard error.

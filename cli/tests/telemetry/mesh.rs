@@ -3,7 +3,7 @@
 //! virtual host of its own, so no other test's relay or consumer can take its events.
 
 use std::{
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     path::PathBuf,
     process::{Command, Stdio},
     time::Duration,
@@ -20,10 +20,10 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_switchboard");
 pub const ROLES: [&str; 3] = ["gateway", "callback", "reporting"];
 
 fn free_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    SocketAddr::from((
+        [127, 0, 0, 1],
+        switchboard_platform::loopback::unused_port(),
+    ))
 }
 
 /// One role's process.

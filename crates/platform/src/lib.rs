@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod loopback;
 pub mod metrics;
 pub mod paging;
 pub mod phone;

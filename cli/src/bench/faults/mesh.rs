@@ -10,7 +10,8 @@ use std::{
 
 use tokio::process::{Child, Command};
 
-use super::process::{self, append, free_port, wait_for_port};
+use super::process::{self, append, wait_for_port};
+use switchboard_platform::loopback::unused_port;
 
 /// How long a process may take to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,7 +31,7 @@ impl Mesh {
     /// processes, waiting until each listens.
     pub async fn start(scratch: &Path, database_url: &str, amqp_url: &str) -> anyhow::Result<Self> {
         let (gateway_port, callback_port, reporting_port) =
-            (free_port()?, free_port()?, free_port()?);
+            (unused_port(), unused_port(), unused_port());
         let listen = |port: u16| format!("127.0.0.1:{port}");
         let mut env = vec![
             ("SWITCHBOARD_DEV".to_owned(), "1".to_owned()),

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use tokio::process::Command;
 
-use super::process::{self, free_port};
+use super::process;
+use switchboard_platform::loopback::unused_port;
 
 /// PostgreSQL's programs (Debian's layout).
 const BIN: &str = "/usr/lib/postgresql/15/bin";
@@ -36,7 +37,7 @@ impl Postgres {
         }
         let postgres = Self {
             dir,
-            port: free_port()?,
+            port: unused_port(),
         };
         let mut initdb = postgres.tool("initdb");
         initdb

@@ -72,13 +72,6 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A free loopback port (free when asked; nothing else on this machine is expected to take it).
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 /// Waits until something accepts connections on `port`, up to `timeout`.
 pub async fn wait_for_port(port: u16, timeout: std::time::Duration) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + timeout;

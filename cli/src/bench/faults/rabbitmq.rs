@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use tokio::process::Command;
 
-use super::process::{self, free_port};
+use super::process;
+use switchboard_platform::loopback::unused_port;
 
 /// RabbitMQ's own scripts (the ones in /usr/sbin switch to the `rabbitmq` user and drop the
 /// environment that makes this node private).
@@ -26,8 +27,8 @@ impl Rabbitmq {
         let rabbitmq = Self {
             dir,
             node: format!("faults-{}@localhost", std::process::id()),
-            port: free_port()?,
-            dist_port: free_port()?,
+            port: unused_port(),
+            dist_port: unused_port(),
         };
         std::fs::write(rabbitmq.dir.join("enabled_plugins"), "")?;
         std::fs::write(rabbitmq.dir.join("rabbitmq-env.conf"), "")?;

@@ -39,10 +39,7 @@ fn write(path: &Path, text: &str) {
     fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").port()
-}
+use switchboard_platform::loopback::unused_port as free_port;
 
 /// Runs `openssl` with `args` (split at spaces) in `dir`.
 fn openssl(args: &str, dir: &Path) {

@@ -3,7 +3,6 @@
 //! the test's own. Stopped when dropped.
 
 use std::{
-    net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -18,13 +17,7 @@ pub struct SmtpSink {
     child: Child,
 }
 
-/// A loopback port nothing listens on now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
+pub use switchboard_platform::loopback::unused_port as free_port;
 
 impl SmtpSink {
     /// A sink on a free port.
