@@ -75,7 +75,13 @@ impl Service for Application {
         let server = add_grpc_services!(
             GrpcServer::new(Self::SPEC.name, platform.grpc.clone()).verify_principals(mesh_key),
             CallbackServiceServer::new(
-                CallbackApi::new(pool.clone(), settings, directory).ending_watchers_on(stop)
+                CallbackApi::new(
+                    pool.clone(),
+                    settings,
+                    directory,
+                    context.settings.intake_batch_writers
+                )
+                .ending_watchers_on(stop)
             ),
             IvrRouteServiceServer::new(RouteApi::new(pool.clone())),
         )

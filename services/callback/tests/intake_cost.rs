@@ -1,6 +1,6 @@
-//! The one-statement push and its route cache: route changes apply to the very next push,
-//! retries match on body and request time, concurrent pushes make exactly one of everything,
-//! and a push that fails writes nothing.
+//! The batched push and its route cache: route changes apply to the very next push, retries
+//! match on body and request time, concurrent pushes make exactly one of everything, a push
+//! that fails writes nothing, and one that fails inside a batch fails alone.
 
 use std::{
     collections::HashSet,
@@ -367,4 +367,72 @@ async fn a_push_that_fails_writes_nothing() {
         [(first.id, CallbackRegistered::EVENT_TYPE.to_owned())]
     );
     mesh.stop().await;
+}
+
+#[tokio::test]
+async fn a_push_that_fails_inside_a_batch_fails_alone() {
+    // One writer: while it writes, every other push waits for the next batch.
+    let mesh = Arc::new(Mesh::start_with(|s| s.intake_batch_writers = 1).await);
+    mesh.route("main", RepeatRequestPolicy::Attach).await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.ivr_call_id = 'poison' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_poison BEFORE INSERT ON intake_requests
+           FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+    )
+    .execute(&mesh.pool)
+    .await
+    .unwrap();
+
+    // 200 pushes at once, the poison one in the middle, and 20 of them sent twice.
+    let calls: Vec<String> = (0..200)
+        .map(|i| match i {
+            100 => "poison".to_owned(),
+            i => format!("b-{i}"),
+        })
+        .collect();
+    let pushes: Vec<_> = calls
+        .iter()
+        .chain(calls.iter().take(20))
+        .enumerate()
+        .map(|(i, call)| {
+            let (mesh, call) = (mesh.clone(), call.clone());
+            let phone = format!("010-5{:03}-{:04}", i % 200, i % 200);
+            tokio::spawn(async move { (call.clone(), mesh.push(&call, &phone, "main").await) })
+        })
+        .collect();
+    let mut created = HashSet::new();
+    let mut replayed = 0;
+    for push in pushes {
+        let (call, answer) = push.await.unwrap();
+        match answer {
+            Ok(answer) if answer.replayed => replayed += 1,
+            Ok(answer) => assert!(created.insert(answer.callback.unwrap().ivr_call_id)),
+            Err(status) => {
+                assert_eq!(call, "poison", "{status:?}");
+                assert_eq!(status.code(), Code::Internal, "{status:?}");
+            }
+        }
+    }
+    assert_eq!((created.len(), replayed), (199, 20), "{created:?}");
+    assert!(!created.contains("poison"));
+    assert_eq!(count(&mesh, "SELECT count(*) FROM callbacks").await, 199);
+    assert_eq!(
+        count(&mesh, "SELECT count(*) FROM callback_history").await,
+        199
+    );
+    assert_eq!(
+        count(&mesh, "SELECT count(*) FROM intake_requests").await,
+        199
+    );
+    // Pushes were written together: rows of one transaction share its id.
+    let transactions = count(&mesh, "SELECT count(DISTINCT xmin::text) FROM callbacks").await;
+    assert!(
+        transactions < 150,
+        "{transactions} transactions for 199 pushes"
+    );
+    Arc::into_inner(mesh).unwrap().stop().await;
 }

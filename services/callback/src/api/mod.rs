@@ -28,7 +28,7 @@ use tonic::{Request, Response, Status};
 
 pub use routes::RouteApi;
 
-use self::route_cache::RouteCache;
+use self::{intake::batches::PushBatches, route_cache::RouteCache};
 use switchboard_platform::phone;
 
 use crate::directory::Directory;
@@ -58,12 +58,21 @@ pub struct CallbackApi {
     directory: Directory,
     /// The routes pushes go through, by code (checked by every push, never invalidated).
     routes: RouteCache,
+    /// Where pushes wait to be written together.
+    push_batches: PushBatches,
     watchers_stop: Option<Shutdown>,
 }
 
 impl CallbackApi {
-    pub fn new(pool: PgPool, settings: Settings, directory: Directory) -> Self {
+    /// `batch_writers`: how many batches of pushes are written at once.
+    pub fn new(
+        pool: PgPool,
+        settings: Settings,
+        directory: Directory,
+        batch_writers: usize,
+    ) -> Self {
         Self {
+            push_batches: PushBatches::new(pool.clone(), batch_writers),
             pool,
             settings: Arc::new(settings),
             directory,

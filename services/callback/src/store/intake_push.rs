@@ -1,22 +1,21 @@
-//! The IVR's common push in one statement: the function `intake_push` (migration 0004), called
-//! in autocommit, locks, checks and writes the new callback with its history entry, its event
-//! and its intake record, all computed here.
+//! The IVR's common push, written in batches: the function `intake_push_many` (migration 0005)
+//! runs `intake_push` (migration 0004) for each push of a batch in one statement, called in
+//! autocommit. For each push it locks, checks and writes the new callback with its history
+//! entry, its event and its intake record, all computed here.
 
 use chrono::{DateTime, Utc};
-use prost::Message;
 use sqlx::{PgPool, Row};
 use switchboard_platform::{
     error::{Error, Result},
     events::outbox::OutboxRow,
 };
-use switchboard_proto::callback::v1::CallbackHistoryEntry;
 use uuid::Uuid;
 
-use super::{CallbackRow, callbacks};
+use super::CallbackRow;
 
 /// A push as the statement makes it: the checks' inputs and every row it may write.
-pub struct OneStatementPush<'a> {
-    pub body_hash: &'a [u8],
+pub struct PushStatement {
+    pub body_hash: Vec<u8>,
     /// The push's own request time; `None` when it left it out (a retry then matches any).
     pub given_request_time: Option<DateTime<Utc>>,
     /// The version of the route the callback is pushed on, as the caller knows it.
@@ -24,13 +23,14 @@ pub struct OneStatementPush<'a> {
     /// The route attaches repeat requests to the number's open callback.
     pub attach: bool,
     /// The new callback; its `ivr_call_id` is the push's and its route the pushed one.
-    pub callback: &'a CallbackRow,
-    pub entry: &'a CallbackHistoryEntry,
-    pub event: &'a OutboxRow,
+    pub callback: CallbackRow,
+    /// Its encoded history entry.
+    pub entry: Vec<u8>,
+    pub event: OutboxRow,
     pub disposition: i16,
 }
 
-/// What the statement did.
+/// What the statement did with one push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushOutcome {
     /// The new callback and its rows were written.
@@ -45,29 +45,163 @@ pub enum PushOutcome {
     StaleRoute,
 }
 
-pub async fn push(pool: &PgPool, push: &OneStatementPush<'_>) -> Result<PushOutcome> {
-    let query = sqlx::query(
-        "SELECT outcome, earlier_callback_id, earlier_disposition FROM intake_push($1, $2, $3,
-           $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-           $22, $23, $24, $25, $26, $27)",
+/// Writes `pushes` in one statement: what it did with each, in their order. It fails as a
+/// whole, having written nothing.
+pub async fn push_many(pool: &PgPool, pushes: &[&PushStatement]) -> Result<Vec<PushOutcome>> {
+    let rows = sqlx::query(
+        "SELECT push_index, outcome, earlier_callback_id, earlier_disposition
+         FROM intake_push_many($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+           $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+         ORDER BY push_index",
     )
-    .bind(push.body_hash)
-    .bind(push.given_request_time)
-    .bind(push.route_version)
-    .bind(push.attach);
-    let answer = callbacks::bind_new(query, push.callback)
-        .bind(push.entry.encode_to_vec())
-        .bind(push.event.event_id)
-        .bind(&push.event.routing_key)
-        .bind(&push.event.envelope)
-        .bind(&push.event.traceparent)
-        .bind(&push.event.tracestate)
-        .bind(push.disposition)
-        .fetch_one(pool)
-        .await?;
-    let outcome: String = answer.try_get("outcome")?;
-    let earlier_callback: Option<Uuid> = answer.try_get("earlier_callback_id")?;
-    let earlier_disposition: Option<i16> = answer.try_get("earlier_disposition")?;
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.body_hash.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.given_request_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(pushes.iter().map(|p| p.route_version).collect::<Vec<_>>())
+    .bind(pushes.iter().map(|p| p.attach).collect::<Vec<_>>())
+    .bind(pushes.iter().map(|p| p.callback.id).collect::<Vec<_>>())
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.phone_number.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.phone_national.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.caller_number.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.ivr_route_id)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.ivr_call_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.request_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.last_request_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.request_count)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.preferred_start)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.preferred_end)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.memo.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(pushes.iter().map(|p| p.callback.state).collect::<Vec<_>>())
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.create_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.update_time)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.callback.version)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.entry.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .bind(pushes.iter().map(|p| p.event.event_id).collect::<Vec<_>>())
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.event.routing_key.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.event.envelope.as_slice())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.event.traceparent.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        pushes
+            .iter()
+            .map(|p| p.event.tracestate.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(pushes.iter().map(|p| p.disposition).collect::<Vec<_>>())
+    .fetch_all(pool)
+    .await?;
+    if rows.len() != pushes.len() {
+        return Err(Error::internal(format!(
+            "intake_push_many answered {} rows for {} pushes",
+            rows.len(),
+            pushes.len()
+        )));
+    }
+    rows.iter().map(outcome).collect()
+}
+
+fn outcome(row: &sqlx::postgres::PgRow) -> Result<PushOutcome> {
+    let outcome: String = row.try_get("outcome")?;
+    let earlier_callback: Option<Uuid> = row.try_get("earlier_callback_id")?;
+    let earlier_disposition: Option<i16> = row.try_get("earlier_disposition")?;
     Ok(
         match (outcome.as_str(), earlier_callback, earlier_disposition) {
             ("created", ..) => PushOutcome::Created,

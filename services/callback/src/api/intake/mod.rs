@@ -1,14 +1,17 @@
 //! `CreateCallback`: an IVR push (docs/product.md §2.1), idempotent by the IVR's call id, attached to the
 //! number's open callback when the route's policy says so.
 //!
-//! The common push — a new call id that registers a callback, or a replay — is one statement
-//! (`store::intake_push`), on the route remembered in the route cache; attaching a repeat
-//! request takes a transaction of its own ([`locked`]).
+//! The common push — a new call id that registers a callback, or a replay — is written with the
+//! pushes that arrive with it, in one statement ([`batches`], `store::intake_push`), on the route
+//! remembered in the route cache; attaching a repeat request takes a transaction of its own
+//! ([`locked`]).
 
+pub mod batches;
 mod locked;
 mod validate;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use prost::Message;
 use sqlx::PgConnection;
 use switchboard_platform::{
     db, error::quote, events::outbox::outbox_row, principal::PrincipalExt,
@@ -24,7 +27,10 @@ use switchboard_proto::{
 use tonic::Status;
 use uuid::Uuid;
 
-use self::validate::{Push, validate};
+use self::{
+    batches::Written,
+    validate::{Push, validate},
+};
 use super::{
     CallbackApi,
     access::CREATE_SCOPE,
@@ -32,7 +38,7 @@ use super::{
 };
 use crate::store::{
     CallbackRow, RouteRow, callbacks,
-    intake_push::{self, OneStatementPush, PushOutcome},
+    intake_push::{PushOutcome, PushStatement},
     rows::LastAttemptColumns,
 };
 
@@ -53,21 +59,21 @@ pub async fn create(
     loop {
         let callback = new_callback(&push, &route, now);
         let Announcement { entry, event } = describe(None, &callback, Happened::Registered, &actor);
-        let event = outbox_row(SOURCE, event);
-        let statement = OneStatementPush {
-            body_hash: &body_hash,
+        let statement = PushStatement {
+            body_hash: body_hash.clone(),
             given_request_time: push.request_time,
             route_version: route.version,
             attach: route.policy() == RepeatRequestPolicy::Attach,
-            callback: &callback,
-            entry: &entry,
-            event: &event,
+            callback,
+            entry: entry.encode_to_vec(),
+            event: outbox_row(SOURCE, event),
             disposition: IntakeDisposition::Created as i16,
         };
-        match intake_push::push(&api.pool, &statement).await? {
+        let Written { statement, outcome } = api.push_batches.push(statement).await?;
+        match outcome {
             PushOutcome::Created => {
                 return Ok(CreateCallbackResponse {
-                    callback: Some(callback.to_proto()),
+                    callback: Some(statement.callback.to_proto()),
                     disposition: IntakeDisposition::Created as i32,
                     replayed: false,
                 });
