@@ -163,6 +163,7 @@ pub async fn run(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<()> {
+    ivr::vacuum_when_autovacuum_is_off(config).await?;
     let run = ivr::run_id();
     let settings = config
         .section::<RoleSection<GatewaySettings>>("gateway")?

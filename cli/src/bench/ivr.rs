@@ -4,6 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use switchboard_gateway::GatewaySettings;
+use switchboard_platform::{db, service::Service};
 use switchboard_proto::{
     callback::v1::{
         CreateCallbackRequest, CreateCallbackResponse, CreateIvrRouteRequest, IvrRoute,
@@ -18,7 +19,8 @@ use tonic::{
     transport::Channel,
 };
 
-use super::connect_url;
+use super::{connect_url, vacuum};
+use crate::config::Config;
 
 /// Connections the load is spread over (one HTTP/2 connection each).
 const CHANNELS: usize = 4;
@@ -35,6 +37,21 @@ pub(crate) fn authorized<T>(message: T, bearer: &MetadataValue<Ascii>) -> Reques
 pub fn phone_number(worker: usize, sequence: u64) -> String {
     let n = 20_000_000 + (worker as u64 * 1_000_000 + sequence) % 80_000_000;
     format!("010-{:04}-{:04}", n / 10_000, n % 10_000)
+}
+
+/// On a server whose autovacuum is off, vacuums what pushes write and read first (the relay's
+/// deleted outbox rows of earlier runs would otherwise slow each later one) and says so.
+pub async fn vacuum_when_autovacuum_is_off(config: &Config) -> anyhow::Result<()> {
+    let mut database = config.database.clone();
+    database.max_connections = 1;
+    let pool = db::connect(&database, switchboard_callback::Application::SPEC.schema).await?;
+    let schemas = [
+        switchboard_callback::Application::SPEC.schema,
+        switchboard_reporting::Application::SPEC.schema,
+    ];
+    vacuum::when_autovacuum_is_off_say(&pool, &schemas, "").await?;
+    pool.close().await;
+    Ok(())
 }
 
 /// A short id that names one run's key, route and call ids.

@@ -98,6 +98,7 @@ pub async fn run(
     duration: Duration,
     catch_up_timeout: Duration,
 ) -> anyhow::Result<()> {
+    ivr::vacuum_when_autovacuum_is_off(config).await?;
     let settings = config
         .section::<RoleSection<GatewaySettings>>("gateway")?
         .settings;

@@ -38,3 +38,19 @@ pub async fn when_autovacuum_is_off(
     vacuum_analyze(pool, &names).await?;
     Ok(Some(tables.len()))
 }
+
+/// [`when_autovacuum_is_off`], saying on a line starting with `label` what it vacuumed.
+#[allow(clippy::print_stdout)] // part of the benchmarks' output
+pub async fn when_autovacuum_is_off_say(
+    pool: &PgPool,
+    schemas: &[&str],
+    label: &str,
+) -> sqlx::Result<()> {
+    if let Some(tables) = when_autovacuum_is_off(pool, schemas).await? {
+        println!(
+            "{label}autovacuum is off on this server: vacuumed the {tables} tables of {} first",
+            schemas.join(", ")
+        );
+    }
+    Ok(())
+}

@@ -191,12 +191,7 @@ pub async fn run(
         switchboard_trigger_engine::Application::SPEC.schema,
         switchboard_reporting::Application::SPEC.schema,
     ];
-    if let Some(tables) = vacuum::when_autovacuum_is_off(&pool, &schemas).await? {
-        println!(
-            "e2e  autovacuum is off on this server: vacuumed the {tables} tables of {} first",
-            schemas.join(", ")
-        );
-    }
+    vacuum::when_autovacuum_is_off_say(&pool, &schemas, "e2e  ").await?;
     let run = ivr::run_id();
     let (channel, admin_bearer) = ivr::sign_in(settings, gateway, admin).await?;
     let setup = set_up(&channel, &admin_bearer, &run).await?;

@@ -5,7 +5,8 @@
 //! pushes come one at a time each is written at once, alone.
 //!
 //! A batch fails or commits as a whole; when it fails, each of its pushes is written again
-//! alone, so a push that cannot be written fails by itself and never takes the others with it.
+//! alone, so a push that cannot be written fails by itself and never takes the others with it
+//! (unless the database is unavailable: then each is answered so at once).
 //! The writers are tasks of their own: a caller that goes away does not cancel a batch that
 //! holds other callers' pushes.
 
@@ -15,8 +16,9 @@ use std::{
 };
 
 use sqlx::PgPool;
-use switchboard_platform::error::{Error, Result};
+use switchboard_platform::error::{Error, Result, SqlErrorKind};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tonic::Status;
 
 use crate::store::intake_push::{PushOutcome, PushStatement, push_many};
 
@@ -98,6 +100,15 @@ async fn write(pool: &PgPool, batch: Vec<Waiting>) {
         Ok(outcomes) => {
             for (waiting, outcome) in batch.into_iter().zip(outcomes) {
                 waiting.answer_with(Ok(outcome));
+            }
+        }
+        // A failure of the moment fails every push alike: writing them one by one would only
+        // make the last wait longer for the same answer.
+        Err(error) if matches!(error.sql_kind(), Some(SqlErrorKind::Unavailable)) => {
+            tracing::error!(%error, pushes = batch.len(), "database unavailable");
+            for waiting in batch {
+                let unavailable = Status::unavailable("the database is unavailable");
+                waiting.answer_with(Err(unavailable.into()));
             }
         }
         Err(error) if batch.len() == 1 => {
