@@ -3,6 +3,7 @@
 //! hold end to end; an unreachable service is `UNAVAILABLE` naming it, and a request message
 //! over the size limit is `RESOURCE_EXHAUSTED`.
 //!
+//! A call whose deadline passes while the service works on it is `DEADLINE_EXCEEDED`.
 //! An answer that reached the gateway but cannot be read (headers or trailers over the limit,
 //! a protocol error) is `INTERNAL` "the service's answer could not be relayed", never
 //! `UNAVAILABLE`: clients retry `UNAVAILABLE`, and such a request would be retried for ever
@@ -91,11 +92,16 @@ impl Service<http::Request<Body>> for RoutingProxy {
                         failed: false,
                     })
                 })),
+                // The caller's `grpc-timeout`, which the forwarding channel enforces, ran out.
+                Err(error) if deadline_passed(&error) => {
+                    Ok(Status::deadline_exceeded("the call's deadline passed").into_http())
+                }
                 Err(error) if never_reached(&error) || connection_lost(&error) => {
                     tracing::warn!(%service, %path, %error, "upstream call failed");
                     Ok(unavailable(&service).into_http())
                 }
                 Err(error) => {
+                    let error = causes(&error);
                     tracing::warn!(%service, %path, %error, "upstream answer cannot be relayed");
                     Ok(not_relayed(&service).into_http())
                 }
@@ -132,6 +138,18 @@ fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Whether the forwarding channel gave up because the caller's deadline passed.
+fn deadline_passed(error: &(dyn std::error::Error + 'static)) -> bool {
+    chain(error).any(|cause| cause.is::<tonic::TimeoutExpired>())
+}
+
+/// `error` and its sources, outermost first.
+fn chain<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |error| error.source())
+}
+
 /// Whether the connection to the service broke under the call: an I/O error anywhere in the
 /// chain, or hyper or h2 saying the connection closed.
 fn connection_lost(error: &(dyn std::error::Error + 'static)) -> bool {
@@ -153,6 +171,14 @@ fn connection_lost(error: &(dyn std::error::Error + 'static)) -> bool {
         cause = error.source();
     }
     false
+}
+
+/// The error and its sources, "outer: inner: …" (tonic's own text is only "transport error").
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    chain(error)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn unavailable(service: &str) -> Status {
@@ -187,7 +213,8 @@ impl http_body::Body for RelayedBody {
         }
         match std::pin::Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(Some(Err(error))) => {
-                tracing::warn!(service = %self.service, %error, "upstream answer cannot be relayed");
+                let causes = causes(&error);
+                tracing::warn!(service = %self.service, error = %causes, "upstream answer cannot be relayed");
                 self.failed = true;
                 let status = if connection_lost(&error) {
                     unavailable(&self.service)
@@ -209,5 +236,37 @@ impl http_body::Body for RelayedBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error as tonic's channel gives it: a transport error whose source says why.
+    #[derive(Debug)]
+    struct Transport(Box<dyn std::error::Error + Send + Sync>);
+
+    impl std::fmt::Display for Transport {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("transport error")
+        }
+    }
+
+    impl std::error::Error for Transport {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    #[test]
+    fn an_expired_deadline_is_told_from_other_failures_and_every_cause_is_logged() {
+        let expired = Transport(Box::new(tonic::TimeoutExpired(())));
+        assert!(deadline_passed(&expired));
+        assert_eq!(causes(&expired), "transport error: Timeout expired");
+        let other = Transport("stream error".into());
+        assert!(!deadline_passed(&other));
+        assert!(!connection_lost(&expired) && !never_reached(&expired));
+        assert_eq!(causes(&other), "transport error: stream error");
     }
 }

@@ -177,7 +177,7 @@ pub fn print_phase(phase: &Phase, pushes: &[Push], stored: &Stored, logs: &[Path
     )
 }
 
-/// The warnings and errors a process logged in `from..to` of its log, by message.
+/// The panics, warnings and errors a process logged in `from..to` of its log, by message.
 #[allow(clippy::print_stdout)] // the figures are the command's output
 fn print_log_problems(log: &std::path::Path, from: u64, to: u64) {
     let Ok(text) = std::fs::read(log) else {
@@ -186,6 +186,13 @@ fn print_log_problems(log: &std::path::Path, from: u64, to: u64) {
     let range = &text[(from as usize).min(text.len())..(to as usize).min(text.len())];
     let mut messages: BTreeMap<(String, String), u64> = BTreeMap::new();
     for line in String::from_utf8_lossy(range).lines() {
+        // A panic is written by the standard library, not as a JSON log line.
+        if line.contains("panicked at") {
+            *messages
+                .entry(("PANIC".to_owned(), line.trim().to_owned()))
+                .or_default() += 1;
+            continue;
+        }
         let Some(level) = ["ERROR", "WARN"]
             .into_iter()
             .find(|level| line.contains(&format!("\"level\":\"{level}\"")))
