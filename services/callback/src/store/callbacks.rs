@@ -184,9 +184,9 @@ pub async fn lock_agents(conn: &mut PgConnection, logins: &[String]) -> Result<(
     Ok(())
 }
 
-/// Serialises pushes with the same IVR call id, then pushes of the same number on the same
-/// route (always in that order, so two pushes cannot deadlock), until the transaction ends.
-/// The function `intake_lock` (migration 0004) is also what the one-statement push takes.
+/// Serialises pushes with the same IVR call id and pushes of the same number on the same route,
+/// until the transaction ends. The function `intake_lock` takes both in key order (migration
+/// 0005), the order in which a batch of pushes takes all of its own, so none can deadlock.
 pub async fn lock_intake(
     conn: &mut PgConnection,
     ivr_call_id: &str,

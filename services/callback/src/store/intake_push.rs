@@ -1,7 +1,8 @@
-//! The IVR's common push, written in batches: the function `intake_push_many` (migration 0005)
-//! runs `intake_push` (migration 0004) for each push of a batch in one statement, called in
-//! autocommit. For each push it locks, checks and writes the new callback with its history
-//! entry, its event and its intake record, all computed here.
+//! The IVR's common push, written in batches: the function `intake_push_many` (migration 0005),
+//! called in autocommit, writes a batch in one statement. It locks every push's keys, writes the
+//! certainly-new pushes in bulk and runs `intake_push` (migration 0004) for the others; for each
+//! push it checks and writes the new callback with its history entry, its event and its intake
+//! record, all computed here.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
