@@ -114,28 +114,19 @@ impl Service<http::Request<Body>> for RoutingProxy {
 /// the stream refused unprocessed, or a connection going away — a service draining for a
 /// deploy), so that trying again may succeed and the caller is told `UNAVAILABLE`.
 fn never_reached(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(error);
-    while let Some(error) = cause {
-        if error.is::<tonic::ConnectError>() {
-            return true;
-        }
-        // Refused by the service itself. (h2 also refuses, locally, an answer whose headers
-        // are over the limit: that one reached the service.)
-        if let Some(h2) = error.downcast_ref::<h2::Error>()
-            && ((h2.reason() == Some(h2::Reason::REFUSED_STREAM) && h2.is_remote())
-                || h2.is_go_away())
-        {
-            return true;
-        }
-        // hyper's "connection closed before the message completed" and "request not sent".
-        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
-            && (hyper.is_incomplete_message() || hyper.is_canceled())
-        {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
+    chain(error).any(|error| {
+        error.is::<tonic::ConnectError>()
+            // Refused by the service itself. (h2 also refuses, locally, an answer whose headers
+            // are over the limit: that one reached the service.)
+            || error.downcast_ref::<h2::Error>().is_some_and(|h2| {
+                (h2.reason() == Some(h2::Reason::REFUSED_STREAM) && h2.is_remote())
+                    || h2.is_go_away()
+            })
+            // hyper's "connection closed before the message completed" and "request not sent".
+            || error
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(|hyper| hyper.is_incomplete_message() || hyper.is_canceled())
+    })
 }
 
 /// Whether the forwarding channel gave up because the caller's deadline passed.
@@ -153,24 +144,15 @@ fn chain<'a>(
 /// Whether the connection to the service broke under the call: an I/O error anywhere in the
 /// chain, or hyper or h2 saying the connection closed.
 fn connection_lost(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(error);
-    while let Some(error) = cause {
-        if error.is::<std::io::Error>() {
-            return true;
-        }
-        if let Some(h2) = error.downcast_ref::<h2::Error>()
-            && h2.is_io()
-        {
-            return true;
-        }
-        if let Some(hyper) = error.downcast_ref::<hyper::Error>()
-            && hyper.is_closed()
-        {
-            return true;
-        }
-        cause = error.source();
-    }
-    false
+    chain(error).any(|error| {
+        error.is::<std::io::Error>()
+            || error
+                .downcast_ref::<h2::Error>()
+                .is_some_and(h2::Error::is_io)
+            || error
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_closed)
+    })
 }
 
 /// The error and its sources, "outer: inner: …" (tonic's own text is only "transport error").

@@ -55,138 +55,33 @@ pub async fn push_many(pool: &PgPool, pushes: &[&PushStatement]) -> Result<Vec<P
            $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
          ORDER BY push_index",
     )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.body_hash.as_slice())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.given_request_time)
-            .collect::<Vec<_>>(),
-    )
-    .bind(pushes.iter().map(|p| p.route_version).collect::<Vec<_>>())
-    .bind(pushes.iter().map(|p| p.attach).collect::<Vec<_>>())
-    .bind(pushes.iter().map(|p| p.callback.id).collect::<Vec<_>>())
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.phone_number.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.phone_national.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.caller_number.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.ivr_route_id)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.ivr_call_id.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.request_time)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.last_request_time)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.request_count)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.preferred_start)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.preferred_end)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.memo.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(pushes.iter().map(|p| p.callback.state).collect::<Vec<_>>())
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.create_time)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.update_time)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.callback.version)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.entry.as_slice())
-            .collect::<Vec<_>>(),
-    )
-    .bind(pushes.iter().map(|p| p.event.event_id).collect::<Vec<_>>())
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.event.routing_key.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.event.envelope.as_slice())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.event.traceparent.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        pushes
-            .iter()
-            .map(|p| p.event.tracestate.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(pushes.iter().map(|p| p.disposition).collect::<Vec<_>>())
+    .bind(column(pushes, |p| p.body_hash.as_slice()))
+    .bind(column(pushes, |p| p.given_request_time))
+    .bind(column(pushes, |p| p.route_version))
+    .bind(column(pushes, |p| p.attach))
+    .bind(column(pushes, |p| p.callback.id))
+    .bind(column(pushes, |p| p.callback.phone_number.as_str()))
+    .bind(column(pushes, |p| p.callback.phone_national.as_str()))
+    .bind(column(pushes, |p| p.callback.caller_number.as_str()))
+    .bind(column(pushes, |p| p.callback.ivr_route_id))
+    .bind(column(pushes, |p| p.callback.ivr_call_id.as_str()))
+    .bind(column(pushes, |p| p.callback.request_time))
+    .bind(column(pushes, |p| p.callback.last_request_time))
+    .bind(column(pushes, |p| p.callback.request_count))
+    .bind(column(pushes, |p| p.callback.preferred_start))
+    .bind(column(pushes, |p| p.callback.preferred_end))
+    .bind(column(pushes, |p| p.callback.memo.as_str()))
+    .bind(column(pushes, |p| p.callback.state))
+    .bind(column(pushes, |p| p.callback.create_time))
+    .bind(column(pushes, |p| p.callback.update_time))
+    .bind(column(pushes, |p| p.callback.version))
+    .bind(column(pushes, |p| p.entry.as_slice()))
+    .bind(column(pushes, |p| p.event.event_id))
+    .bind(column(pushes, |p| p.event.routing_key.as_str()))
+    .bind(column(pushes, |p| p.event.envelope.as_slice()))
+    .bind(column(pushes, |p| p.event.traceparent.as_str()))
+    .bind(column(pushes, |p| p.event.tracestate.as_str()))
+    .bind(column(pushes, |p| p.disposition))
     .fetch_all(pool)
     .await?;
     if rows.len() != pushes.len() {
@@ -197,6 +92,11 @@ pub async fn push_many(pool: &PgPool, pushes: &[&PushStatement]) -> Result<Vec<P
         )));
     }
     rows.iter().map(outcome).collect()
+}
+
+/// One parameter of `intake_push_many`: `of` each push, in their order.
+fn column<'a, T>(pushes: &[&'a PushStatement], of: impl Fn(&'a PushStatement) -> T) -> Vec<T> {
+    pushes.iter().map(|push| of(push)).collect()
 }
 
 fn outcome(row: &sqlx::postgres::PgRow) -> Result<PushOutcome> {
