@@ -9,6 +9,7 @@ pub mod db;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod group_commit;
 pub mod grpc;
 pub mod loopback;
 pub mod metrics;

@@ -85,11 +85,7 @@ impl Service for Application {
         let pool = db::connect(&platform.database, &context.schema).await?;
         let mesh_key = PrincipalKey::from_config(&platform.principal)?;
         let tickets = Tickets::new(context.peer_url("ticket")?, mesh_key.clone())?;
-        let api = InboundApi {
-            pool: pool.clone(),
-            tickets: tickets.clone(),
-            settings: context.settings.clone(),
-        };
+        let api = InboundApi::new(pool.clone(), tickets.clone(), context.settings.clone());
         let fetchers = Fetchers::new(api.clone())?;
         let server = GrpcServer::new(Self::SPEC.name, platform.grpc.clone())
             .verify_principals(mesh_key)

@@ -442,3 +442,67 @@ async fn an_account_created_before_mail_ingest_ever_ran_is_known_once_it_starts(
     assert!(known, "the early account was never mirrored");
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn mails_submitted_together_are_stored_and_recorded_in_batches_each_once() {
+    let mesh = std::sync::Arc::new(Mesh::start().await);
+    let account = mesh.account("help@center.example").await;
+    // 60 mails, the first 20 of them submitted twice, all at once.
+    let raws: Vec<Vec<u8>> = (0..80)
+        .map(|i| {
+            let n = if i < 60 { i } else { i - 60 };
+            mail(
+                "김민준 <minjun@example.com>",
+                &format!("together-{n}@example.com"),
+                &format!("환불 {n}"),
+                "주문번호 1234 환불 부탁드립니다.",
+            )
+        })
+        .collect();
+    let calls: Vec<_> = raws
+        .into_iter()
+        .map(|raw| {
+            let (mesh, account) = (mesh.clone(), account.clone());
+            tokio::spawn(async move { mesh.submit(&account, &raw).await.unwrap() })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap());
+    }
+    for answer in &answers[20..60] {
+        assert_eq!(answer.outcome(), TicketIngestOutcome::Created);
+    }
+    for i in 0..20 {
+        let (a, b) = (&answers[i], &answers[60 + i]);
+        let mut outcomes = [a.outcome() as i32, b.outcome() as i32];
+        outcomes.sort();
+        assert_eq!(
+            outcomes,
+            [
+                TicketIngestOutcome::Created as i32,
+                TicketIngestOutcome::Duplicate as i32
+            ]
+        );
+        assert_eq!(
+            (&a.ticket_id, &a.inbound_message_id),
+            (&b.ticket_id, &b.inbound_message_id)
+        );
+    }
+    let tickets: std::collections::HashSet<&str> =
+        answers.iter().map(|a| a.ticket_id.as_str()).collect();
+    assert_eq!(tickets.len(), 60);
+    let (stored, ingested, transactions): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE state = 2), count(DISTINCT xmin::text)
+         FROM inbound_messages",
+    )
+    .fetch_one(&mesh.pool)
+    .await
+    .unwrap();
+    assert_eq!((stored, ingested), (60, 60), "each original stored once");
+    assert!(
+        transactions < 60,
+        "{transactions} transactions recorded the 60 mails"
+    );
+    std::sync::Arc::into_inner(mesh).unwrap().stop().await;
+}

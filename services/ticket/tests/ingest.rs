@@ -331,3 +331,124 @@ async fn ingest_is_for_its_scope_and_names_bad_fields() {
     assert_eq!(stored, 0, "nothing half-written");
     mesh.stop().await;
 }
+
+#[tokio::test]
+async fn messages_ingested_together_end_as_each_would_alone_and_a_refused_one_fails_alone() {
+    let mesh = Arc::new(Mesh::start().await);
+    let account = mesh.reply_account("help@example.co.kr").await;
+    let mut parents = Vec::new();
+    for j in 0..20 {
+        let id = format!("p{j}@x.com");
+        let first = ingest(&mesh, mail(&account, &id, "lee@example.com", "배송 문의"))
+            .await
+            .unwrap();
+        parents.push(first.ticket_id);
+    }
+    // 60 new mails, 20 of them delivered twice, and 20 replies to the tickets above, all at
+    // once: batches of the ticket service's writer.
+    let mut requests = Vec::new();
+    for i in 0..60 {
+        requests.push(mail(
+            &account,
+            &format!("n{i}@x.com"),
+            "kim@example.com",
+            "환불",
+        ));
+    }
+    for i in 0..20 {
+        requests.push(mail(
+            &account,
+            &format!("n{i}@x.com"),
+            "kim@example.com",
+            "환불",
+        ));
+    }
+    for j in 0..20 {
+        let mut reply = mail(
+            &account,
+            &format!("r{j}@x.com"),
+            "lee@example.com",
+            "Re: 배송",
+        );
+        reply.in_reply_to = vec![format!("p{j}@x.com")];
+        requests.push(reply);
+    }
+    let answers: Vec<IngestTicketMessageResponse> = all_at_once(&mesh, requests)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for i in 0..20 {
+        let (a, b) = (&answers[i], &answers[60 + i]);
+        let mut outcomes = [a.outcome(), b.outcome()];
+        outcomes.sort_by_key(|o| *o as i32);
+        assert_eq!(
+            outcomes,
+            [TicketIngestOutcome::Created, TicketIngestOutcome::Duplicate]
+        );
+        assert_eq!((&a.ticket_id, &a.message_id), (&b.ticket_id, &b.message_id));
+    }
+    for answer in &answers[20..60] {
+        assert_eq!(answer.outcome(), TicketIngestOutcome::Created);
+    }
+    for (j, answer) in answers[80..100].iter().enumerate() {
+        assert_eq!(answer.outcome(), TicketIngestOutcome::Threaded);
+        assert_eq!(answer.ticket_id, parents[j]);
+    }
+    let numbers: std::collections::HashSet<i64> =
+        answers[..60].iter().map(|a| a.ticket_number).collect();
+    assert_eq!(numbers.len(), 60, "each new ticket its own number");
+    let count = |sql: &'static str| {
+        let pool = mesh.pool.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+            n
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM tickets").await, 80);
+    assert_eq!(count("SELECT count(*) FROM messages").await, 100);
+    let burst = count(
+        "SELECT count(DISTINCT xmin::text) FROM messages
+         WHERE mail_message_id LIKE 'n%' OR mail_message_id LIKE 'r%'",
+    )
+    .await;
+    assert!(
+        burst < 80,
+        "{burst} transactions for the 80 messages stored"
+    );
+    // One for a mail account that does not exist, among 40 new ones: it fails its batch, which
+    // is ingested again message by message, so it alone fails.
+    let nobody = uuid::Uuid::now_v7().to_string();
+    let mut requests: Vec<_> = (0..40)
+        .map(|i| mail(&account, &format!("m{i}@x.com"), "kim@example.com", "환불"))
+        .collect();
+    requests.insert(20, mail(&nobody, "lost@x.com", "kim@example.com", "환불"));
+    let mut answers = all_at_once(&mesh, requests).await;
+    let refused = answers.remove(20).unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("mail_account_id"), "{refused:?}");
+    for answer in answers {
+        assert_eq!(answer.unwrap().outcome(), TicketIngestOutcome::Created);
+    }
+    assert_eq!(count("SELECT count(*) FROM messages").await, 140);
+    Arc::into_inner(mesh).unwrap().stop().await;
+}
+
+/// Each of `requests` ingested at once; the answers in their order.
+async fn all_at_once(
+    mesh: &Arc<Mesh>,
+    requests: Vec<IngestTicketMessageRequest>,
+) -> Vec<Result<IngestTicketMessageResponse, Status>> {
+    let calls: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let mesh = Arc::clone(mesh);
+            tokio::spawn(async move { ingest(&mesh, request).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap());
+    }
+    answers
+}

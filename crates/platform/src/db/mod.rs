@@ -17,6 +17,9 @@ use crate::config::DatabaseConfig;
 
 /// A pool whose connections see `schema` first (`search_path`), so a service's SQL names its
 /// own tables without qualification.
+/// The prepared statements a connection keeps (sqlx's default is 100).
+const STATEMENT_CACHE: usize = 400;
+
 pub async fn connect(config: &DatabaseConfig, schema: &str) -> anyhow::Result<PgPool> {
     check_schema_name(schema)?;
     let options: PgConnectOptions = config
@@ -26,7 +29,10 @@ pub async fn connect(config: &DatabaseConfig, schema: &str) -> anyhow::Result<Pg
         .map_err(|e| anyhow::anyhow!("database.url is not a PostgreSQL URL: {e}"))?;
     let options = options
         .options([("search_path", schema)])
-        .application_name(&format!("switchboard-{schema}"));
+        .application_name(&format!("switchboard-{schema}"))
+        // Batched writes make one statement per batch size (up to 64 of each kind): room for
+        // them beside the rest, so they stay prepared.
+        .statement_cache_capacity(STATEMENT_CACHE);
     let pool = PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(config.acquire_timeout())

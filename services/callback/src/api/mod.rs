@@ -28,7 +28,10 @@ use tonic::{Request, Response, Status};
 
 pub use routes::RouteApi;
 
-use self::{intake::batches::PushBatches, route_cache::RouteCache};
+use self::{
+    intake::batches::{PushBatches, push_batches},
+    route_cache::RouteCache,
+};
 use switchboard_platform::phone;
 
 use crate::directory::Directory;
@@ -72,7 +75,7 @@ impl CallbackApi {
         batch_writers: usize,
     ) -> Self {
         Self {
-            push_batches: PushBatches::new(pool.clone(), batch_writers),
+            push_batches: push_batches(pool.clone(), batch_writers),
             pool,
             settings: Arc::new(settings),
             directory,

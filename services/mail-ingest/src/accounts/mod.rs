@@ -17,6 +17,10 @@ use switchboard_proto::{
 };
 use uuid::Uuid;
 
+mod recent;
+
+pub use recent::RecentAccounts;
+
 /// The queue of account announcements.
 pub const QUEUE: &str = "mail-ingest.mail-accounts";
 /// The events the queue binds.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use switchboard_platform::{
     db,
-    events::{NewEvent, publish},
+    events::{NewEvent, outbox::outbox_row, publish},
     time::timestamp,
 };
 use switchboard_proto::{
@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::{
     InboundApi, SOURCE,
     raw_headers::raw_header,
-    store::{self, Ingested, Kind, NewInbound, State, Stored},
+    store::{self, Done, Ingested, Kind, NewInbound, State, Stored},
 };
 use crate::{
     accounts::Account,
@@ -155,50 +155,54 @@ async fn quarantine(
     reason: &str,
 ) -> Result<SubmitRawEmailResponse, Status> {
     let dedup_key = format!("mail:{}:sha256:{}", mail.account.id, hex(sha));
-    let row = new_row(mail, &dedup_key, sha, State::Quarantined, reason, "", 0);
-    let (stored, _) = store::store(&api.pool, &row).await?;
+    let row = new_row(mail, dedup_key, sha, State::Quarantined, reason, "", 0);
+    let (stored, _) = api.batches.store(row).await?;
     tracing::warn!(inbound_message_id = %stored.id, reason, "mail quarantined");
     Ok(answer(&stored))
 }
 
-fn new_row<'a>(
-    mail: &'a RawMail,
-    dedup_key: &'a str,
-    sha: &'a [u8],
+fn new_row(
+    mail: &RawMail,
+    dedup_key: String,
+    sha: &[u8],
     state: State,
-    reason: &'a str,
-    message_id: &'a str,
+    reason: &str,
+    message_id: &str,
     automation: i16,
-) -> NewInbound<'a> {
+) -> NewInbound {
     NewInbound {
         kind: Kind::Mail,
         dedup_key,
         mail_account_id: Some(mail.account.id),
-        raw: &mail.raw,
-        raw_sha256: sha,
-        envelope_sender: envelope_sender(&mail.envelope_sender),
-        envelope_recipients: &mail.envelope_recipients,
+        raw: Arc::clone(&mail.raw),
+        raw_sha256: sha.to_vec(),
+        envelope_sender: envelope_sender(&mail.envelope_sender).map(str::to_owned),
+        envelope_recipients: mail.envelope_recipients.clone(),
         arrival: mail.source as i16,
         receive_time: mail.receive_time,
         state,
-        quarantine_reason: reason,
+        quarantine_reason: reason.to_owned(),
         raw_subject: raw_header(&mail.raw, "Subject"),
         raw_from: raw_header(&mail.raw, "From"),
-        mail_message_id: message_id,
+        mail_message_id: message_id.to_owned(),
         automation,
     }
 }
 
-/// The mail screened against `limits`, parsed, classified and decoded, off the async runtime
-/// (a 30 MiB mail is seconds of work) and apart from it: a parser that panics on some input
-/// quarantines that mail instead of failing the call. The reason when it cannot be read.
 /// What a mail says: decoded, its automation, and for a bounce the Message-ID it reports on.
 type Read = (Decoded, MessageAutomation, Option<String>);
 
+/// Mails up to this size are read on the runtime's thread: a few tens of microseconds, less
+/// than handing them to another thread costs.
+const READ_INLINE_BYTES: usize = 64 * 1024;
+
+/// The mail screened against `limits`, parsed, classified and decoded; a larger mail off the
+/// async runtime (a 30 MiB mail is seconds of work). A parser that panics on some input
+/// quarantines that mail instead of failing the call. The reason when it cannot be read.
 async fn read(mail: &RawMail, limits: Option<Limits>) -> Result<Read, String> {
     let raw = Arc::clone(&mail.raw);
     let sender = mail.envelope_sender.clone();
-    let work = tokio::task::spawn_blocking(move || {
+    let work = move || {
         if let Some(limits) = &limits {
             screen::check(&raw, limits).map_err(|over| over.to_string())?;
         }
@@ -208,13 +212,18 @@ async fn read(mail: &RawMail, limits: Option<Limits>) -> Result<Read, String> {
             .then(|| screen::bounced_message_id(&message))
             .flatten();
         Ok((decode::decode(&message), automation, bounced))
-    });
-    match work.await {
+    };
+    let failed = |error: &dyn std::fmt::Debug| {
+        tracing::error!(?error, "decoding a mail failed");
+        Err("the mail could not be decoded (the parser failed on it)".into())
+    };
+    if mail.raw.len() <= READ_INLINE_BYTES {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .unwrap_or_else(|panic| failed(&panic));
+    }
+    match tokio::task::spawn_blocking(work).await {
         Ok(read) => read,
-        Err(failed) => {
-            tracing::error!(error = %failed, "decoding a mail failed");
-            Err("the mail could not be decoded (the parser failed on it)".into())
-        }
+        Err(error) => failed(&error),
     }
 }
 
@@ -237,14 +246,14 @@ pub async fn submit(
     let dedup_key = format!("mail:{}:{message_id}", mail.account.id);
     let row = new_row(
         &mail,
-        &dedup_key,
+        dedup_key.clone(),
         &sha,
         State::Received,
         "",
         &message_id,
         automation as i16,
     );
-    let (stored, _) = store::store(&api.pool, &row).await?;
+    let (stored, _) = api.batches.store(row).await?;
     match stored.state() {
         State::Ingested => {
             let mut repeat = answer(&stored);
@@ -327,29 +336,41 @@ async fn record(
     bounced: Option<&str>,
 ) -> Result<SubmitRawEmailResponse, Status> {
     let done = ingested(response)?;
+    let event = (response.outcome != TicketIngestOutcome::Duplicate as i32)
+        .then(|| NewEvent::new(&received, &stored.id.to_string(), 1));
+    let Some(bounced) = bounced else {
+        let event = event.map(|event| outbox_row(SOURCE, event));
+        let now = answered(stored, &done);
+        api.batches
+            .record(Done {
+                id: stored.id,
+                ingested: done,
+                event,
+            })
+            .await?;
+        return Ok(now);
+    };
     let mut tx = db::begin(&api.pool).await?;
     store::mark_ingested(&mut tx, stored.id, &done).await?;
     // A bounce of our own mail fails that mail (and its ticket message); the report itself is
     // kept in the conversation, marked automated.
-    if let Some(bounced) = bounced {
-        crate::outbound::bounce(&mut tx, bounced, &received.subject).await?;
-    }
-    if response.outcome != TicketIngestOutcome::Duplicate as i32 {
-        publish(
-            &mut tx,
-            SOURCE,
-            NewEvent::new(&received, &stored.id.to_string(), 1),
-        )
-        .await?;
+    crate::outbound::bounce(&mut tx, bounced, &received.subject).await?;
+    if let Some(event) = event {
+        publish(&mut tx, SOURCE, event).await?;
     }
     db::commit(tx).await?;
+    Ok(answered(stored, &done))
+}
+
+/// The answer for `stored` once it is `done`.
+fn answered(stored: &Stored, done: &Ingested) -> SubmitRawEmailResponse {
     let mut now = stored.clone();
     now.state = State::Ingested as i16;
     now.outcome = done.outcome;
     now.ticket_id = Some(done.ticket_id);
     now.ticket_number = Some(done.ticket_number);
     now.ticket_message_id = Some(done.ticket_message_id);
-    Ok(answer(&now))
+    answer(&now)
 }
 
 /// The ids of the ticket service's answer.

@@ -2,6 +2,7 @@
 //! external-channel messages) and the quarantine. Every message is stored as received before it
 //! is handed to the ticket service, so a retry after any failure uses the stored original.
 
+mod batches;
 mod channel;
 mod help_center;
 pub mod mail;
@@ -42,6 +43,20 @@ pub struct InboundApi {
     pub pool: PgPool,
     pub tickets: Tickets,
     pub settings: MailIngestSettings,
+    batches: batches::Batches,
+    accounts: accounts::RecentAccounts,
+}
+
+impl InboundApi {
+    pub fn new(pool: PgPool, tickets: Tickets, settings: MailIngestSettings) -> Self {
+        Self {
+            batches: batches::Batches::new(pool.clone()),
+            accounts: accounts::RecentAccounts::default(),
+            pool,
+            tickets,
+            settings,
+        }
+    }
 }
 
 /// PERMISSION_DENIED unless `principal` holds `scope` (submissions are for the MTA and the
@@ -67,7 +82,8 @@ impl InboundApi {
                 "mail_account_id",
                 &request.mail_account_id,
             )?;
-            accounts::by_id(&self.pool, id)
+            self.accounts
+                .by_id(&self.pool, id)
                 .await?
                 .ok_or_else(|| invalid_field("mail_account_id", "no such mail account"))?
         } else if request.envelope_recipients.is_empty() {

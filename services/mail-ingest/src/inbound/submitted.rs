@@ -153,19 +153,19 @@ impl Submission {
 pub async fn store(api: &InboundApi, submission: &Submission) -> Result<Stored, Status> {
     let row = NewInbound {
         kind: submission.kind,
-        dedup_key: &submission.dedup_key,
+        dedup_key: submission.dedup_key.clone(),
         mail_account_id: None,
-        raw: &submission.raw,
-        raw_sha256: &submission.hash,
+        raw: submission.raw.as_slice().into(),
+        raw_sha256: submission.hash.clone(),
         envelope_sender: None,
-        envelope_recipients: &[],
+        envelope_recipients: Vec::new(),
         arrival: 0,
         receive_time: Utc::now(),
         state: State::Received,
-        quarantine_reason: "",
+        quarantine_reason: String::new(),
         raw_subject: String::new(),
         raw_from: String::new(),
-        mail_message_id: "",
+        mail_message_id: String::new(),
         automation: 0,
     };
     Ok(store::store(&api.pool, &row).await?.0)

@@ -2,6 +2,7 @@
 //! over by mail-ingest, threaded into their ticket or made a new one, stored once however often
 //! they are delivered.
 
+mod batch;
 mod thread;
 mod validate;
 
@@ -30,12 +31,14 @@ use crate::{
 
 #[derive(Clone)]
 pub struct IngestApi {
-    tickets: TicketApi,
+    batches: batch::IngestBatches,
 }
 
 impl IngestApi {
     pub fn new(tickets: TicketApi) -> Self {
-        Self { tickets }
+        Self {
+            batches: batch::ingest_batches(tickets),
+        }
     }
 }
 
@@ -46,7 +49,7 @@ impl TicketIngestService for IngestApi {
         request: Request<IngestTicketMessageRequest>,
     ) -> Result<Response<IngestTicketMessageResponse>, Status> {
         let (principal, request) = request.into_principal_and_body()?;
-        ingest(&self.tickets, &principal, request)
+        ingest(&self.batches, &principal, request)
             .await
             .map(Response::new)
     }
@@ -71,49 +74,30 @@ fn customer_actor(checked: &Checked) -> Actor {
     }
 }
 
+/// Checks the message and ingests it in the next batch (`batch`).
 pub async fn ingest(
-    api: &TicketApi,
+    batches: &batch::IngestBatches,
     principal: &Principal,
     request: IngestTicketMessageRequest,
 ) -> Result<IngestTicketMessageResponse, Status> {
     access::require_scope(principal, INGEST_SCOPE)?;
     let checked = validate::check(&request)?;
-    let mut tx = switchboard_platform::db::begin(&api.pool).await?;
-    // One delivery at a time per message: the same key or Message-ID waits for the first.
-    thread::lock_message(&mut tx, &checked.dedup_key, &checked.mail_message_id).await?;
-    if let Some((ticket_id, message)) =
-        messages::received(&mut tx, &checked.dedup_key, &checked.mail_message_id).await?
-    {
-        let ticket = store::load(&mut tx, ticket_id, false)
-            .await?
-            .ok_or_else(|| Status::internal("a stored message without its ticket"))?;
-        return Ok(IngestTicketMessageResponse {
-            outcome: TicketIngestOutcome::Duplicate as i32,
-            ticket_id: ticket.id,
-            ticket_number: ticket.number,
-            message_id: message.id,
-            linked_ticket_id: ticket.linked_ticket_id,
-        });
-    }
-    if let Some(account) = checked.mail_account_id
-        && !crate::mail_accounts::lookup::exists(&mut tx, account).await?
-    {
-        return Err(switchboard_platform::error::invalid_field(
-            "mail_account_id",
-            "no such mail account",
-        ));
-    }
-    let threaded = thread::find(&mut tx, &checked).await?;
-    let prepared = attachments::prepare_ingested(
-        &mut tx,
-        &request.attachments,
-        api.limits.attachment_max_bytes,
-    )
-    .await?;
-    let now = Utc::now();
-    let message_id = Uuid::now_v7();
-    let message = TicketMessage {
-        id: message_id.to_string(),
+    let item = batch::Ingest {
+        checked,
+        request,
+        span: tracing::Span::current(),
+    };
+    Ok(batches.write(item).await?.output)
+}
+
+/// The customer's message as the ticket's message, before its ticket is known.
+fn received_message(
+    checked: &Checked,
+    request: &IngestTicketMessageRequest,
+    prepared: &[attachments::Prepared],
+) -> TicketMessage {
+    TicketMessage {
+        id: Uuid::now_v7().to_string(),
         kind: TicketMessageKind::Customer as i32,
         sender_name: checked.requester.name.clone(),
         sender_address: if checked.requester.email.is_empty() {
@@ -134,8 +118,47 @@ pub async fn ingest(
         external_message_id: request.external_message_id.clone(),
         automation: request.automation,
         ..Default::default()
-    };
-    let actor = customer_actor(&checked);
+    }
+}
+
+/// Ingests one checked message in `tx`, whose locks on the message's keys are held
+/// (`thread::lock_messages`): a duplicate, threaded into its ticket, or a new ticket.
+async fn ingest_locked(
+    tx: &mut sqlx::PgConnection,
+    api: &TicketApi,
+    checked: &Checked,
+    request: &IngestTicketMessageRequest,
+) -> Result<IngestTicketMessageResponse, Status> {
+    if let Some((ticket_id, message)) =
+        messages::received(tx, &checked.dedup_key, &checked.mail_message_id).await?
+    {
+        let ticket = store::load(tx, ticket_id, false)
+            .await?
+            .ok_or_else(|| Status::internal("a stored message without its ticket"))?;
+        return Ok(IngestTicketMessageResponse {
+            outcome: TicketIngestOutcome::Duplicate as i32,
+            ticket_id: ticket.id,
+            ticket_number: ticket.number,
+            message_id: message.id,
+            linked_ticket_id: ticket.linked_ticket_id,
+        });
+    }
+    if let Some(account) = checked.mail_account_id
+        && !crate::mail_accounts::lookup::exists(tx, account).await?
+    {
+        return Err(switchboard_platform::error::invalid_field(
+            "mail_account_id",
+            "no such mail account",
+        ));
+    }
+    let threaded = thread::find(tx, checked).await?;
+    let prepared =
+        attachments::prepare_ingested(tx, &request.attachments, api.limits.attachment_max_bytes)
+            .await?;
+    let now = Utc::now();
+    let message = received_message(checked, request, &prepared);
+    let message_id = message.id.clone();
+    let actor = customer_actor(checked);
     let (outcome, ticket, linked) = match threaded {
         Some(before) => match customer_effect(before.status(), !before.assignee_login.is_empty()) {
             CustomerEffect::Added(status) => {
@@ -155,17 +178,17 @@ pub async fn ingest(
                 )
                 .with_message(message.clone());
                 let dedup_key = &checked.dedup_key;
-                let after = save_with(&mut tx, &api.limits, &before, after, change, now, |w| {
+                let after = save_with(tx, &api.limits, &before, after, change, now, |w| {
                     received_writes(w, &before, &message, dedup_key)
                 })
                 .await?;
-                attach_received(&mut tx, &after, &message, &prepared).await?;
+                attach_received(tx, &after, &message, &prepared).await?;
                 (TicketIngestOutcome::Threaded, after, String::new())
             }
             CustomerEffect::FollowUp => {
                 let ticket = create(
-                    &mut tx,
-                    &checked,
+                    tx,
+                    checked,
                     message,
                     Some(&before),
                     actor.clone(),
@@ -179,7 +202,7 @@ pub async fn ingest(
                     actor,
                 )
                 .related_to(ticket.id.clone());
-                crate::tickets::note_only(&mut tx, &before, change).await?;
+                crate::tickets::note_only(tx, &before, change).await?;
                 (
                     TicketIngestOutcome::FollowUpCreated,
                     ticket,
@@ -188,16 +211,15 @@ pub async fn ingest(
             }
         },
         None => {
-            let ticket = create(&mut tx, &checked, message, None, actor, &prepared, now).await?;
+            let ticket = create(tx, checked, message, None, actor, &prepared, now).await?;
             (TicketIngestOutcome::Created, ticket, String::new())
         }
     };
-    switchboard_platform::db::commit(tx).await?;
     Ok(IngestTicketMessageResponse {
         outcome: outcome as i32,
         ticket_id: ticket.id,
         ticket_number: ticket.number,
-        message_id: message_id.to_string(),
+        message_id,
         linked_ticket_id: linked,
     })
 }
@@ -230,15 +252,41 @@ async fn attach_received(
 async fn create(
     conn: &mut sqlx::PgConnection,
     checked: &Checked,
-    mut message: TicketMessage,
+    message: TicketMessage,
     closed: Option<&Ticket>,
     actor: Actor,
     prepared: &[attachments::Prepared],
     now: chrono::DateTime<Utc>,
 ) -> Result<Ticket, Status> {
-    let id = Uuid::now_v7();
     let number = store::next_number(conn).await?;
     let inquiry_type_id = thread::active_inquiry_type(conn, checked.inquiry_type_id).await?;
+    let mut writes = Writes::new();
+    let (ticket, stored) = create_writes(
+        &mut writes,
+        checked,
+        message,
+        closed,
+        actor,
+        (number, inquiry_type_id),
+        now,
+    )?;
+    writes.execute(&mut *conn).await?;
+    attach_received(conn, &ticket, &stored, prepared).await?;
+    Ok(ticket)
+}
+
+/// Adds to `writes` a new ticket numbered `number` holding the customer's first `message`
+/// (a follow-up of `closed` when given): the ticket and the message as stored.
+fn create_writes(
+    writes: &mut Writes,
+    checked: &Checked,
+    mut message: TicketMessage,
+    closed: Option<&Ticket>,
+    actor: Actor,
+    (number, inquiry_type_id): (i64, String),
+    now: chrono::DateTime<Utc>,
+) -> switchboard_platform::error::Result<(Ticket, TicketMessage)> {
+    let id = Uuid::now_v7();
     let mut ticket = Ticket {
         id: id.to_string(),
         number,
@@ -264,9 +312,8 @@ async fn create(
     };
     message.ticket_id = ticket.id.clone();
     count_message(&mut ticket, &message);
-    let mut writes = Writes::new();
-    row::write_into(&mut writes, &ticket, None)?;
-    received_writes(&mut writes, &ticket, &message, &checked.dedup_key)?;
+    row::write_into(writes, &ticket, None)?;
+    received_writes(writes, &ticket, &message, &checked.dedup_key)?;
     let stored = message.clone();
     let mut change = Change::new(
         TicketEventKind::Created,
@@ -277,10 +324,8 @@ async fn create(
     if let Some(closed) = closed {
         change = change.related_to(closed.id.clone());
     }
-    record(&mut writes, None, &ticket, change)?;
-    writes.execute(&mut *conn).await?;
-    attach_received(conn, &ticket, &stored, prepared).await?;
-    Ok(ticket)
+    record(writes, None, &ticket, change)?;
+    Ok((ticket, stored))
 }
 
 /// The channels customer messages come in by.

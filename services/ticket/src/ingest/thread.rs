@@ -15,25 +15,31 @@ use crate::{
     tickets::{messages, row, store},
 };
 
-/// Serialises deliveries of one message: a lock on its key and one on its Message-ID, taken in
-/// a fixed order so two deliveries never wait on each other crosswise.
-pub async fn lock_message(
+/// Serialises deliveries of messages, given as (dedup key, Message-ID): a lock on each key and
+/// one on each Message-ID, all taken by one statement in one fixed order, so two deliveries
+/// (or two batches) never wait on each other crosswise.
+pub async fn lock_messages<'a>(
     conn: &mut PgConnection,
-    dedup_key: &str,
-    mail_message_id: &str,
+    messages: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<(), Status> {
-    let mut keys = vec![format!("key:{dedup_key}")];
-    if !mail_message_id.is_empty() {
-        keys.push(format!("mid:{mail_message_id}"));
+    let mut keys = Vec::new();
+    for (dedup_key, mail_message_id) in messages {
+        keys.push(format!("key:{dedup_key}"));
+        if !mail_message_id.is_empty() {
+            keys.push(format!("mid:{mail_message_id}"));
+        }
     }
     keys.sort();
-    for key in keys {
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
-            .bind(key)
-            .execute(&mut *conn)
-            .await
-            .map_err(Error::from)?;
-    }
+    keys.dedup();
+    // A function scan yields the array in its order, and the aggregate locks row by row.
+    sqlx::query(
+        "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 7)))
+         FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n)",
+    )
+    .bind(keys)
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::from)?;
     Ok(())
 }
 

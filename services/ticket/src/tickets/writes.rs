@@ -11,9 +11,58 @@ use super::SOURCE;
 
 #[derive(Default)]
 pub struct Writes {
-    statements: Vec<String>,
+    statements: Vec<Statement>,
     args: PgArguments,
     bound: usize,
+}
+
+/// One statement of the CTEs: an INSERT of rows given by VALUES tuples (the rows of several
+/// inserts into the same columns, merged), or any other statement as written.
+enum Statement {
+    Rows { head: String, tuples: Vec<String> },
+    Other(String),
+}
+
+impl Statement {
+    fn sql(&self) -> String {
+        match self {
+            Self::Rows { head, tuples } => {
+                format!("{head} VALUES {} RETURNING 1", tuples.join(", "))
+            }
+            Self::Other(sql) => format!("{sql} RETURNING 1"),
+        }
+    }
+}
+
+/// `sql` as `INSERT … ` and its one VALUES tuple, when it is a plain insert of one row whose
+/// values are all in that tuple (nothing after it, no placeholder before it).
+fn insert_of_one_row(sql: &str) -> Option<(&str, &str)> {
+    let sql = sql.trim();
+    if !sql.starts_with("INSERT INTO ") {
+        return None;
+    }
+    let at = sql.find(" VALUES ").or_else(|| sql.find("\nVALUES "))?;
+    let (head, rest) = (sql[..at].trim_end(), sql[at..].trim_start());
+    let tuple = rest.strip_prefix("VALUES")?.trim_start();
+    if head.contains('$') || !tuple.starts_with('(') || !tuple.ends_with(')') {
+        return None;
+    }
+    // The tuple must be one: its first parenthesis closes at its end.
+    let mut depth = 0usize;
+    for (i, c) in tuple.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 && i + 1 != tuple.len() {
+                    return None;
+                }
+            }
+            '\'' => return None,
+            _ => {}
+        }
+    }
+    Some((head, tuple))
 }
 
 /// The values of one statement, numbered after those of the statements before it.
@@ -68,7 +117,8 @@ impl Writes {
     }
 
     /// Adds `sql` (an INSERT or UPDATE whose placeholders are `$1…` in the order `bind` binds
-    /// them). The rows the first statement writes are [`Writes::execute`]'s answer.
+    /// them). The rows the first statement writes are [`Writes::execute`]'s answer. An INSERT of
+    /// one row into the same columns as an earlier one adds its row to that statement.
     pub fn add(&mut self, sql: &str, bind: impl FnOnce(&mut Binds<'_>)) -> Result<()> {
         let offset = self.bound;
         let mut binds = Binds {
@@ -80,8 +130,28 @@ impl Writes {
         if let Some(error) = binds.error {
             return Err(error);
         }
-        self.statements
-            .push(format!("{} RETURNING 1", renumber(sql, offset)));
+        let sql = renumber(sql, offset);
+        let Some((head, tuple)) = insert_of_one_row(&sql) else {
+            self.statements.push(Statement::Other(sql));
+            return Ok(());
+        };
+        // Rows for the same columns of a table as an earlier insert join its VALUES: one
+        // statement writes the rows of many tickets.
+        for statement in &mut self.statements {
+            if let Statement::Rows {
+                head: earlier,
+                tuples,
+            } = statement
+                && earlier == head
+            {
+                tuples.push(tuple.to_owned());
+                return Ok(());
+            }
+        }
+        self.statements.push(Statement::Rows {
+            head: head.to_owned(),
+            tuples: vec![tuple.to_owned()],
+        });
         Ok(())
     }
 
@@ -110,7 +180,7 @@ impl Writes {
             .statements
             .iter()
             .enumerate()
-            .map(|(i, sql)| format!("w{i} AS ({sql})"))
+            .map(|(i, statement)| format!("w{i} AS ({})", statement.sql()))
             .collect();
         let sql = format!("WITH {} SELECT count(*) FROM w0", ctes.join(",\n"));
         let (written,): (i64,) = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), self.args)
@@ -123,6 +193,38 @@ impl Writes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_into_the_same_columns_make_one_insert() {
+        let mut writes = Writes::new();
+        for (table, id) in [("a", 1), ("b", 2), ("a", 3)] {
+            let sql = format!("INSERT INTO {table} (id, tags)\n VALUES ($1, ARRAY[$2])");
+            writes
+                .add(&sql, |b| {
+                    b.bind(id).bind("x");
+                })
+                .unwrap();
+        }
+        writes
+            .add("UPDATE a SET id = $1 WHERE id = $2", |b| {
+                b.bind(4).bind(5);
+            })
+            .unwrap();
+        let sql: Vec<String> = writes.statements.iter().map(Statement::sql).collect();
+        assert_eq!(
+            sql,
+            [
+                "INSERT INTO a (id, tags) VALUES ($1, ARRAY[$2]), ($5, ARRAY[$6]) RETURNING 1",
+                "INSERT INTO b (id, tags) VALUES ($3, ARRAY[$4]) RETURNING 1",
+                "UPDATE a SET id = $7 WHERE id = $8 RETURNING 1",
+            ]
+        );
+        assert!(
+            insert_of_one_row("INSERT INTO a (x) VALUES ($1) ON CONFLICT DO NOTHING").is_none()
+        );
+        assert!(insert_of_one_row("INSERT INTO a (x) VALUES ($1), ($2)").is_none());
+        assert!(insert_of_one_row("INSERT INTO a (x) VALUES ('(')").is_none());
+    }
 
     #[test]
     fn placeholders_move_past_the_earlier_statements_values() {

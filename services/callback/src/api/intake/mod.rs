@@ -27,10 +27,9 @@ use switchboard_proto::{
 use tonic::Status;
 use uuid::Uuid;
 
-use self::{
-    batches::Written,
-    validate::{Push, validate},
-};
+use switchboard_platform::group_commit::Written;
+
+use self::validate::{Push, validate};
 use super::{
     CallbackApi,
     access::CREATE_SCOPE,
@@ -69,7 +68,10 @@ pub async fn create(
             event: outbox_row(SOURCE, event),
             disposition: IntakeDisposition::Created as i16,
         };
-        let Written { statement, outcome } = api.push_batches.push(statement).await?;
+        let Written {
+            item: statement,
+            output: outcome,
+        } = api.push_batches.write(statement).await?;
         match outcome {
             PushOutcome::Created => {
                 return Ok(CreateCallbackResponse {
